@@ -1,0 +1,67 @@
+"""Shared fixtures: a fresh database per test, the project's example data, offscreen Qt."""
+
+import copy
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def vignettes_path() -> Path:
+    return DATA / "vignettes.json"
+
+
+@pytest.fixture
+def vignettes() -> dict:
+    return json.loads((DATA / "vignettes.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def expected_flags() -> dict:
+    return json.loads((DATA / "expected-flags.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def db_path(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "clinic.sqlite3"
+    monkeypatch.setenv("TOHTRACK_DB", str(path))
+    return path
+
+
+@pytest.fixture
+def store(db_path):
+    from tohtrack.db import Store
+
+    s = Store(db_path, clinician="Dr Test")
+    yield s
+    s.close()
+
+
+def minimal_document() -> dict:
+    """One valid patient with one episode and one record of each kind."""
+    return copy.deepcopy({
+        "format": "tohtrack/1",
+        "patients": [{
+            "mrn": "T-1",
+            "family_name": "Rossi",
+            "given_name": "Marco",
+            "birth_date": "1976-03-02",
+            "sex": "male",
+            "episodes": [{
+                "site": "hip_left",
+                "symptom_onset": "2025-01-10",
+                "resolved_on": None,
+                "imaging": [{"date": "2025-02-01", "time": "08:40", "modality": "MRI", "edema_extent_pct": 70,
+                             "edema_regions": ["head", "neck"], "t1_low_signal": True}],
+                "symptoms": [{"date": "2025-01-20", "pain_nrs": 7, "function_score": 55,
+                              "function_instrument": "Harris Hip Score", "weight_bearing": "protected"}],
+                "treatments": [{"start": "2025-01-20", "end": None, "kind": "protected_weight_bearing"}],
+            }],
+        }],
+    })

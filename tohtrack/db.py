@@ -1,0 +1,898 @@
+"""The one storage gateway: opens the SQLite file, migrates it, reads records and writes them with audit."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import getpass
+import hashlib
+import json
+import os
+import sqlite3
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from . import model, settings as settings_mod
+from .migrations import APPLICATION_ID, known_names, migrations as default_migrations
+from .model import (
+    Episode,
+    ImagingStudy,
+    Patient,
+    Problem,
+    SymptomRecord,
+    Treatment,
+    ValidationError,
+)
+
+BUSY_TIMEOUT_MS = 5000
+GENESIS_HASH = "0" * 64
+_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
+
+
+# ---------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------
+
+
+class StoreError(Exception):
+    """A failure of the database that is not bad input (exit code 1)."""
+
+    exit_code = 1
+
+
+class NotATohtrackDatabase(StoreError):
+    pass
+
+
+class DatabaseTooNew(StoreError):
+    pass
+
+
+class DatabaseDamaged(StoreError):
+    pass
+
+
+class ConflictError(StoreError):
+    """The record was changed (or removed) by another window or workstation since it was read."""
+
+
+class NotFound(StoreError):
+    """A record asked for by the user does not exist (bad input: exit code 2)."""
+
+    exit_code = 2
+
+
+# ---------------------------------------------------------------------------
+# Paths
+# ---------------------------------------------------------------------------
+
+
+def default_path() -> Path:
+    """$TOHTRACK_DB, else tohtrack.sqlite3 in the per-user data directory."""
+    env = os.environ.get("TOHTRACK_DB")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("tohtrack", appauthor=False)) / "tohtrack.sqlite3"
+
+
+def backup_dir(path: Path) -> Path:
+    """Where automatic backups of a database file go: a folder beside it."""
+    return path.parent / f"{path.stem}-backups"
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty file readable by its owner only (SQLite gives -wal/-shm the same mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for search keys: 'Müller' -> 'muller'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (containers, services)
+        return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+# ---------------------------------------------------------------------------
+# Tables and their records
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    """How one record class is stored: its table, parent link and column conversions."""
+
+    name: str
+    cls: type
+    parent: str | None
+    columns: tuple[str, ...]  # stored, audited columns (parent link first), without id and version
+    dates: frozenset[str] = frozenset()
+    bools: frozenset[str] = frozenset()
+    lists: frozenset[str] = frozenset()
+    defaults: tuple[tuple[str, Any], ...] = ()
+
+    def default(self, column: str) -> Any:
+        return dict(self.defaults).get(column)
+
+    def to_row(self, record: Any) -> dict[str, Any]:
+        """The stored column values of a record (without its parent link)."""
+        row = {}
+        for column in self.columns:
+            if column == self.parent:
+                continue
+            value = getattr(record, column)
+            if column in self.dates:
+                value = value.isoformat() if value is not None else None
+            elif column in self.bools:
+                value = None if value is None else int(bool(value))
+            elif column in self.lists:
+                value = json.dumps(list(value))
+            row[column] = value
+        return row
+
+    def from_row(self, row: sqlite3.Row | dict) -> Any:
+        kwargs = {}
+        for column in self.columns:
+            if column == self.parent:
+                continue
+            value = row[column]
+            if column in self.dates:
+                value = dt.date.fromisoformat(value) if value is not None else None
+            elif column in self.bools:
+                value = None if value is None else bool(value)
+            elif column in self.lists:
+                value = json.loads(value)
+            kwargs[column] = value
+        return self.cls(**kwargs, id=row["id"], version=row["version"])
+
+
+def _columns(cls: type, parent: str | None, skip: Iterable[str] = ()) -> tuple[str, ...]:
+    skip = set(skip) | {"id", "version"}
+    names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in skip)
+    return ((parent,) if parent else ()) + names
+
+
+PATIENTS = Table(
+    "patients", Patient, None, _columns(Patient, None, ["episodes"]),
+    dates=frozenset({"birth_date"}), bools=frozenset({"archived"}),
+    defaults=(("archived", 0), ("notes", "")),
+)
+EPISODES = Table(
+    "episodes", Episode, "patient_id", _columns(Episode, "patient_id", ["imaging", "symptoms", "treatments"]),
+    dates=frozenset({"symptom_onset", "resolved_on"}), lists=frozenset({"avn_risk_factors"}),
+    defaults=(("avn_risk_factors", "[]"), ("notes", ""), ("diagnosis", model.TOH)),
+)
+IMAGING = Table(
+    "imaging", ImagingStudy, "episode_id", _columns(ImagingStudy, "episode_id"),
+    dates=frozenset({"date"}), bools=frozenset(model.FINDINGS), lists=frozenset({"edema_regions"}),
+    defaults=(("edema_regions", "[]"), ("accession", ""), ("report", "")),
+)
+SYMPTOMS = Table(
+    "symptoms", SymptomRecord, "episode_id", _columns(SymptomRecord, "episode_id"),
+    dates=frozenset({"date"}), defaults=(("function_instrument", ""), ("note", "")),
+)
+TREATMENTS = Table(
+    "treatments", Treatment, "episode_id", _columns(Treatment, "episode_id"),
+    dates=frozenset({"start", "end"}), defaults=(("detail", ""),),
+)
+SETTINGS = Table("settings", dict, None, ("key", "value"))
+FINDING_TABLES = {ImagingStudy: IMAGING, SymptomRecord: SYMPTOMS, Treatment: TREATMENTS}
+TABLES = {t.name: t for t in (PATIENTS, EPISODES, IMAGING, SYMPTOMS, TREATMENTS, SETTINGS)}
+# Order findings the way the interchange format and the assessment expect.
+_ORDER = {"imaging": "date, coalesce(time, ''), id", "symptoms": "date, id", "treatments": "start, id"}
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+@dataclass
+class AuditEntry:
+    id: int
+    at: str
+    os_user: str
+    clinician: str
+    table_name: str
+    row_id: int
+    patient_id: int | None
+    action: str
+    old: dict | None
+    new: dict | None
+    mrn: str | None = None
+
+
+def _entry_hash(prev: str, values: Sequence[Any]) -> str:
+    text = prev + "\x1e" + "\x1f".join("" if v is None else str(v) for v in values)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _dump(values: dict | None) -> str | None:
+    return None if values is None else json.dumps(values, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+# ---------------------------------------------------------------------------
+# The store
+# ---------------------------------------------------------------------------
+
+
+class Store:
+    """An open TOHtrack database. Every write is one transaction with its audit entries."""
+
+    def __init__(self, path: str | os.PathLike | None = None, *, clinician: str = "",
+                 migration_set: Migrations = default_migrations, readonly: bool = False):
+        self.path = Path(path) if path is not None else default_path()
+        self.clinician = clinician
+        self.os_user = _os_user()
+        self.readonly = readonly
+        self._migrations = migration_set
+        self.conn = self._connect()
+        self.db = Database(self.conn)
+        self.last_migration_backup: Path | None = None
+        try:
+            self._check_identity()
+            self._configure()
+            if not readonly:
+                self._migrate()
+        except BaseException:
+            self.conn.close()
+            raise
+
+    # -- opening -----------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.readonly:
+            if not self.path.exists():
+                raise StoreError(f"{self.path}: no database there")
+            uri = "file:" + str(self.path.resolve()).replace("?", "%3f").replace("#", "%23") + "?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            if not self.path.exists():
+                _create_private(self.path)
+            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _configure(self) -> None:
+        """WAL and full sync; only once the file is known to be ours (switching to WAL writes the header)."""
+        try:
+            if not self.readonly:
+                mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise StoreError(f"{self.path}: could not switch the database to WAL mode ({mode})")
+            self.conn.execute("PRAGMA synchronous = FULL")
+        except sqlite3.DatabaseError as exc:
+            raise _open_error(self.path, exc) from None
+
+    def _check_identity(self) -> None:
+        try:
+            app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+            tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            raise _open_error(self.path, exc) from None
+        if app_id != APPLICATION_ID and tables:
+            raise NotATohtrackDatabase(f"{self.path}: this is an SQLite database, but not a TOHtrack one")
+        try:
+            applied = {m.name for m in self._migrations.applied(self.db)}
+        except sqlite3.DatabaseError as exc:
+            raise _open_error(self.path, exc) from None
+        unknown = applied - set(known_names(self._migrations))
+        if unknown:
+            raise DatabaseTooNew(
+                f"{self.path}: this database was written by a newer TOHtrack "
+                f"(schema {', '.join(sorted(unknown))}); update TOHtrack to open it"
+            )
+
+    def _migrate(self) -> None:
+        """Apply pending migrations all or nothing, after a backup if the file holds data."""
+        pending = self._migrations.pending(self.db)
+        if not pending:
+            return
+        has_data = bool(self._migrations.applied(self.db))
+        if has_data:
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            target = backup_dir(self.path) / f"{self.path.stem}-before-{pending[0].name}-{stamp}.sqlite3"
+            self.backup(target)
+            self.last_migration_backup = target
+        try:
+            with self.transaction():
+                self._migrations.apply(self.db)
+        except (sqlite3.DatabaseError, StoreError) as exc:
+            detail = str(exc).removeprefix(f"{self.path}: ")
+            raise StoreError(f"{self.path}: upgrading the database failed, nothing was changed ({detail})") from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- transactions --------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["Store"]:
+        """One write transaction (BEGIN IMMEDIATE: takes the write lock up front, waits busy_timeout)."""
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield self
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _write_error(self.path, exc) from None
+        try:
+            yield self
+            self.conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise _write_error(self.path, exc) from None
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+
+    # -- audit -----------------------------------------------------------------
+
+    def _audit(self, entries: list[tuple[str, int, int | None, str, dict | None, dict | None]]) -> None:
+        """Append audit entries (table, row id, patient id, action, old, new) to the hash chain."""
+        if not entries:
+            return
+        last = self.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        next_id, prev = (last["id"] + 1, last["hash"]) if last else (1, GENESIS_HASH)
+        at = utc_now()
+        rows = []
+        for table, row_id, patient_id, action, old, new in entries:
+            values = (next_id, at, self.os_user, self.clinician, table, row_id, patient_id, action,
+                      _dump(old), _dump(new))
+            prev = _entry_hash(prev, values)
+            rows.append(values + (prev,))
+            next_id += 1
+        self.conn.executemany(
+            "INSERT INTO audit (id, at, os_user, clinician, table_name, row_id, patient_id, action, old, new, hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def audit_entries(self, patient_id: int | None = None) -> Iterator[AuditEntry]:
+        sql = ("SELECT audit.*, patients.mrn FROM audit LEFT JOIN patients ON patients.id = audit.patient_id")
+        params: list[Any] = []
+        if patient_id is not None:
+            sql += " WHERE audit.patient_id = ?"
+            params.append(patient_id)
+        for row in self.conn.execute(sql + " ORDER BY audit.id", params):
+            yield AuditEntry(row["id"], row["at"], row["os_user"], row["clinician"], row["table_name"],
+                             row["row_id"], row["patient_id"], row["action"],
+                             json.loads(row["old"]) if row["old"] else None,
+                             json.loads(row["new"]) if row["new"] else None, row["mrn"])
+
+    # -- generic row writes ----------------------------------------------------
+
+    def _next_ids(self, table: Table, count: int) -> Iterator[int]:
+        start = self.conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table.name}").fetchone()[0]
+        return iter(range(start, start + count))
+
+    def _insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        columns = list(rows[0])
+        sql = (f"INSERT INTO {table.name} ({', '.join(map(_q, columns))}) "
+               f"VALUES ({', '.join('?' for _ in columns)})")
+        self.conn.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
+
+    def _created(self, table: Table, row: dict[str, Any]) -> dict[str, Any]:
+        """A create entry's values: those that differ from the column default."""
+        return {c: row[c] for c in table.columns if row[c] != table.default(c)}
+
+    def _update_row(self, table: Table, row_id: int, version: int | None, new: dict[str, Any],
+                    patient_id: int | None, extra: dict[str, Any] | None = None) -> int:
+        """Update the changed columns of a row if its version is current; audit it; return the new version."""
+        current = self.conn.execute(f"SELECT * FROM {table.name} WHERE id = ?", (row_id,)).fetchone()
+        if current is None:
+            raise ConflictError(f"this {_noun(table)} was removed by another window or workstation")
+        if version is not None and current["version"] != version:
+            raise ConflictError(
+                f"this {_noun(table)} was changed by another window or workstation since you opened it "
+                f"(version {current['version']}, yours {version}); reload to see the changes")
+        changed = {c: v for c, v in new.items() if current[c] != v}
+        if not changed:
+            return current["version"]
+        assignments = dict(changed, **(extra or {}))
+        self.conn.execute(
+            f"UPDATE {table.name} SET {', '.join(f'{_q(c)} = ?' for c in assignments)}, version = version + 1 "
+            "WHERE id = ?", (*assignments.values(), row_id))
+        self._audit([(table.name, row_id, patient_id, "update",
+                      {c: current[c] for c in changed}, changed)])
+        return current["version"] + 1
+
+    def _delete_row(self, table: Table, row_id: int, version: int | None, patient_id: int | None) -> None:
+        current = self.conn.execute(f"SELECT * FROM {table.name} WHERE id = ?", (row_id,)).fetchone()
+        if current is None:
+            raise ConflictError(f"this {_noun(table)} was already removed by another window or workstation")
+        if version is not None and current["version"] != version:
+            raise ConflictError(
+                f"this {_noun(table)} was changed by another window or workstation since you opened it; "
+                "reload before removing it")
+        self.conn.execute(f"DELETE FROM {table.name} WHERE id = ?", (row_id,))
+        self._audit([(table.name, row_id, patient_id, "delete",
+                      {c: current[c] for c in table.columns}, None)])
+
+    # -- adding whole patients (import, demo) ----------------------------------
+
+    def add_patients(self, patients: Sequence[Patient], paths: Sequence[str] | None = None,
+                     today: dt.date | None = None, validate: bool = True) -> int:
+        """Add patients with their whole histories in one transaction; all or nothing.
+
+        Raises ValidationError naming every problem (paths as given, default patients[i]).
+        """
+        paths = list(paths) if paths is not None else [f"patients[{i}]" for i in range(len(patients))]
+        problems = model.check_patients(list(patients), paths, today) if validate else []
+        with self.transaction():
+            problems += self.mrn_clashes(patients, paths)
+            if problems:
+                raise ValidationError(problems)
+            self._insert_patients(patients)
+        return len(patients)
+
+    def mrn_clashes(self, patients: Sequence[Patient], paths: Sequence[str]) -> list[Problem]:
+        """A problem for each patient whose MRN is already in the database."""
+        existing = self.existing_mrns([p.mrn for p in patients])
+        return [Problem(f"{path}.mrn", f"{p.mrn!r} already exists in the database"
+                        + (" (archived)" if existing[p.mrn] else ""))
+                for p, path in zip(patients, paths) if p.mrn in existing]
+
+    def existing_mrns(self, mrns: Iterable[str]) -> dict[str, bool]:
+        """Which of these MRNs exist, each with whether it is archived."""
+        found: dict[str, bool] = {}
+        mrns = list(dict.fromkeys(mrns))
+        for i in range(0, len(mrns), _CHUNK):
+            chunk = mrns[i:i + _CHUNK]
+            for row in self.conn.execute(
+                    f"SELECT mrn, archived FROM patients WHERE mrn IN ({','.join('?' * len(chunk))})", chunk):
+                found[row[0]] = bool(row[1])
+        return found
+
+    def all_mrns(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT mrn FROM patients")}
+
+    def _insert_patients(self, patients: Sequence[Patient]) -> None:
+        """Bulk insert with ids assigned here, so that each table takes one executemany."""
+        rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in (PATIENTS, EPISODES, IMAGING, SYMPTOMS, TREATMENTS)}
+        audit: list[tuple] = []
+        n_episodes = sum(len(p.episodes) for p in patients)
+        patient_ids = self._next_ids(PATIENTS, len(patients))
+        episode_ids = self._next_ids(EPISODES, n_episodes)
+        finding_ids = {
+            t.name: self._next_ids(t, sum(len(getattr(e, t.name)) for p in patients for e in p.episodes))
+            for t in (IMAGING, SYMPTOMS, TREATMENTS)
+        }
+        for patient in patients:
+            pid = next(patient_ids)
+            row = PATIENTS.to_row(patient)
+            audit.append(("patients", pid, pid, "create", None, self._created(PATIENTS, row)))
+            row.update(id=pid, family_key=fold(patient.family_name), given_key=fold(patient.given_name))
+            rows["patients"].append(row)
+            patient.id, patient.version = pid, 1
+            for episode in patient.episodes:
+                eid = next(episode_ids)
+                row = {"patient_id": pid, **EPISODES.to_row(episode)}
+                audit.append(("episodes", eid, pid, "create", None, self._created(EPISODES, row)))
+                row["id"] = eid
+                rows["episodes"].append(row)
+                episode.id, episode.version = eid, 1
+                for table in (IMAGING, SYMPTOMS, TREATMENTS):
+                    ids = finding_ids[table.name]
+                    for record in getattr(episode, table.name):
+                        fid = next(ids)
+                        row = {"episode_id": eid, **table.to_row(record)}
+                        audit.append((table.name, fid, pid, "create", None, self._created(table, row)))
+                        row["id"] = fid
+                        rows[table.name].append(row)
+                        record.id, record.version = fid, 1
+        for name, table_rows in rows.items():
+            self._insert_rows(TABLES[name], table_rows)
+        self._audit(audit)
+
+    # -- single-record writes (the GUI's core functions) ----------------------
+
+    def add_patient(self, patient: Patient, today: dt.date | None = None) -> Patient:
+        """Add one patient (with any episodes it carries)."""
+        self.add_patients([patient], [""], today)
+        return patient
+
+    def update_patient(self, patient: Patient, today: dt.date | None = None) -> Patient:
+        """Save the patient's own fields; `patient.version` must be the one read."""
+        problems = model.check_patient_fields(patient, "", today)
+        with self.transaction():
+            current = self._patient_row(patient.id)
+            if patient.mrn != current["mrn"] and self.existing_mrns([patient.mrn]):
+                problems.append(Problem("mrn", f"{patient.mrn!r} already exists in the database"))
+            first_onset = self.conn.execute(
+                "SELECT min(symptom_onset) FROM episodes WHERE patient_id = ?", (patient.id,)).fetchone()[0]
+            if first_onset and patient.birth_date and patient.birth_date.isoformat() > first_onset:
+                problems.append(Problem("birth_date", f"{patient.birth_date.isoformat()} is after the "
+                                                      f"symptom onset of an episode ({first_onset})"))
+            if problems:
+                raise ValidationError(problems)
+            new = PATIENTS.to_row(patient)
+            patient.version = self._update_row(
+                PATIENTS, patient.id, patient.version, new, patient.id,
+                extra={"family_key": fold(patient.family_name), "given_key": fold(patient.given_name)})
+        return patient
+
+    def set_archived(self, patient_id: int, version: int | None, archived: bool = True) -> int:
+        """Archive (or bring back) a patient; returns the new version."""
+        with self.transaction():
+            self._patient_row(patient_id)
+            return self._update_row(PATIENTS, patient_id, version, {"archived": int(archived)}, patient_id)
+
+    def add_episode(self, patient_id: int, episode: Episode, today: dt.date | None = None) -> Episode:
+        with self.transaction():
+            patient = self._patient_for_check(patient_id)
+            self._check_episode(patient, episode, today)
+            eid = next(self._next_ids(EPISODES, 1))
+            row = {"patient_id": patient_id, **EPISODES.to_row(episode)}
+            self._insert_rows(EPISODES, [dict(row, id=eid)])
+            self._audit([("episodes", eid, patient_id, "create", None, self._created(EPISODES, row))])
+            episode.id, episode.version = eid, 1
+            for record in [*episode.imaging, *episode.symptoms, *episode.treatments]:
+                self.add_finding(eid, record, today)
+        return episode
+
+    def update_episode(self, episode: Episode, today: dt.date | None = None) -> Episode:
+        with self.transaction():
+            patient_id = self._episode_row(episode.id)["patient_id"]
+            patient = self._patient_for_check(patient_id)
+            self._check_episode(patient, episode, today)
+            episode.version = self._update_row(EPISODES, episode.id, episode.version,
+                                               EPISODES.to_row(episode), patient_id)
+        return episode
+
+    def delete_episode(self, episode_id: int, version: int | None) -> None:
+        """Remove an episode and its findings (each removal audited)."""
+        with self.transaction():
+            patient_id = self._episode_row(episode_id)["patient_id"]
+            for table in (IMAGING, SYMPTOMS, TREATMENTS):
+                for row in self.conn.execute(f"SELECT id FROM {table.name} WHERE episode_id = ?", (episode_id,)):
+                    self._delete_row(table, row["id"], None, patient_id)
+            self._delete_row(EPISODES, episode_id, version, patient_id)
+
+    def add_finding(self, episode_id: int, record: ImagingStudy | SymptomRecord | Treatment,
+                    today: dt.date | None = None):
+        """Add an imaging study, symptom record or treatment to an episode."""
+        table = FINDING_TABLES[type(record)]
+        with self.transaction():
+            episode = self._episode_row(episode_id)
+            self._check_finding(record, episode, today)
+            fid = next(self._next_ids(table, 1))
+            row = {"episode_id": episode_id, **table.to_row(record)}
+            self._insert_rows(table, [dict(row, id=fid)])
+            self._audit([(table.name, fid, episode["patient_id"], "create", None, self._created(table, row))])
+            record.id, record.version = fid, 1
+        return record
+
+    def update_finding(self, record: ImagingStudy | SymptomRecord | Treatment, today: dt.date | None = None):
+        table = FINDING_TABLES[type(record)]
+        with self.transaction():
+            row = self.conn.execute(f"SELECT episode_id FROM {table.name} WHERE id = ?", (record.id,)).fetchone()
+            if row is None:
+                raise ConflictError(f"this {_noun(table)} was removed by another window or workstation")
+            episode = self._episode_row(row["episode_id"])
+            self._check_finding(record, episode, today)
+            record.version = self._update_row(table, record.id, record.version, table.to_row(record),
+                                              episode["patient_id"])
+        return record
+
+    def delete_finding(self, record: ImagingStudy | SymptomRecord | Treatment) -> None:
+        table = FINDING_TABLES[type(record)]
+        with self.transaction():
+            row = self.conn.execute(
+                f"SELECT episodes.patient_id FROM {table.name} JOIN episodes ON episodes.id = {table.name}.episode_id "
+                f"WHERE {table.name}.id = ?", (record.id,)).fetchone()
+            if row is None:
+                raise ConflictError(f"this {_noun(table)} was already removed by another window or workstation")
+            self._delete_row(table, record.id, record.version, row["patient_id"])
+
+    # validation against what is stored
+
+    def _patient_row(self, patient_id: int | None) -> sqlite3.Row:
+        row = self.conn.execute("SELECT * FROM patients WHERE id = ?", (patient_id,)).fetchone()
+        if row is None:
+            raise ConflictError("this patient is not in the database (another workstation may have changed it)")
+        return row
+
+    def _episode_row(self, episode_id: int | None) -> sqlite3.Row:
+        row = self.conn.execute("SELECT * FROM episodes WHERE id = ?", (episode_id,)).fetchone()
+        if row is None:
+            raise ConflictError("this episode was removed by another window or workstation")
+        return row
+
+    def _patient_for_check(self, patient_id: int) -> Patient:
+        self._patient_row(patient_id)
+        return self._load_patients([patient_id], with_findings=False)[0]
+
+    def _check_episode(self, patient: Patient, episode: Episode, today: dt.date | None) -> None:
+        problems = model.check_episode_fields(episode, "", patient.birth_date, today)
+        if episode.id is not None and episode.symptom_onset is not None:
+            onset = episode.symptom_onset.isoformat()
+            for table, column in ((IMAGING, "date"), (SYMPTOMS, "date"), (TREATMENTS, "start")):
+                first = self.conn.execute(f"SELECT min({column}) FROM {table.name} WHERE episode_id = ?",
+                                          (episode.id,)).fetchone()[0]
+                if first is not None and first < onset:
+                    problems.append(Problem("symptom_onset", f"{onset} is after the {_noun(table)} of {first} "
+                                                             "in this episode"))
+        if not problems:
+            others = [e for e in patient.episodes if e.id != episode.id]
+            everyone = others + [episode]
+            for problem in model.overlap_problems(everyone, "", list(range(len(everyone)))):
+                index = int(problem.path.split("[")[1].split("]")[0])
+                if everyone[index] is episode:
+                    problems.append(Problem("symptom_onset", problem.message))
+                elif episode.site == everyone[index].site:
+                    problems.append(Problem(
+                        "resolved_on" if episode.resolved_on else "site",
+                        f"the {model.site_label(episode.site)} episode of "
+                        f"{everyone[index].symptom_onset.isoformat()} would then overlap this one"))
+        if problems:
+            raise ValidationError(problems)
+
+    def _check_finding(self, record: Any, episode: sqlite3.Row, today: dt.date | None) -> None:
+        onset = dt.date.fromisoformat(episode["symptom_onset"])
+        check = {ImagingStudy: model.check_imaging, SymptomRecord: model.check_symptom,
+                 Treatment: model.check_treatment}[type(record)]
+        problems = check(record, "", onset, today)
+        if problems:
+            raise ValidationError(problems)
+
+    # -- reading ---------------------------------------------------------------
+
+    def patient_id(self, mrn: str) -> int:
+        row = self.conn.execute("SELECT id FROM patients WHERE mrn = ?", (mrn.strip(),)).fetchone()
+        if row is None:
+            raise NotFound(f"no patient with MRN {mrn.strip()!r}")
+        return row[0]
+
+    def patient(self, patient_id: int) -> Patient:
+        found = self._load_patients([patient_id])
+        if not found:
+            raise NotFound(f"no patient with id {patient_id}")
+        return found[0]
+
+    def patient_by_mrn(self, mrn: str) -> Patient:
+        return self.patient(self.patient_id(mrn))
+
+    def patients(self, ids: Sequence[int] | None = None, include_archived: bool = True,
+                 batch: int = 2000) -> Iterator[Patient]:
+        """Whole patient histories, by MRN (all patients when `ids` is None), loaded in batches."""
+        if ids is None:
+            sql = "SELECT id FROM patients" + ("" if include_archived else " WHERE archived = 0") + " ORDER BY mrn"
+            ids = [r[0] for r in self.conn.execute(sql)]
+        for i in range(0, len(ids), batch):
+            yield from self._load_patients(ids[i:i + batch])
+
+    def count_patients(self, include_archived: bool = True) -> int:
+        sql = "SELECT count(*) FROM patients" + ("" if include_archived else " WHERE archived = 0")
+        return self.conn.execute(sql).fetchone()[0]
+
+    def _select_in(self, sql: str, ids: Sequence[int]) -> Iterator[sqlite3.Row]:
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i:i + _CHUNK]
+            yield from self.conn.execute(sql.format(ids=",".join("?" * len(chunk))), chunk)
+
+    def _load_patients(self, ids: Sequence[int], with_findings: bool = True) -> list[Patient]:
+        """Patients with their episodes (and findings), in the order of `ids`."""
+        by_id = {row["id"]: PATIENTS.from_row(row)
+                 for row in self._select_in("SELECT * FROM patients WHERE id IN ({ids})", ids)}
+        episodes: dict[int, Episode] = {}
+        for row in self._select_in(
+                "SELECT * FROM episodes WHERE patient_id IN ({ids}) ORDER BY symptom_onset, site, id", list(by_id)):
+            episode = EPISODES.from_row(row)
+            by_id[row["patient_id"]].episodes.append(episode)
+            episodes[episode.id] = episode
+        if with_findings and episodes:
+            for table in (IMAGING, SYMPTOMS, TREATMENTS):
+                sql = (f"SELECT * FROM {table.name} WHERE episode_id IN ({{ids}}) "
+                       f"ORDER BY episode_id, {_ORDER[table.name]}")
+                for row in self._select_in(sql, list(episodes)):
+                    getattr(episodes[row["episode_id"]], table.name).append(table.from_row(row))
+        return [by_id[i] for i in ids if i in by_id]
+
+    # -- settings ----------------------------------------------------------------
+
+    def setting_texts(self) -> dict[str, str]:
+        stored = {r["key"]: r["value"] for r in self.conn.execute("SELECT key, value FROM settings")}
+        return {key: stored.get(key, settings_mod.DEFAULTS[key]) for key in settings_mod.KEYS}
+
+    def settings(self) -> "settings_mod.Settings":
+        return settings_mod.from_texts(self.setting_texts())
+
+    def set_setting(self, key: str, text: str) -> str:
+        """Validate and store one setting (audited); returns its canonical text."""
+        value = settings_mod.format(key, settings_mod.parse(key, text))
+        with self.transaction():
+            row = self.conn.execute("SELECT * FROM settings WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                sid = next(self._next_ids(SETTINGS, 1))
+                self.conn.execute("INSERT INTO settings (id, key, value) VALUES (?, ?, ?)", (sid, key, value))
+                self._audit([("settings", sid, None, "create", None, {"key": key, "value": value})])
+            else:
+                self._update_row(SETTINGS, row["id"], None, {"value": value}, None)
+        return value
+
+    # -- backup ----------------------------------------------------------------
+
+    def backup(self, target: str | os.PathLike) -> Path:
+        """An online, consistent copy through the SQLite backup API, written beside and then moved into place."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        if partial.exists():
+            partial.unlink()
+        _create_private(partial)
+        try:
+            dest = sqlite3.connect(str(partial))
+            try:
+                self.conn.backup(dest)
+                dest.execute("PRAGMA journal_mode = DELETE")
+                ok = dest.execute("PRAGMA quick_check").fetchone()[0]
+            finally:
+                dest.close()
+            if ok != "ok":
+                raise StoreError(f"{target}: the backup copy failed its check ({ok})")
+            os.replace(partial, target)
+        except sqlite3.DatabaseError as exc:
+            raise _write_error(target, exc) from None
+        finally:
+            if partial.exists():
+                partial.unlink()
+        return target
+
+    # -- integrity ---------------------------------------------------------------
+
+    def check(self) -> list[str]:
+        """Integrity, foreign keys and the audit trail; returns what is wrong (empty when all is well)."""
+        problems = []
+        for (line,) in self.conn.execute("PRAGMA integrity_check"):
+            if line != "ok":
+                problems.append(f"integrity: {line}")
+        for row in self.conn.execute("PRAGMA foreign_key_check"):
+            problems.append(f"foreign key: {row[0]} row {row[1]} points at a missing {row[2]} row")
+        problems += self._check_chain()
+        for table in TABLES.values():
+            problems += self._check_table_trail(table)
+        for row in self.conn.execute("SELECT id, mrn, family_name, given_name, family_key, given_key FROM patients"):
+            if row["family_key"] != fold(row["family_name"]) or row["given_key"] != fold(row["given_name"]):
+                problems.append(f"patients row {row['id']} ({row['mrn']}): search keys do not match the name")
+        return problems
+
+    def _check_chain(self) -> list[str]:
+        problems = []
+        prev, expected_id = GENESIS_HASH, 1
+        cursor = self.conn.execute(
+            "SELECT id, at, os_user, clinician, table_name, row_id, patient_id, action, old, new, hash "
+            "FROM audit ORDER BY id")
+        for row in cursor:
+            values = tuple(row)[:-1]
+            if row["id"] != expected_id:
+                problems.append(f"audit: entries {expected_id}–{row['id'] - 1} are missing")
+            digest = _entry_hash(prev, values)
+            if digest != row["hash"]:
+                problems.append(f"audit: entry {row['id']} was changed or an entry before it was removed "
+                                "(hash chain broken)")
+                if len(problems) > 20:
+                    problems.append("audit: more problems not listed")
+                    break
+            prev, expected_id = row["hash"], row["id"] + 1
+        return problems
+
+    def _check_table_trail(self, table: Table) -> list[str]:
+        """Replay each row's audit entries and compare with the row as stored."""
+        problems: list[str] = []
+        columns = table.columns
+        trail = self.conn.execute(
+            "SELECT row_id, action, new FROM audit WHERE table_name = ? ORDER BY row_id, id", (table.name,))
+        rows = self.conn.execute(f"SELECT id, version, {', '.join(map(_q, columns))} FROM {table.name} ORDER BY id")
+        replayed = _replay(trail, columns, table)
+        stored = iter(rows)
+        row = next(stored, None)
+        state = next(replayed, None)
+        while row is not None or state is not None:
+            if len(problems) > 20:
+                problems.append(f"{table.name}: more problems not listed")
+                break
+            if state is None or (row is not None and row["id"] < state[0]):
+                problems.append(f"{table.name} row {row['id']}: not in the audit trail (written outside TOHtrack)")
+                row = next(stored, None)
+                continue
+            row_id, values, versions, deleted = state
+            if row is None or row["id"] > row_id:
+                if not deleted:
+                    problems.append(f"{table.name} row {row_id}: removed outside TOHtrack (the audit trail has it)")
+                state = next(replayed, None)
+                continue
+            if deleted:
+                problems.append(f"{table.name} row {row_id}: the audit trail says it was removed, but it is there")
+            else:
+                differing = [c for c in columns if not _same(row[c], values.get(c))]
+                if differing:
+                    problems.append(f"{table.name} row {row_id}: {', '.join(differing)} differ from the audit trail "
+                                    "(changed outside TOHtrack)")
+                elif row["version"] != versions:
+                    problems.append(f"{table.name} row {row_id}: version {row['version']} but the audit trail "
+                                    f"records {versions} writes")
+            row = next(stored, None)
+            state = next(replayed, None)
+        return problems
+
+
+def _replay(trail: Iterable[sqlite3.Row], columns: tuple[str, ...], table: Table):
+    """Yield (row id, values, number of writes, deleted) per row from its ordered audit entries."""
+    current_id, values, writes, deleted = None, {}, 0, False
+    for row_id, action, new in trail:
+        if row_id != current_id:
+            if current_id is not None:
+                yield current_id, values, writes, deleted
+            current_id, values, writes, deleted = row_id, {c: table.default(c) for c in columns}, 0, False
+        if action == "delete":
+            deleted = True
+            continue
+        if action == "create":
+            values = {c: table.default(c) for c in columns}
+            deleted = False
+        values.update(json.loads(new) if new else {})
+        writes += 1
+    if current_id is not None:
+        yield current_id, values, writes, deleted
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return float(a) == float(b)
+    return a == b
+
+
+def _noun(table: Table) -> str:
+    return {"patients": "patient", "episodes": "episode", "imaging": "imaging study",
+            "symptoms": "symptom record", "treatments": "treatment", "settings": "setting"}[table.name]
+
+
+def _open_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text or "encrypted" in text:
+        return DatabaseDamaged(f"{path}: not a TOHtrack database, or the file is damaged ({text})")
+    return _write_error(path, exc)
+
+
+def _write_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    text = str(exc)
+    if "full" in text:
+        return StoreError(f"{path}: the disk is full; nothing was written ({text})")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"{path}: the database is busy (another workstation or window is writing); "
+                          "nothing was written, try again")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"{path}: the database is read-only here; nothing was written")
+    if "malformed" in text or "not a database" in text:
+        return DatabaseDamaged(f"{path}: the database file is damaged ({text})")
+    return StoreError(f"{path}: database error: {text}")

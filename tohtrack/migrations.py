@@ -1,0 +1,159 @@
+"""Schema migrations of the TOHtrack database, applied in order by the storage gateway."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+#: Written into the database header so that TOHtrack recognises its own files ('TOHT').
+APPLICATION_ID = 0x544F4854
+
+migrations = Migrations("tohtrack")
+
+
+def _run(db: Database, script: str) -> None:
+    """Run ';'-separated statements one by one (executescript would commit the open transaction)."""
+    for statement in _statements(script):
+        db.execute(statement)
+
+
+def _statements(script: str) -> list[str]:
+    out, current = [], []
+    for line in script.splitlines():
+        current.append(line)
+        text = "\n".join(current).strip()
+        # Trigger bodies contain ';' themselves: a statement ends at ';' outside BEGIN ... END.
+        if text.endswith(";") and (" BEGIN" not in text.upper() or text.upper().endswith("END;")):
+            out.append(text)
+            current = []
+    rest = "\n".join(current).strip()
+    if rest:
+        out.append(rest)
+    return out
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Patients, episodes, findings, settings and the hash-chained, append-only audit trail."""
+    _run(db, f"""
+        PRAGMA application_id = {APPLICATION_ID};
+
+        CREATE TABLE patients (
+            id INTEGER PRIMARY KEY,
+            mrn TEXT NOT NULL UNIQUE,
+            family_name TEXT NOT NULL,
+            given_name TEXT NOT NULL,
+            birth_date TEXT NOT NULL,
+            sex TEXT NOT NULL,
+            archived INTEGER NOT NULL DEFAULT 0,
+            notes TEXT NOT NULL DEFAULT '',
+            family_key TEXT NOT NULL,
+            given_key TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX patients_family_key ON patients (family_key);
+        CREATE INDEX patients_given_key ON patients (given_key);
+
+        CREATE TABLE episodes (
+            id INTEGER PRIMARY KEY,
+            patient_id INTEGER NOT NULL REFERENCES patients (id),
+            site TEXT NOT NULL,
+            symptom_onset TEXT NOT NULL,
+            resolved_on TEXT,
+            diagnosis TEXT NOT NULL,
+            pregnancy TEXT,
+            avn_risk_factors TEXT NOT NULL DEFAULT '[]',
+            notes TEXT NOT NULL DEFAULT '',
+            version INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX episodes_patient ON episodes (patient_id, symptom_onset);
+        CREATE INDEX episodes_open ON episodes (resolved_on, symptom_onset);
+
+        CREATE TABLE imaging (
+            id INTEGER PRIMARY KEY,
+            episode_id INTEGER NOT NULL REFERENCES episodes (id),
+            date TEXT NOT NULL,
+            time TEXT,
+            modality TEXT NOT NULL,
+            edema_extent_pct NUMERIC,
+            edema_volume_ml NUMERIC,
+            edema_regions TEXT NOT NULL DEFAULT '[]',
+            t1_low_signal INTEGER,
+            t2_high_signal INTEGER,
+            subchondral_fracture_line INTEGER,
+            subchondral_t2_low_band INTEGER,
+            collapse INTEGER,
+            medial_head_sparing INTEGER,
+            osteopenia INTEGER,
+            subchondral_cortical_loss INTEGER,
+            joint_effusion INTEGER,
+            joint_space_narrowed INTEGER,
+            dce_enhancement TEXT,
+            scintigraphy_uptake TEXT,
+            accession TEXT NOT NULL DEFAULT '',
+            report TEXT NOT NULL DEFAULT '',
+            version INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX imaging_episode ON imaging (episode_id, date);
+
+        CREATE TABLE symptoms (
+            id INTEGER PRIMARY KEY,
+            episode_id INTEGER NOT NULL REFERENCES episodes (id),
+            date TEXT NOT NULL,
+            pain_nrs NUMERIC,
+            function_score NUMERIC,
+            function_instrument TEXT NOT NULL DEFAULT '',
+            weight_bearing TEXT,
+            note TEXT NOT NULL DEFAULT '',
+            version INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX symptoms_episode ON symptoms (episode_id, date);
+
+        CREATE TABLE treatments (
+            id INTEGER PRIMARY KEY,
+            episode_id INTEGER NOT NULL REFERENCES episodes (id),
+            start TEXT NOT NULL,
+            "end" TEXT,
+            kind TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            version INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX treatments_episode ON treatments (episode_id, start);
+
+        CREATE TABLE settings (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            value TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1
+        );
+
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            os_user TEXT NOT NULL,
+            clinician TEXT NOT NULL,
+            table_name TEXT NOT NULL,
+            row_id INTEGER NOT NULL,
+            patient_id INTEGER,
+            action TEXT NOT NULL,
+            old TEXT,
+            new TEXT,
+            hash TEXT NOT NULL
+        );
+        CREATE INDEX audit_patient ON audit (patient_id);
+        CREATE INDEX audit_row ON audit (table_name, row_id);
+
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit trail is append-only: entries cannot be changed');
+        END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit trail is append-only: entries cannot be removed');
+        END;
+    """)
+
+
+def known_names(migration_set: Migrations = migrations) -> list[str]:
+    """Names of the migrations this version of TOHtrack knows, in order."""
+    return [m.name for m in migration_set.pending(Database(memory=True))]
