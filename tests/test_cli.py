@@ -1,0 +1,213 @@
+"""The command line: INTERFACE.md section 1, exit codes and messages, never a traceback."""
+
+import json
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tohtrack.__main__ import main
+from tohtrack.db import Store
+
+
+def run(capsys, *args):
+    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:  # argparse's own exits (--version, usage errors)
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def counts(path):
+    conn = sqlite3.connect(path)
+    try:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("patients", "audit")}
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def loaded(capsys, db_path, vignettes_path):
+    code, out, _ = run(capsys, "import", vignettes_path)
+    assert code == 0
+    return db_path
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("TOHtrack ")
+
+
+def test_no_subcommand_shows_help(capsys):
+    code, out, _ = run(capsys)
+    assert code == 0 and "import" in out and "flags" in out
+
+
+def test_import_reports_what_it_added(capsys, db_path, vignettes_path):
+    code, out, err = run(capsys, "import", vignettes_path)
+    assert code == 0, err
+    assert "imported 6 patients, 9 episodes" in out
+    assert counts(db_path)["patients"] == 6
+
+
+def test_import_twice_is_refused_and_changes_nothing(capsys, loaded, vignettes_path):
+    before = counts(loaded)
+    code, out, err = run(capsys, "import", vignettes_path)
+    assert code == 2
+    assert "patients[0].mrn: 'EX-01' already exists in the database" in err
+    assert "nothing was written" in err
+    assert counts(loaded) == before
+
+
+@pytest.mark.parametrize("content,expected", [
+    ("{oops", "not valid JSON"),
+    ('{"format": "tohtrack/1", "patients": [{"mrn": "A"}]}', "patients[0].family_name: is required"),
+    ('{"format": "tohtrack/1", "patients": [{"mrn": "A", "family_name": "B", "given_name": "C", '
+     '"birth_date": "1980-02-30", "sex": "male"}]}', "patients[0].birth_date: '1980-02-30' is not a real calendar date"),
+])
+def test_bad_files_exit_2_naming_the_field(capsys, db_path, tmp_path, content, expected):
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    code, _, err = run(capsys, "--db", db_path, "import", bad)
+    assert code == 2 and expected in err and str(bad) in err
+    assert counts(db_path)["patients"] == 0
+
+
+def test_missing_import_file_exits_2(capsys, db_path, tmp_path):
+    code, _, err = run(capsys, "import", tmp_path / "nope.json")
+    assert code == 2 and "No such file" in err
+
+
+def test_db_option_after_the_subcommand(capsys, tmp_path, vignettes_path):
+    other = tmp_path / "other.sqlite3"
+    code, _, _ = run(capsys, "import", vignettes_path, "--db", other)
+    assert code == 0 and counts(other)["patients"] == 6
+
+
+def test_export_round_trip_through_the_cli(capsys, loaded, tmp_path):
+    first = tmp_path / "first.json"
+    assert run(capsys, "export", "-o", first)[0] == 0
+    second_db = tmp_path / "second.sqlite3"
+    assert run(capsys, "--db", second_db, "import", first)[0] == 0
+    second = tmp_path / "second.json"
+    assert run(capsys, "--db", second_db, "export", "-o", second)[0] == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert (first.stat().st_mode & 0o777) == 0o600
+
+
+def test_export_selected_patients_to_stdout(capsys, loaded):
+    code, out, _ = run(capsys, "export", "-o", "-", "--patient", "EX-05", "--patient", "EX-02")
+    assert code == 0
+    assert [p["mrn"] for p in json.loads(out)["patients"]] == ["EX-02", "EX-05"]
+
+
+def test_unknown_mrn_is_an_input_error(capsys, loaded, tmp_path):
+    code, _, err = run(capsys, "export", "-o", tmp_path / "x.json", "--patient", "NOPE")
+    assert code == 2 and "no patient with MRN 'NOPE'" in err
+    assert not (tmp_path / "x.json").exists()
+    code, _, err = run(capsys, "audit", "--patient", "NOPE")
+    assert code == 2 and "NOPE" in err
+
+
+def test_backup_and_check(capsys, loaded, tmp_path):
+    code, out, _ = run(capsys, "backup", "-o", tmp_path / "copy.sqlite3")
+    assert code == 0 and "backup written" in out
+    code, out, _ = run(capsys, "--db", tmp_path / "copy.sqlite3", "check")
+    assert code == 0 and out.startswith("ok:") and "6 patients" in out
+
+
+def test_check_names_tampering_and_exits_1(capsys, loaded):
+    conn = sqlite3.connect(loaded)
+    conn.execute("UPDATE symptoms SET pain_nrs = 0 WHERE id = 2")
+    conn.commit()
+    conn.close()
+    code, _, err = run(capsys, "check")
+    assert code == 1
+    assert "symptoms row 2: pain_nrs differ from the audit trail" in err
+
+
+def test_audit_shows_who_what_and_values(capsys, loaded):
+    run(capsys, "--clinician", "Dr Rossi", "settings", "clinic_name", "Ortho Clinic")
+    code, out, _ = run(capsys, "audit")
+    assert code == 0
+    assert "create patients #1 of EX-01" in out and "family_name: Bianchi" in out
+    assert "(Dr Rossi)  update settings" in out or "(Dr Rossi)  create settings" in out
+    code, out, _ = run(capsys, "audit", "--patient", "EX-02")
+    assert "of EX-02" in out and "of EX-01" not in out
+
+
+def test_settings_print_get_set(capsys, db_path):
+    code, out, _ = run(capsys, "settings")
+    assert code == 0
+    assert "resolution_window_months = 6-8" in out and "review_schedule = 6w 3m 6m 8m" in out
+    assert run(capsys, "settings", "paper_size", "letter")[1].strip() == "paper_size = Letter"
+    assert run(capsys, "settings", "paper_size")[1].strip() == "Letter"
+    code, _, err = run(capsys, "settings", "resolution_window_months", "8-6")
+    assert code == 2 and "resolution_window_months" in err
+    code, _, err = run(capsys, "settings", "colour", "blue")
+    assert code == 2 and "colour" in err
+    code, _, err = run(capsys, "settings", "colour")
+    assert code == 2 and "colour" in err
+    assert run(capsys, "settings", "resolution_window_months")[1].strip() == "6-8"
+
+
+def test_demo_adds_patients_without_clashing(capsys, db_path):
+    code, out, _ = run(capsys, "demo", "--patients", "30", "--seed", "4")
+    assert code == 0 and "added 30 demo patients" in out
+    code, _, _ = run(capsys, "demo", "--patients", "30", "--seed", "4")
+    assert code == 0
+    assert counts(db_path)["patients"] == 60
+    assert run(capsys, "check")[0] == 0
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["demo", "--patients", "0"], "0 is outside"),
+    (["demo", "--patients", "many"], "'many' is not a whole number"),
+    (["flags", "--as-of", "2026-02-30"], "'2026-02-30' is not a real calendar date"),
+    (["flags", "--as-of", "yesterday"], "is not a date"),
+    (["export"], "required: -o"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_arguments_exit_2(capsys, db_path, args, expected):
+    code, _, err = run(capsys, *args)
+    assert code == 2 and expected in err
+
+
+def test_foreign_files_exit_1_unchanged(capsys, tmp_path):
+    text = tmp_path / "letter.txt"
+    text.write_text("Dear colleague,\n" * 200)
+    code, _, err = run(capsys, "--db", text, "check")
+    assert code == 1 and "not a TOHtrack database, or the file is damaged" in err
+    assert text.read_text() == "Dear colleague,\n" * 200
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    code, _, err = run(capsys, "--db", folder, "check")
+    assert code == 1 and err.startswith("tohtrack: ")
+
+
+def test_newer_database_exits_1(capsys, db_path):
+    Store(db_path).close()
+    conn = sqlite3.connect(db_path)
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('tohtrack', 'm900', 'x')")
+    conn.commit()
+    conn.close()
+    code, _, err = run(capsys, "export", "-o", "-")
+    assert code == 1 and "newer TOHtrack" in err
+
+
+def test_real_process_exit_codes_without_traceback(tmp_path, vignettes_path):
+    db = tmp_path / "p.sqlite3"
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "tohtrack", "--db", str(db), *map(str, args)],
+                              capture_output=True, text=True, timeout=60)
+
+    ok = cli("import", vignettes_path)
+    assert ok.returncode == 0, ok.stderr
+    again = cli("import", vignettes_path)
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert (db.stat().st_mode & 0o777) == 0o600

@@ -1,0 +1,304 @@
+"""The tohtrack command line (INTERFACE.md section 1). Imports Qt only for the desktop app."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+
+EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A bad command-line value (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse prints usage and exits 2: keep that, without a traceback
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"{self.prog}: error: {message}\n")
+
+
+def _date(text: str) -> dt.date:
+    from .model import parse_date
+
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"{value} is outside 1–1000000")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 999_999:
+        raise argparse.ArgumentTypeError(f"{value} is outside 0–999999")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                        help="the database file (default: $TOHTRACK_DB, else tohtrack.sqlite3 in the user data folder)")
+    common.add_argument("--clinician", metavar="NAME", default=argparse.SUPPRESS,
+                        help="who is making changes, recorded in the audit trail with the OS user")
+
+    parser = _Parser(prog="tohtrack", parents=[common],
+                     description="Follow patients with transient osteoporosis of the hip and "
+                                 "regional migratory osteoporosis.")
+    parser.add_argument("--version", action="version", version=f"TOHtrack {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("demo", parents=[common], help="add a deterministic synthetic cohort")
+    p.add_argument("--patients", type=_count, default=200, metavar="N", help="how many patients (default 200)")
+    p.add_argument("--seed", type=_seed, default=0, metavar="S", help="the cohort's seed (default 0)")
+
+    p = sub.add_parser("import", parents=[common], help="import a tohtrack/1 JSON file (all or nothing)")
+    p.add_argument("file", metavar="FILE")
+
+    p = sub.add_parser("export", parents=[common], help="write patients as tohtrack/1 JSON")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-' for stdout)")
+    p.add_argument("--patient", action="append", metavar="MRN", help="only this patient (repeatable)")
+
+    p = sub.add_parser("flags", parents=[common], help="the course assessment and its flags")
+    p.add_argument("--patient", action="append", metavar="MRN", help="only this patient (repeatable)")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="evaluate as of this date (default today)")
+    p.add_argument("--json", action="store_true", help="print JSON (INTERFACE.md section 3)")
+
+    p = sub.add_parser("backup", parents=[common], help="an online, consistent copy of the database")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+
+    sub.add_parser("check", parents=[common], help="verify integrity and the audit trail")
+
+    p = sub.add_parser("audit", parents=[common], help="print the audit trail")
+    p.add_argument("--patient", metavar="MRN", help="only this patient's records")
+
+    p = sub.add_parser("settings", parents=[common], help="print or change the clinic settings")
+    p.add_argument("key", nargs="?", metavar="KEY")
+    p.add_argument("value", nargs="?", metavar="VALUE")
+    return parser
+
+
+def _open(args, readonly: bool = False):
+    from .db import Store, default_path
+
+    path = Path(args.db) if getattr(args, "db", None) else default_path()
+    return Store(path, clinician=getattr(args, "clinician", "") or "", readonly=readonly)
+
+
+# ---------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------
+
+
+def cmd_demo(args) -> int:
+    from . import demo
+
+    start = time.perf_counter()
+    with _open(args) as store:
+        taken = store.all_mrns()
+        patients = demo.generate(args.patients, seed=args.seed, taken=taken)
+        with store.transaction():
+            batch: list = []
+            for patient in patients:
+                batch.append(patient)
+                if len(batch) == 5000:
+                    store.add_patients(batch, validate=False)
+                    batch = []
+            store.add_patients(batch, validate=False)
+    print(f"added {args.patients} demo patients (seed {args.seed}) in {time.perf_counter() - start:.1f} s")
+    return EXIT_OK
+
+
+def cmd_import(args) -> int:
+    from . import interchange
+
+    with _open(args) as store:
+        patients = interchange.import_file(store, args.file)
+    episodes = sum(len(p.episodes) for p in patients)
+    findings = sum(len(e.imaging) + len(e.symptoms) + len(e.treatments) for p in patients for e in p.episodes)
+    print(f"imported {len(patients)} patients, {episodes} episodes, {findings} findings from {args.file}")
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from . import interchange
+
+    with _open(args) as store:
+        text = interchange.dumps(interchange.export_document(store, args.patient))
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        interchange.write_file(args.output, text)
+    return EXIT_OK
+
+
+def cmd_flags(args) -> int:
+    from . import course
+
+    as_of = args.as_of or dt.date.today()
+    with _open(args) as store:
+        settings = store.settings()
+        if args.patient:
+            ids = [store.patient_id(m) for m in dict.fromkeys(args.patient)]
+            patients = store.patients(ids)
+        else:
+            patients = store.patients(include_archived=False)
+        assessments = sorted((course.assess(p, as_of, settings) for p in patients), key=lambda a: a.mrn)
+    if args.json:
+        print(json.dumps(course.assessment_json(assessments, as_of, settings), ensure_ascii=False, indent=2))
+    else:
+        print(format_flags(assessments, as_of))
+    return EXIT_OK
+
+
+def format_flags(assessments, as_of: dt.date) -> str:
+    """The assessment as a readable table."""
+    lines = [f"Course assessment as of {as_of.isoformat()}", ""]
+    for a in assessments:
+        review = a.next_review.isoformat() if a.next_review else "—"
+        status = "overdue" if a.overdue else ("due" if a.due else "")
+        lines.append(f"{a.mrn:<14} {a.pattern.replace('_', ' '):<34} next review {review} {status}".rstrip())
+        for f in a.flags:
+            lines.append(f"    {f.severity:<8} {f.code:<22} {f.message}")
+    if not assessments:
+        lines.append("no patients")
+    return "\n".join(lines)
+
+
+def cmd_backup(args) -> int:
+    with _open(args, readonly=False) as store:
+        target = store.backup(args.output)
+    print(f"backup written to {target}")
+    return EXIT_OK
+
+
+def cmd_check(args) -> int:
+    with _open(args) as store:
+        problems = store.check()
+        count = store.count_patients()
+    if problems:
+        for line in problems:
+            print(line, file=sys.stderr)
+        print(f"check failed: {len(problems)} problem(s) in {store.path}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"ok: {store.path} ({count} patients): integrity, foreign keys and audit trail verified")
+    return EXIT_OK
+
+
+def _show(value) -> str:
+    return "null" if value is None else json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+
+
+def cmd_audit(args) -> int:
+    with _open(args) as store:
+        patient_id = store.patient_id(args.patient) if args.patient else None
+        out = sys.stdout
+        for e in store.audit_entries(patient_id):
+            who = e.os_user + (f" ({e.clinician})" if e.clinician else "")
+            subject = f"{e.table_name} #{e.row_id}" + (f" of {e.mrn}" if e.mrn else "")
+            out.write(f"{e.at}  {who}  {e.action} {subject}\n")
+            fields = sorted(set(e.old or {}) | set(e.new or {}))
+            for field in fields:
+                old = (e.old or {}).get(field) if e.old is not None else None
+                new = (e.new or {}).get(field) if e.new is not None else None
+                if e.action == "create":
+                    out.write(f"    {field}: {_show(new)}\n")
+                elif e.action == "delete":
+                    out.write(f"    {field}: {_show(old)} (removed)\n")
+                else:
+                    out.write(f"    {field}: {_show(old)} → {_show(new)}\n")
+    return EXIT_OK
+
+
+def cmd_settings(args) -> int:
+    from . import settings as settings_mod
+
+    with _open(args) as store:
+        if args.value is not None:
+            value = store.set_setting(args.key, args.value)
+            print(f"{args.key} = {value}")
+            return EXIT_OK
+        texts = store.setting_texts()
+    if args.key is not None:
+        if args.key not in texts:
+            settings_mod.parse(args.key, "")  # raises the unknown-key message
+        print(texts[args.key])
+    else:
+        for key, value in texts.items():
+            print(f"{key} = {value}")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "import": cmd_import,
+    "export": cmd_export,
+    "flags": cmd_flags,
+    "backup": cmd_backup,
+    "check": cmd_check,
+    "audit": cmd_audit,
+    "settings": cmd_settings,
+}
+
+
+def _report_problems(problems, context: str) -> None:
+    print(f"tohtrack: {context}: {len(problems)} problem(s); nothing was written", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    from .db import StoreError
+    from .model import ValidationError
+
+    context = getattr(args, "file", None) or args.command
+    try:
+        return COMMANDS[args.command](args)
+    except ValidationError as exc:
+        _report_problems(exc.problems, context)
+        return EXIT_INVALID
+    except StoreError as exc:
+        print(f"tohtrack: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("tohtrack: interrupted; the last action was not written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILURE
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"tohtrack: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as exc:  # the promise: no traceback, ever
+        print(f"tohtrack: unexpected error ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
