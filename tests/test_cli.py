@@ -211,3 +211,77 @@ def test_real_process_exit_codes_without_traceback(tmp_path, vignettes_path):
     again = cli("import", vignettes_path)
     assert again.returncode == 2 and "Traceback" not in again.stderr
     assert (db.stat().st_mode & 0o777) == 0o600
+
+
+# -- flags and the worklist ---------------------------------------------------------------------
+
+
+def _essential(flag):
+    return {k: v for k, v in flag.items() if k not in ("message", "severity")}
+
+
+def test_flags_json_matches_the_expected_examples(capsys, loaded, expected_flags):
+    code, out, err = run(capsys, "flags", "--as-of", "2026-03-01", "--json")
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["as_of"] == expected_flags["as_of"] and got["resolution_window_months"] == [6, 8]
+    assert [p["mrn"] for p in got["patients"]] == [p["mrn"] for p in expected_flags["patients"]]
+    for mine, expected in zip(got["patients"], expected_flags["patients"]):
+        assert mine["pattern"] == expected["pattern"], mine["mrn"]
+        assert [_essential(f) for f in mine["flags"]] == expected["flags"], mine["mrn"]
+        assert all(f["message"] and f["severity"] in ("warning", "info") for f in mine["flags"])
+
+
+def test_flags_json_shape(capsys, loaded):
+    got = json.loads(run(capsys, "flags", "--as-of", "2026-03-01", "--json", "--patient", "EX-02")[1])
+    assert list(got) == ["as_of", "resolution_window_months", "patients"]
+    (patient,) = got["patients"]
+    assert list(patient) == ["mrn", "pattern", "episodes", "flags"]
+    assert patient["episodes"][1] == {
+        "site": "hip_right", "symptom_onset": "2025-06-12", "diagnosis": "transient_osteoporosis",
+        "status": "active", "resolved_on": None, "expected_resolution": ["2025-12-12", "2026-02-12"],
+        "next_review": None}
+    migration = next(f for f in patient["flags"] if f["code"] == "MIGRATION")
+    assert list(migration) == ["code", "severity", "site", "symptom_onset", "message", "from_site", "concurrent"]
+
+
+def test_flags_follow_the_window_setting(capsys, loaded):
+    run(capsys, "settings", "resolution_window_months", "6-12")
+    got = json.loads(run(capsys, "flags", "--as-of", "2026-03-01", "--json", "--patient", "EX-02")[1])
+    assert got["resolution_window_months"] == [6, 12]
+    assert "PROLONGED_COURSE" not in [f["code"] for f in got["patients"][0]["flags"]]
+
+
+def test_flags_leave_out_archived_unless_named(capsys, loaded):
+    with Store(loaded) as store:
+        store.set_archived(store.patient_id("EX-03"), None)
+    got = json.loads(run(capsys, "flags", "--as-of", "2026-03-01", "--json")[1])
+    assert "EX-03" not in [p["mrn"] for p in got["patients"]]
+    got = json.loads(run(capsys, "flags", "--as-of", "2026-03-01", "--json", "--patient", "EX-03")[1])
+    assert [p["mrn"] for p in got["patients"]] == ["EX-03"]
+
+
+def test_flags_table_is_readable(capsys, loaded):
+    code, out, _ = run(capsys, "flags", "--as-of", "2026-03-01")
+    assert code == 0
+    assert "EX-02" in out and "regional migratory osteoporosis" in out
+    assert "warning  MIGRATION" in out and "Right hip" in out
+
+
+def test_flags_unknown_patient_exits_2(capsys, loaded):
+    code, out, err = run(capsys, "flags", "--json", "--patient", "EX-99")
+    assert code == 2 and "EX-99" in err and out == ""
+
+
+def test_flags_future_as_of_is_allowed(capsys, loaded):
+    code, out, _ = run(capsys, "flags", "--as-of", "2030-01-01", "--json")
+    assert code == 0 and json.loads(out)["as_of"] == "2030-01-01"
+
+
+def test_worklist_lists_overdue_first(capsys, loaded):
+    code, out, _ = run(capsys, "worklist", "--as-of", "2026-03-01")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "Review worklist as of 2026-03-01: 3 patient(s)"
+    assert [line.split()[0] for line in lines[1:]] == ["overdue"] * 3
+    assert {line.split()[2] for line in lines[1:]} == {"EX-02", "EX-03", "EX-04"}

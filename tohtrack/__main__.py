@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, metavar="DATE", help="evaluate as of this date (default today)")
     p.add_argument("--json", action="store_true", help="print JSON (INTERFACE.md section 3)")
 
+    p = sub.add_parser("worklist", parents=[common], help="patients with active episodes, due or overdue first")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="as of this date (default today)")
+    p.add_argument("--all", action="store_true", help="every patient with an active episode, not only those due")
+
     p = sub.add_parser("backup", parents=[common], help="an online, consistent copy of the database")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
 
@@ -185,6 +189,20 @@ def format_flags(assessments, as_of: dt.date) -> str:
     return "\n".join(lines)
 
 
+def cmd_worklist(args) -> int:
+    from . import cohort
+
+    as_of = args.as_of or dt.date.today()
+    with _open(args) as store:
+        entries = cohort.worklist(store, as_of, due_only=not args.all)
+    print(f"Review worklist as of {as_of.isoformat()}: {len(entries)} patient(s)")
+    for e in entries:
+        review = e.next_review.isoformat() if e.next_review else "—"
+        urgent = f"{e.most_urgent.code}: {e.most_urgent.message}" if e.most_urgent else ""
+        print(f"{e.state or '-':<8} {review:<10}  {e.mrn:<14} {e.name[:30]:<30}  {urgent}".rstrip())
+    return EXIT_OK
+
+
 def cmd_backup(args) -> int:
     with _open(args, readonly=False) as store:
         target = store.backup(args.output)
@@ -254,6 +272,7 @@ COMMANDS = {
     "import": cmd_import,
     "export": cmd_export,
     "flags": cmd_flags,
+    "worklist": cmd_worklist,
     "backup": cmd_backup,
     "check": cmd_check,
     "audit": cmd_audit,
