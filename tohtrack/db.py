@@ -8,6 +8,7 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import operator
 import os
 import sqlite3
 import unicodedata
@@ -117,52 +118,56 @@ def _os_user() -> str:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Table:
-    """How one record class is stored: its table, parent link and column conversions."""
+def _date_out(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
-    name: str
-    cls: type
-    parent: str | None
-    columns: tuple[str, ...]  # stored, audited columns (parent link first), without id and version
-    dates: frozenset[str] = frozenset()
-    bools: frozenset[str] = frozenset()
-    lists: frozenset[str] = frozenset()
-    defaults: tuple[tuple[str, Any], ...] = ()
+
+def _date_in(value: str | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
+def _bool_out(value: bool | None) -> int | None:
+    return None if value is None else int(bool(value))
+
+
+def _bool_in(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _list_out(value: list) -> str:
+    return json.dumps(list(value))
+
+
+class Table:
+    """How one record class is stored: its table, parent link, column conversions and defaults."""
+
+    def __init__(self, name: str, cls: type, parent: str | None, columns: tuple[str, ...],
+                 dates: Iterable[str] = (), bools: Iterable[str] = (), lists: Iterable[str] = (),
+                 defaults: dict[str, Any] | None = None):
+        self.name, self.cls, self.parent = name, cls, parent
+        self.columns = columns  # stored, audited columns (parent link first), without id and version
+        self.defaults = {c: (defaults or {}).get(c) for c in columns}
+        own = [c for c in columns if c != parent]
+        out = {**{c: _date_out for c in dates}, **{c: _bool_out for c in bools}, **{c: _list_out for c in lists}}
+        back = {**{c: _date_in for c in dates}, **{c: _bool_in for c in bools}, **{c: json.loads for c in lists}}
+        self._out = [(c, out.get(c)) for c in own]
+        self._in = [(c, back.get(c)) for c in own]
 
     def default(self, column: str) -> Any:
-        return dict(self.defaults).get(column)
+        return self.defaults[column]
 
     def to_row(self, record: Any) -> dict[str, Any]:
         """The stored column values of a record (without its parent link)."""
-        row = {}
-        for column in self.columns:
-            if column == self.parent:
-                continue
-            value = getattr(record, column)
-            if column in self.dates:
-                value = value.isoformat() if value is not None else None
-            elif column in self.bools:
-                value = None if value is None else int(bool(value))
-            elif column in self.lists:
-                value = json.dumps(list(value))
-            row[column] = value
-        return row
+        return {c: (convert(getattr(record, c)) if convert else getattr(record, c)) for c, convert in self._out}
 
     def from_row(self, row: sqlite3.Row | dict) -> Any:
-        kwargs = {}
-        for column in self.columns:
-            if column == self.parent:
-                continue
-            value = row[column]
-            if column in self.dates:
-                value = dt.date.fromisoformat(value) if value is not None else None
-            elif column in self.bools:
-                value = None if value is None else bool(value)
-            elif column in self.lists:
-                value = json.loads(value)
-            kwargs[column] = value
+        kwargs = {c: (convert(row[c]) if convert else row[c]) for c, convert in self._in}
         return self.cls(**kwargs, id=row["id"], version=row["version"])
+
+    def created(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A create entry's values: those that differ from the column default."""
+        defaults = self.defaults
+        return {c: v for c, v in row.items() if c in defaults and v != defaults[c]}
 
 
 def _columns(cls: type, parent: str | None, skip: Iterable[str] = ()) -> tuple[str, ...]:
@@ -173,26 +178,25 @@ def _columns(cls: type, parent: str | None, skip: Iterable[str] = ()) -> tuple[s
 
 PATIENTS = Table(
     "patients", Patient, None, _columns(Patient, None, ["episodes"]),
-    dates=frozenset({"birth_date"}), bools=frozenset({"archived"}),
-    defaults=(("archived", 0), ("notes", "")),
+    dates={"birth_date"}, bools={"archived"}, defaults={"archived": 0, "notes": ""},
 )
 EPISODES = Table(
     "episodes", Episode, "patient_id", _columns(Episode, "patient_id", ["imaging", "symptoms", "treatments"]),
-    dates=frozenset({"symptom_onset", "resolved_on"}), lists=frozenset({"avn_risk_factors"}),
-    defaults=(("avn_risk_factors", "[]"), ("notes", ""), ("diagnosis", model.TOH)),
+    dates={"symptom_onset", "resolved_on"}, lists={"avn_risk_factors"},
+    defaults={"avn_risk_factors": "[]", "notes": "", "diagnosis": model.TOH},
 )
 IMAGING = Table(
     "imaging", ImagingStudy, "episode_id", _columns(ImagingStudy, "episode_id"),
-    dates=frozenset({"date"}), bools=frozenset(model.FINDINGS), lists=frozenset({"edema_regions"}),
-    defaults=(("edema_regions", "[]"), ("accession", ""), ("report", "")),
+    dates={"date"}, bools=model.FINDINGS, lists={"edema_regions"},
+    defaults={"edema_regions": "[]", "accession": "", "report": ""},
 )
 SYMPTOMS = Table(
     "symptoms", SymptomRecord, "episode_id", _columns(SymptomRecord, "episode_id"),
-    dates=frozenset({"date"}), defaults=(("function_instrument", ""), ("note", "")),
+    dates={"date"}, defaults={"function_instrument": "", "note": ""},
 )
 TREATMENTS = Table(
     "treatments", Treatment, "episode_id", _columns(Treatment, "episode_id"),
-    dates=frozenset({"start", "end"}), defaults=(("detail", ""),),
+    dates={"start", "end"}, defaults={"detail": ""},
 )
 SETTINGS = Table("settings", dict, None, ("key", "value"))
 FINDING_TABLES = {ImagingStudy: IMAGING, SymptomRecord: SYMPTOMS, Treatment: TREATMENTS}
@@ -221,12 +225,16 @@ class AuditEntry:
 
 
 def _entry_hash(prev: str, values: Sequence[Any]) -> str:
-    text = prev + "\x1e" + "\x1f".join("" if v is None else str(v) for v in values)
+    text = prev + "\x1e" + "\x1f".join(["" if v is None else str(v) for v in values])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _dump(values: dict | None) -> str | None:
-    return None if values is None else json.dumps(values, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    """Audit values as compact JSON, in column order."""
+    return None if values is None else _encode(values)
 
 
 # ---------------------------------------------------------------------------
@@ -399,11 +407,7 @@ class Store:
         columns = list(rows[0])
         sql = (f"INSERT INTO {table.name} ({', '.join(map(_q, columns))}) "
                f"VALUES ({', '.join('?' for _ in columns)})")
-        self.conn.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
-
-    def _created(self, table: Table, row: dict[str, Any]) -> dict[str, Any]:
-        """A create entry's values: those that differ from the column default."""
-        return {c: row[c] for c in table.columns if row[c] != table.default(c)}
+        self.conn.executemany(sql, map(operator.itemgetter(*columns), rows))
 
     def _update_row(self, table: Table, row_id: int, version: int | None, new: dict[str, Any],
                     patient_id: int | None, extra: dict[str, Any] | None = None) -> int:
@@ -490,14 +494,14 @@ class Store:
         for patient in patients:
             pid = next(patient_ids)
             row = PATIENTS.to_row(patient)
-            audit.append(("patients", pid, pid, "create", None, self._created(PATIENTS, row)))
+            audit.append(("patients", pid, pid, "create", None, PATIENTS.created(row)))
             row.update(id=pid, family_key=fold(patient.family_name), given_key=fold(patient.given_name))
             rows["patients"].append(row)
             patient.id, patient.version = pid, 1
             for episode in patient.episodes:
                 eid = next(episode_ids)
                 row = {"patient_id": pid, **EPISODES.to_row(episode)}
-                audit.append(("episodes", eid, pid, "create", None, self._created(EPISODES, row)))
+                audit.append(("episodes", eid, pid, "create", None, EPISODES.created(row)))
                 row["id"] = eid
                 rows["episodes"].append(row)
                 episode.id, episode.version = eid, 1
@@ -506,7 +510,7 @@ class Store:
                     for record in getattr(episode, table.name):
                         fid = next(ids)
                         row = {"episode_id": eid, **table.to_row(record)}
-                        audit.append((table.name, fid, pid, "create", None, self._created(table, row)))
+                        audit.append((table.name, fid, pid, "create", None, table.created(row)))
                         row["id"] = fid
                         rows[table.name].append(row)
                         record.id, record.version = fid, 1
@@ -554,7 +558,7 @@ class Store:
             eid = next(self._next_ids(EPISODES, 1))
             row = {"patient_id": patient_id, **EPISODES.to_row(episode)}
             self._insert_rows(EPISODES, [dict(row, id=eid)])
-            self._audit([("episodes", eid, patient_id, "create", None, self._created(EPISODES, row))])
+            self._audit([("episodes", eid, patient_id, "create", None, EPISODES.created(row))])
             episode.id, episode.version = eid, 1
             for record in [*episode.imaging, *episode.symptoms, *episode.treatments]:
                 self.add_finding(eid, record, today)
@@ -588,7 +592,7 @@ class Store:
             fid = next(self._next_ids(table, 1))
             row = {"episode_id": episode_id, **table.to_row(record)}
             self._insert_rows(table, [dict(row, id=fid)])
-            self._audit([(table.name, fid, episode["patient_id"], "create", None, self._created(table, row))])
+            self._audit([(table.name, fid, episode["patient_id"], "create", None, table.created(row))])
             record.id, record.version = fid, 1
         return record
 
