@@ -285,3 +285,9 @@ def test_worklist_lists_overdue_first(capsys, loaded):
     assert lines[0] == "Review worklist as of 2026-03-01: 3 patient(s)"
     assert [line.split()[0] for line in lines[1:]] == ["overdue"] * 3
     assert {line.split()[2] for line in lines[1:]} == {"EX-02", "EX-03", "EX-04"}
+
+
+def test_flags_json_on_an_empty_database_is_valid(capsys, db_path):
+    code, out, _ = run(capsys, "flags", "--json", "--as-of", "2026-03-01")
+    assert code == 0
+    assert json.loads(out) == {"as_of": "2026-03-01", "resolution_window_months": [6, 8], "patients": []}

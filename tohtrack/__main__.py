@@ -160,32 +160,45 @@ def cmd_flags(args) -> int:
     from . import course
 
     as_of = args.as_of or dt.date.today()
+    patients_json, lines = [], []
     with _open(args) as store:
         settings = store.settings()
         if args.patient:
-            ids = [store.patient_id(m) for m in dict.fromkeys(args.patient)]
-            patients = store.patients(ids)
+            patients = store.patients([store.patient_id(m) for m in dict.fromkeys(args.patient)])
         else:
             patients = store.patients(include_archived=False)
-        assessments = sorted((course.assess(p, as_of, settings) for p in patients), key=lambda a: a.mrn)
+        # One patient at a time, so that a whole cohort never sits in memory.
+        for patient in patients:
+            assessment = course.assess(patient, as_of, settings)
+            if args.json:
+                patients_json.append(course.patient_json(assessment))
+            else:
+                lines.append((assessment.mrn, format_assessment(assessment)))
     if args.json:
-        print(json.dumps(course.assessment_json(assessments, as_of, settings), ensure_ascii=False, indent=2))
+        write_json_lines(course.document_json(patients_json, as_of, settings), "patients")
     else:
-        print(format_flags(assessments, as_of))
+        print(f"Course assessment as of {as_of.isoformat()}\n")
+        print("\n".join(text for _, text in sorted(lines)) if lines else "no patients")
     return EXIT_OK
 
 
-def format_flags(assessments, as_of: dt.date) -> str:
-    """The assessment as a readable table."""
-    lines = [f"Course assessment as of {as_of.isoformat()}", ""]
-    for a in assessments:
-        review = a.next_review.isoformat() if a.next_review else "—"
-        status = "overdue" if a.overdue else ("due" if a.due else "")
-        lines.append(f"{a.mrn:<14} {a.pattern.replace('_', ' '):<34} next review {review} {status}".rstrip())
-        for f in a.flags:
-            lines.append(f"    {f.severity:<8} {f.code:<22} {f.message}")
-    if not assessments:
-        lines.append("no patients")
+def write_json_lines(document: dict, list_key: str, out=None) -> None:
+    """Print a JSON document with one line per item of its big list: readable, and fast for 100 000 patients."""
+    out = out or sys.stdout
+    dump = json.JSONEncoder(ensure_ascii=False).encode
+    head = ",\n".join(f"  {dump(k)}: {dump(v)}" for k, v in document.items() if k != list_key)
+    items = document[list_key]
+    out.write("{\n" + head + f",\n  {dump(list_key)}: [")
+    out.write(",".join(f"\n    {dump(item)}" for item in items))
+    out.write("\n  ]\n}\n" if items else "]\n}\n")
+
+
+def format_assessment(a) -> str:
+    """One patient's assessment as readable lines."""
+    review = a.next_review.isoformat() if a.next_review else "—"
+    status = "overdue" if a.overdue else ("due" if a.due else "")
+    lines = [f"{a.mrn:<14} {a.pattern.replace('_', ' '):<34} next review {review} {status}".rstrip()]
+    lines += [f"    {f.severity:<8} {f.code:<22} {f.message}" for f in a.flags]
     return "\n".join(lines)
 
 

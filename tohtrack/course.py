@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Callable, Iterable
 
 from .model import (MODALITY_LABELS, PREGNANCY_LABELS, Episode, ImagingStudy, Patient, SymptomRecord,
@@ -476,16 +476,23 @@ def _flag_json(f: Flag) -> dict:
     return out
 
 
-def assessment_json(assessments: list[PatientAssessment], as_of: dt.date,
+def patient_json(a: PatientAssessment) -> dict:
+    """One patient of the flags JSON, keys in contract order."""
+    return {"mrn": a.mrn, "pattern": a.pattern,
+            "episodes": [_episode_json(e) for e in a.episodes],
+            "flags": [_flag_json(f) for f in a.flags]}
+
+
+def assessment_json(assessments: Iterable[PatientAssessment], as_of: dt.date,
                     settings: Settings = Settings()) -> dict:
     """The assessments as the JSON document of `tohtrack flags --json`, patients by MRN."""
+    return document_json([patient_json(a) for a in assessments], as_of, settings)
+
+
+def document_json(patients: list[dict], as_of: dt.date, settings: Settings = Settings()) -> dict:
+    """The flags JSON document around patients already in JSON form (sorted here by MRN)."""
     return {
         "as_of": as_of.isoformat(),
         "resolution_window_months": list(settings.resolution_window_months),
-        "patients": [
-            {"mrn": a.mrn, "pattern": a.pattern,
-             "episodes": [_episode_json(e) for e in a.episodes],
-             "flags": [_flag_json(f) for f in a.flags]}
-            for a in sorted(assessments, key=attrgetter("mrn"))
-        ],
+        "patients": sorted(patients, key=itemgetter("mrn")),
     }

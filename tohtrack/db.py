@@ -135,7 +135,11 @@ def _bool_in(value: int | None) -> bool | None:
 
 
 def _list_out(value: list) -> str:
-    return json.dumps(list(value))
+    return json.dumps(list(value)) if value else "[]"
+
+
+def _list_in(value: str) -> list:
+    return json.loads(value) if value != "[]" else []
 
 
 class Table:
@@ -149,7 +153,7 @@ class Table:
         self.defaults = {c: (defaults or {}).get(c) for c in columns}
         own = [c for c in columns if c != parent]
         out = {**{c: _date_out for c in dates}, **{c: _bool_out for c in bools}, **{c: _list_out for c in lists}}
-        back = {**{c: _date_in for c in dates}, **{c: _bool_in for c in bools}, **{c: json.loads for c in lists}}
+        back = {**{c: _date_in for c in dates}, **{c: _bool_in for c in bools}, **{c: _list_in for c in lists}}
         self._out = [(c, out.get(c)) for c in own]
         self._in = [(c, back.get(c)) for c in own]
 
