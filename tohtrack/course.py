@@ -11,6 +11,7 @@ from typing import Callable, Iterable
 from .model import (MODALITY_LABELS, PREGNANCY_LABELS, Episode, ImagingStudy, Patient, SymptomRecord,
                     site_label)
 from .settings import WEEKS, Settings
+from .wording import date_text as _date
 
 WARNING, INFO = "warning", "info"
 
@@ -40,7 +41,6 @@ REGRESSION_MONTHS = 4
 
 _MIGRATORY_CODES = frozenset({"RECURRENCE", "MIGRATION"})
 _URGENCY = {code: (severity != WARNING, rank) for rank, (code, severity) in enumerate(FLAG_CODES.items())}
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _RISK_FACTOR_LABELS = {"hiv": "HIV", "sle": "SLE", "decompression_illness": "decompression illness",
                        "sickle_cell": "sickle cell disease", "gaucher": "Gaucher disease"}
 
@@ -148,11 +148,6 @@ def months_since_onset(onset: dt.date, as_of: dt.date) -> float:
 # ---------------------------------------------------------------------------
 # Wording
 # ---------------------------------------------------------------------------
-
-
-def _date(day: dt.date) -> str:
-    """'12 Feb 2026', the same in every locale."""
-    return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def _count(n: int, unit: str) -> str:
