@@ -1,0 +1,157 @@
+"""The dialog that adds or edits an imaging study, showing the findings that fit its modality."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QCheckBox, QComboBox, QWidget
+
+from ..model import (DCE_ENHANCEMENTS, EDEMA_REGIONS, FINDINGS, MODALITIES, MODALITY_LABELS, SCINTIGRAPHY_UPTAKES,
+                     ImagingStudy, Problem, check_imaging)
+from .forms.ui_imaging_dialog import Ui_ImagingDialog
+from .record_dialog import (YES_NO, RecordDialog, capital, checked_codes, date_of, fill_combo, format_number,
+                            long_text, parse_number, select_data, set_date, time_text, to_qtime)
+
+MODALITY_ITEMS = {code: (label if label == code else f"{capital(label)} ({code})")
+                  for code, label in MODALITY_LABELS.items()}
+DCE_LABELS = {"early": "Early enhancement (hyperaemia)", "none": "No enhancement"}
+SCINTIGRAPHY_LABELS = {
+    "normal": "Normal",
+    "increased_homogeneous": "Increased, homogeneous",
+    "focal": "Focal",
+    "photopenic": "Photopenic (cold) area",
+}
+
+EDEMA_FIELDS = ("edema_extent_pct", "edema_volume_ml", "edema_regions")
+#: The fields each modality shows; a field holding a value shows whatever the modality.
+MODALITY_FIELDS = {
+    "MRI": {*EDEMA_FIELDS, "t1_low_signal", "t2_high_signal", "subchondral_fracture_line",
+            "subchondral_t2_low_band", "collapse", "medial_head_sparing", "joint_effusion", "dce_enhancement"},
+    "XR": {"osteopenia", "subchondral_cortical_loss", "joint_space_narrowed", "joint_effusion", "collapse",
+           "subchondral_fracture_line"},
+    "NM": {"scintigraphy_uptake"},
+    "CT": {"osteopenia", "subchondral_cortical_loss", "subchondral_fracture_line", "collapse",
+           "joint_space_narrowed"},
+}
+#: The modality-dependent fields in the order of the form: the MRI findings first, then radiograph and CT, then NM.
+MODALITY_DEPENDENT = (*EDEMA_FIELDS, "t1_low_signal", "t2_high_signal", "subchondral_fracture_line",
+                      "subchondral_t2_low_band", "collapse", "medial_head_sparing", "joint_effusion",
+                      "dce_enhancement", "osteopenia", "subchondral_cortical_loss", "joint_space_narrowed",
+                      "scintigraphy_uptake")
+assert set(MODALITY_DEPENDENT) == {*EDEMA_FIELDS, *FINDINGS, "dce_enhancement", "scintigraphy_uptake"}
+
+
+class ImagingDialog(RecordDialog):
+    """New imaging study / Edit imaging study — MRI of date."""
+
+    form_class = Ui_ImagingDialog
+    record_class = ImagingStudy
+    noun = "imaging study"
+    fields = ("date", "time", "modality", "accession", *MODALITY_DEPENDENT, "report")
+
+    def __init__(self, parent: QWidget | None = None, study: ImagingStudy | None = None, *, onset: dt.date,
+                 today: dt.date | None = None, save: Callable[[ImagingStudy], ImagingStudy],
+                 reload: Callable[[], ImagingStudy | None] | None = None):
+        self.onset = onset
+        self.hidden: set[str] = set()
+        super().__init__(parent, study, today=today, save=save, reload=reload)
+
+    def setup(self) -> None:
+        ui = self.ui
+        ui.date.setMaximumDate(QDate(self.today.year, self.today.month, self.today.day))
+        fill_combo(ui.modality, [(MODALITY_ITEMS[code], code) for code in MODALITIES])
+        for finding in FINDINGS:
+            fill_combo(getattr(ui, finding), YES_NO)
+        fill_combo(ui.dce_enhancement, [("not assessed", None)] + [(DCE_LABELS[c], c) for c in DCE_ENHANCEMENTS])
+        fill_combo(ui.scintigraphy_uptake, [("not assessed", None)]
+                   + [(SCINTIGRAPHY_LABELS[c], c) for c in SCINTIGRAPHY_UPTAKES])
+        self.region_boxes: dict[str, QCheckBox] = {code: getattr(ui, f"edema_regions_{code}")
+                                                   for code in EDEMA_REGIONS}
+        ui.time_check.toggled.connect(self._time_toggled)
+        ui.modality.currentIndexChanged.connect(self._modality_changed)
+
+    def _time_toggled(self, checked: bool) -> None:
+        self.ui.time.setEnabled(checked)
+        if checked and not self._filling:
+            self.ui.time.setFocus()
+
+    def _modality_changed(self) -> None:
+        if not self._filling:
+            self.update_visibility()
+
+    def fill(self, study: ImagingStudy | None) -> None:
+        ui = self.ui
+        study = study or ImagingStudy(date=self.today, modality="MRI")
+        set_date(ui.date, study.date, self.today)
+        ui.time_check.setChecked(study.time is not None)
+        ui.time.setEnabled(study.time is not None)
+        ui.time.setTime(to_qtime(study.time))
+        select_data(ui.modality, study.modality)
+        ui.accession.setText(study.accession)
+        ui.edema_extent_pct.setText(format_number(study.edema_extent_pct))
+        ui.edema_volume_ml.setText(format_number(study.edema_volume_ml))
+        for code, box in self.region_boxes.items():
+            box.setChecked(code in study.edema_regions)
+        for finding in FINDINGS:
+            select_data(getattr(ui, finding), getattr(study, finding))
+        select_data(ui.dce_enhancement, study.dce_enhancement)
+        select_data(ui.scintigraphy_uptake, study.scintigraphy_uptake)
+        ui.report.setPlainText(study.report)
+        self.update_visibility()
+
+    def has_value(self, field: str) -> bool:
+        """Whether the widget of a modality-dependent field holds something (then it is never hidden)."""
+        if field == "edema_regions":
+            return any(box.isChecked() for box in self.region_boxes.values())
+        widget = getattr(self.ui, field)
+        if isinstance(widget, QComboBox):
+            return widget.currentData() is not None
+        return bool(widget.text().strip())
+
+    def update_visibility(self) -> None:
+        """Show the fields of the chosen modality, and every field that holds a value."""
+        shown = MODALITY_FIELDS.get(self.ui.modality.currentData(), set())
+        self.hidden = {f for f in MODALITY_DEPENDENT if f not in shown and not self.has_value(f)}
+        for field in MODALITY_DEPENDENT:
+            visible = field not in self.hidden
+            getattr(self.ui, f"{field}_label").setVisible(visible)
+            getattr(self.ui, field).setVisible(visible)
+            error = getattr(self.ui, f"{field}_error")
+            error.setVisible(visible and bool(error.text()))
+        self.ui.edema_group.setVisible(any(f not in self.hidden for f in EDEMA_FIELDS))
+
+    def field_shown(self, field: str) -> bool:
+        return field not in self.hidden
+
+    def read(self) -> tuple[ImagingStudy, list[Problem]]:
+        ui = self.ui
+        problems: list[Problem] = []
+        values = dict(
+            date=date_of(ui.date),
+            time=time_text(ui.time) if ui.time_check.isChecked() else None,
+            modality=ui.modality.currentData(),
+            edema_extent_pct=parse_number(ui.edema_extent_pct.text(), "edema_extent_pct", problems),
+            edema_volume_ml=parse_number(ui.edema_volume_ml.text(), "edema_volume_ml", problems),
+            edema_regions=checked_codes(self.region_boxes, self.original.edema_regions if self.original else []),
+            dce_enhancement=ui.dce_enhancement.currentData(),
+            scintigraphy_uptake=ui.scintigraphy_uptake.currentData(),
+            accession=ui.accession.text(),
+            report=long_text(ui.report, "report", problems),
+        )
+        for finding in FINDINGS:
+            values[finding] = getattr(ui, finding).currentData()
+        return self.build(**values), problems
+
+    def check(self, study: ImagingStudy) -> list[Problem]:
+        return check_imaging(study, "", self.onset, self.today)
+
+    def mark_widgets(self, field: str):
+        return [self.ui.time] if field == "time" else super().mark_widgets(field)
+
+    def title(self) -> str:
+        if self.original is None:
+            return "New imaging study"
+        modality = MODALITY_LABELS.get(self.original.modality, self.original.modality)
+        return f"Edit imaging study — {modality} of {self.original.date.isoformat()}"
