@@ -1,0 +1,409 @@
+"""Qt item models over the registry and the review worklist; the patient list loads page by page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from typing import Any, Sequence
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+
+from .. import registry
+from ..cohort import WorklistEntry
+from ..db import Store
+from ..model import site_label
+from ..registry import Filters, PatientRow
+
+Role = Qt.ItemDataRole
+_NO_PARENT = QModelIndex()
+SEX_LABELS = {"male": "Male", "female": "Female", "other": "Other", "unknown": "Unknown"}
+
+
+def sites_text(sites: Sequence[str]) -> str:
+    """'Left hip, Right knee'."""
+    return ", ".join(site_label(site, capital=True) for site in sites)
+
+
+def _date(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+# ---------------------------------------------------------------------------
+# Colours from the palette, so that light and dark themes both read well
+# ---------------------------------------------------------------------------
+
+
+def _palette() -> QPalette:
+    return QGuiApplication.palette()
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Base).lightness() < 128
+
+
+def _blend(base: QColor, tint: QColor, amount: float) -> QColor:
+    return QColor.fromRgbF(*(b + (t - b) * amount for b, t in
+                             zip(base.getRgbF()[:3], tint.getRgbF()[:3])))
+
+
+#: The warning hue of overdue reviews (a clinical red-orange).
+WARNING_HUE = QColor(222, 74, 46)
+
+
+def warning_background(palette: QPalette) -> QColor:
+    """The base colour tinted toward the warning hue: text in the palette's Text colour stays readable."""
+    return _blend(palette.color(QPalette.ColorRole.Base), WARNING_HUE, 0.30 if is_dark(palette) else 0.16)
+
+
+def warning_text(palette: QPalette) -> QColor:
+    """A warning-coloured text that reads on the palette's base (dark red on light, light red on dark)."""
+    return QColor(255, 171, 145) if is_dark(palette) else QColor(165, 29, 10)
+
+
+def muted_text(palette: QPalette) -> QColor:
+    """Grey text for archived patients: the palette's placeholder colour, made opaque over the base."""
+    placeholder = palette.color(QPalette.ColorRole.PlaceholderText)
+    base = palette.color(QPalette.ColorRole.Base)
+    return _blend(base, placeholder, placeholder.alphaF()) if placeholder.alpha() < 255 else placeholder
+
+
+# ---------------------------------------------------------------------------
+# The patient list
+# ---------------------------------------------------------------------------
+
+
+class PatientListModel(QAbstractTableModel):
+    """Registry search results, loaded a page at a time (keyset pages) as the view scrolls."""
+
+    COLUMNS = ("MRN", "Name", "Born", "Sex", "Active sites", "Last onset")
+    MRN, NAME, BORN, SEX, SITES, LAST_ONSET = range(6)
+    #: The registry sort of each sortable column.
+    SORTS = {MRN: "mrn", NAME: "name", BORN: "birth_date", LAST_ONSET: "last_onset"}
+
+    def __init__(self, store: Store, parent=None, page_size: int = registry.PAGE_SIZE):
+        super().__init__(parent)
+        self._store = store
+        self._page = page_size
+        self._rows: list[PatientRow] = []
+        self._more = False
+        self._text, self._filters, self._as_of = "", Filters(), None
+        self._sort, self._descending = "name", False
+        self._total: int | None = None
+
+    # -- the query -----------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    def set_store(self, store: Store) -> None:
+        """Show another database (after opening or restoring one)."""
+        self._store = store
+        self._reload()
+
+    def set_query(self, text: str = "", filters: Filters = Filters(), as_of: dt.date | None = None) -> None:
+        """Search again from the first page."""
+        self._text, self._filters, self._as_of = text, filters, as_of
+        self._reload()
+
+    def query(self) -> tuple[str, Filters, dt.date | None]:
+        return self._text, self._filters, self._as_of
+
+    @property
+    def as_of(self) -> dt.date:
+        return self._as_of or dt.date.today()
+
+    def sort_column(self) -> int:
+        return next(c for c, s in self.SORTS.items() if s == self._sort)
+
+    def sort_order(self) -> Qt.SortOrder:
+        return Qt.SortOrder.DescendingOrder if self._descending else Qt.SortOrder.AscendingOrder
+
+    def total(self) -> int:
+        """How many patients match in all (not only those loaded so far)."""
+        if self._total is None:
+            self._total = registry.count(self._store, self._text, self._filters, self.as_of)
+        return self._total
+
+    def _fetch(self, after: tuple | None, limit: int) -> list[PatientRow]:
+        return registry.search(self._store, self._text, self._filters, self.as_of, self._sort, self._descending,
+                               limit, after)
+
+    def _reload(self) -> None:
+        self.beginResetModel()
+        self._total = None
+        self._rows = self._fetch(None, self._page)
+        self._more = len(self._rows) == self._page
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        """Query again after a change, keeping as many rows as were loaded (and the views' selection)."""
+        self._total = None
+        count = max(len(self._rows), self._page)
+        fresh = self._fetch(None, count)
+        self._apply(fresh)
+        self._more = len(fresh) == count
+
+    def _apply(self, fresh: list[PatientRow]) -> None:
+        """Turn the loaded rows into `fresh` with row removals, insertions and changes the views can follow."""
+        old_ids = [r.id for r in self._rows]
+        new_ids = [r.id for r in fresh]
+        opcodes = difflib.SequenceMatcher(None, old_ids, new_ids, autojunk=False).get_opcodes()
+        for tag, i1, i2, j1, j2 in reversed(opcodes):  # from the end, so earlier positions stay valid
+            if tag in ("delete", "replace"):
+                self.beginRemoveRows(_NO_PARENT, i1, i2 - 1)
+                del self._rows[i1:i2]
+                self.endRemoveRows()
+            if tag in ("insert", "replace"):
+                self.beginInsertRows(_NO_PARENT, i1, i1 + (j2 - j1) - 1)
+                self._rows[i1:i1] = fresh[j1:j2]
+                self.endInsertRows()
+            if tag == "equal":
+                self._rows[i1:i2] = fresh[j1:j2]
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(self.COLUMNS) - 1))
+
+    # -- lazy loading ----------------------------------------------------------------
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> bool:
+        return not parent.isValid() and self._more
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> None:
+        if parent.isValid() or not self._more:
+            return
+        after = self._rows[-1].sort_key if self._rows else None
+        rows = self._fetch(after, self._page)
+        self._more = len(rows) == self._page
+        if rows:
+            start = len(self._rows)
+            self.beginInsertRows(_NO_PARENT, start, start + len(rows) - 1)
+            self._rows.extend(rows)
+            self.endInsertRows()
+
+    # -- rows ---------------------------------------------------------------------------
+
+    def patient_id(self, row: int) -> int | None:
+        return self._rows[row].id if 0 <= row < len(self._rows) else None
+
+    def patient_row(self, row: int) -> PatientRow | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, patient_id: int) -> int:
+        """The row of a loaded patient, or -1."""
+        return next((i for i, r in enumerate(self._rows) if r.id == patient_id), -1)
+
+    # -- the model interface --------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Role.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.COLUMNS):
+            return None
+        if role == Role.DisplayRole:
+            return self.COLUMNS[section]
+        if role == Role.ToolTipRole:
+            return {self.BORN: "Birth date (age on the as-of date)",
+                    self.SITES: "Sites with an episode active on the as-of date",
+                    self.LAST_ONSET: "The latest symptom onset up to the as-of date"}.get(
+                section, None if section in self.SORTS else "Not sortable")
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Role.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Role.DisplayRole:
+            return self._text_of(row, column)
+        if role == Role.UserRole:
+            return row.id
+        if role == Role.ToolTipRole:
+            return self._tooltip(row)
+        if row.archived:
+            if role == Role.FontRole:
+                font = QFont()
+                font.setItalic(True)
+                return font
+            if role == Role.ForegroundRole:
+                return muted_text(_palette())
+        return None
+
+    def _text_of(self, row: PatientRow, column: int) -> str:
+        if column == self.MRN:
+            return row.mrn
+        if column == self.NAME:
+            return row.display_name
+        if column == self.BORN:
+            return f"{row.birth_date.isoformat()} ({registry.age_on(row.birth_date, self.as_of)})"
+        if column == self.SEX:
+            return SEX_LABELS.get(row.sex, row.sex)
+        if column == self.SITES:
+            return sites_text(row.active_sites)
+        if column == self.LAST_ONSET:
+            return _date(row.last_onset)
+        return ""
+
+    def _tooltip(self, row: PatientRow) -> str:
+        lines = [f"{row.display_name} — MRN {row.mrn}",
+                 f"Born {row.birth_date.isoformat()}, aged {registry.age_on(row.birth_date, self.as_of)}"
+                 f" on {self.as_of.isoformat()}"]
+        lines.append(f"Active: {sites_text(row.active_sites)}" if row.active_sites else "No active episode")
+        if row.last_onset:
+            lines.append(f"Last onset {row.last_onset.isoformat()}")
+        if row.archived:
+            lines.append("Archived")
+        return "\n".join(lines)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Query again in the order of a sortable column (MRN, Name, Born, Last onset); others are ignored."""
+        sort = self.SORTS.get(column)
+        if sort is None:
+            return
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (sort, descending) == (self._sort, self._descending):
+            return
+        self._sort, self._descending = sort, descending
+        count = max(len(self._rows), self._page)
+        fresh = self._fetch(None, count)
+        if len(fresh) != len(self._rows):  # the data changed meanwhile: start over
+            self.beginResetModel()
+            self._rows, self._more, self._total = fresh, len(fresh) == count, None
+            self.endResetModel()
+            return
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        old_ids = [self.patient_id(index.row()) for index in old]
+        self._rows, self._more = fresh, len(fresh) == count
+        where = {r.id: i for i, r in enumerate(self._rows)}
+        # Selections stay on the same patients (or go, if the patient is no longer among the loaded rows).
+        self.changePersistentIndexList(old, [self.index(where[pid], index.column()) if pid in where else QModelIndex()
+                                             for pid, index in zip(old_ids, old)])
+        self.layoutChanged.emit()
+
+
+# ---------------------------------------------------------------------------
+# The review worklist
+# ---------------------------------------------------------------------------
+
+
+class WorklistModel(QAbstractTableModel):
+    """cohort.worklist entries: overdue rows tinted, the most urgent flag spelled out."""
+
+    COLUMNS = ("State", "Next review", "MRN", "Name", "Most urgent flag", "Active sites")
+    STATE, NEXT_REVIEW, MRN, NAME, FLAG, SITES = range(6)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._entries: list[WorklistEntry] = []
+
+    def set_entries(self, entries: Sequence[WorklistEntry]) -> None:
+        self.beginResetModel()
+        self._entries = list(entries)
+        self.endResetModel()
+
+    def entries(self) -> list[WorklistEntry]:
+        return list(self._entries)
+
+    def patient_id(self, row: int) -> int | None:
+        return self._entries[row].patient_id if 0 <= row < len(self._entries) else None
+
+    def row_of(self, patient_id: int) -> int:
+        return next((i for i, e in enumerate(self._entries) if e.patient_id == patient_id), -1)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:
+        return 0 if parent.isValid() else len(self._entries)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Role.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Role.DisplayRole and 0 <= section < len(self.COLUMNS):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Role.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._entries):
+            return None
+        entry = self._entries[index.row()]
+        column = index.column()
+        if role == Role.DisplayRole:
+            return self._text_of(entry, column)
+        if role == Role.UserRole:
+            return entry.patient_id
+        if role == Role.ToolTipRole:
+            return self._tooltip(entry)
+        if role == Role.BackgroundRole and entry.overdue:
+            return warning_background(_palette())
+        if role == Role.ForegroundRole and column == self.STATE and entry.overdue:
+            return warning_text(_palette())
+        if role == Role.FontRole and column == self.STATE and (entry.due or entry.overdue):
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+    def _text_of(self, entry: WorklistEntry, column: int) -> str:
+        if column == self.STATE:
+            return entry.state.capitalize()
+        if column == self.NEXT_REVIEW:
+            return _date(entry.next_review)
+        if column == self.MRN:
+            return entry.mrn
+        if column == self.NAME:
+            return entry.name
+        if column == self.FLAG:
+            return entry.most_urgent.message if entry.most_urgent else ""
+        if column == self.SITES:
+            return sites_text(entry.active_sites)
+        return ""
+
+    def _tooltip(self, entry: WorklistEntry) -> str:
+        lines = [f"{entry.name} — MRN {entry.mrn}"]
+        if entry.overdue:
+            lines.append("A review was missed")
+        elif entry.due:
+            lines.append("Due for review")
+        if entry.next_review:
+            lines.append(f"Next review {entry.next_review.isoformat()}")
+        if entry.most_urgent:
+            lines.append(entry.most_urgent.message)
+        lines.append({"regional_migratory_osteoporosis": "Regional migratory osteoporosis",
+                      "transient_osteoporosis": "Transient osteoporosis"}.get(entry.pattern, ""))
+        return "\n".join(line for line in lines if line)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the entries in place (they are all loaded); the state column sorts overdue, due, then others."""
+        keys = {
+            self.STATE: lambda e: (0 if e.overdue else 1 if e.due else 2, e.next_review or dt.date.max),
+            self.NEXT_REVIEW: lambda e: (e.next_review or dt.date.max, e.mrn),
+            self.MRN: lambda e: e.mrn,
+            self.NAME: lambda e: (e.name.casefold(), e.mrn),
+            self.FLAG: lambda e: (e.most_urgent.message if e.most_urgent else "\uffff", e.mrn),
+            self.SITES: lambda e: (e.active_sites, e.mrn),
+        }
+        key = keys.get(column)
+        if key is None:
+            return
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        ids = [self._entries[i.row()].patient_id if 0 <= i.row() < len(self._entries) else None for i in old]
+        self._entries.sort(key=key, reverse=order == Qt.SortOrder.DescendingOrder)
+        where = {e.patient_id: i for i, e in enumerate(self._entries)}
+        self.changePersistentIndexList(old, [self.index(where[pid], i.column()) if pid in where else QModelIndex()
+                                             for pid, i in zip(ids, old)])
+        self.layoutChanged.emit()
