@@ -42,9 +42,14 @@ def test_version(capsys):
     assert code == 0 and out.startswith("TOHtrack ")
 
 
-def test_no_subcommand_shows_help(capsys):
-    code, out, _ = run(capsys)
-    assert code == 0 and "import" in out and "flags" in out
+def test_help_lists_the_commands(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "import" in out and "flags" in out and "--screenshot" in out
+
+
+def test_patient_without_screenshot_is_a_usage_error(capsys, db_path):
+    code, _, err = run(capsys, "--patient", "EX-01")
+    assert code == 2 and "--screenshot" in err
 
 
 def test_import_reports_what_it_added(capsys, db_path, vignettes_path):

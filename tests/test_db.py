@@ -426,3 +426,14 @@ def test_fold_removes_case_and_accents():
     assert dbmod.fold("Müller") == "muller"
     assert dbmod.fold("ØSTERGÅRD") == dbmod.fold("østergård")
     assert dbmod.fold("José") == "jose"
+
+
+def test_ids_of_removed_rows_are_never_reused(store, vignettes):
+    imported(store, vignettes)
+    episode = store.patient_by_mrn("EX-06").episodes[0]
+    last = max(r.id for p in store.patients() for e in p.episodes for r in e.imaging)
+    study = next(s for s in episode.imaging if s.id == last)
+    store.delete_finding(study)
+    again = store.add_finding(episode.id, ImagingStudy(date=dt.date(2025, 2, 1), modality="XR"), TODAY)
+    assert again.id == last + 1
+    assert store.check() == []

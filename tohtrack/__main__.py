@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
                      description="Follow patients with transient osteoporosis of the hip and "
                                  "regional migratory osteoporosis.")
     parser.add_argument("--version", action="version", version=f"TOHtrack {__version__}")
+    parser.add_argument("--screenshot", metavar="OUT.png",
+                        help="save the main window as PNG (with --patient open, as of --as-of) and exit")
+    parser.add_argument("--patient", dest="screenshot_patient", metavar="MRN",
+                        help="with --screenshot: the patient to show")
+    parser.add_argument("--as-of", dest="screenshot_as_of", type=_date, metavar="DATE",
+                        help="with --screenshot: the as-of date of the assessment")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("demo", parents=[common], help="add a deterministic synthetic cohort")
@@ -280,6 +286,24 @@ def cmd_settings(args) -> int:
     return EXIT_OK
 
 
+def run_gui(args) -> int:
+    """The desktop app, or with --screenshot its picture."""
+    from .db import default_path
+
+    path = Path(args.db) if getattr(args, "db", None) else default_path()
+    if args.screenshot:
+        from .gui.app import screenshot
+
+        screenshot(path, Path(args.screenshot), args.screenshot_patient, args.screenshot_as_of)
+        print(f"screenshot written to {args.screenshot}")
+        return EXIT_OK
+    if args.screenshot_patient or args.screenshot_as_of:
+        raise UsageError("--patient and --as-of without a subcommand go with --screenshot")
+    from .gui.app import run
+
+    return run(path, getattr(args, "clinician", "") or "")
+
+
 COMMANDS = {
     "demo": cmd_demo,
     "import": cmd_import,
@@ -302,17 +326,19 @@ def _report_problems(problems, context: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_OK
     from .db import StoreError
     from .model import ValidationError
 
-    context = getattr(args, "file", None) or args.command
+    context = getattr(args, "file", None) or args.command or "tohtrack"
     try:
+        if args.command is None:
+            return run_gui(args)
         return COMMANDS[args.command](args)
     except ValidationError as exc:
         _report_problems(exc.problems, context)
+        return EXIT_INVALID
+    except UsageError as exc:
+        print(f"tohtrack: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except StoreError as exc:
         print(f"tohtrack: {exc}", file=sys.stderr)

@@ -402,7 +402,10 @@ class Store:
     # -- generic row writes ----------------------------------------------------
 
     def _next_ids(self, table: Table, count: int) -> Iterator[int]:
-        start = self.conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table.name}").fetchone()[0]
+        # Never reuse the id of a removed row: its audit trail stays its own.
+        start = self.conn.execute(
+            f"SELECT max(coalesce((SELECT max(id) FROM {table.name}), 0),"
+            " coalesce((SELECT max(row_id) FROM audit WHERE table_name = ?), 0)) + 1", (table.name,)).fetchone()[0]
         return iter(range(start, start + count))
 
     def _insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -466,7 +469,7 @@ class Store:
     def mrn_clashes(self, patients: Sequence[Patient], paths: Sequence[str]) -> list[Problem]:
         """A problem for each patient whose MRN is already in the database."""
         existing = self.existing_mrns([p.mrn for p in patients])
-        return [Problem(f"{path}.mrn", f"{p.mrn!r} already exists in the database"
+        return [Problem(model.join(path, "mrn"), f"{p.mrn!r} already exists in the database"
                         + (" (archived)" if existing[p.mrn] else ""))
                 for p, path in zip(patients, paths) if p.mrn in existing]
 
@@ -867,7 +870,7 @@ def _replay(trail: Iterable[sqlite3.Row], columns: tuple[str, ...], table: Table
             continue
         if action == "create":
             values = {c: table.default(c) for c in columns}
-            deleted = False
+            deleted, writes = False, 0
         values.update(json.loads(new) if new else {})
         writes += 1
     if current_id is not None:

@@ -1,0 +1,698 @@
+"""The desktop app: QApplication, the main window and its wiring, and --screenshot."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QDate, QSettings, QTimer, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHeaderView, QMainWindow, QMessageBox,
+                               QWidget)
+
+from .. import __version__, cohort, course, interchange
+from ..db import ConflictError, NotFound, Store, StoreError
+from ..model import Episode, ImagingStudy, Patient, SymptomRecord, Treatment, ValidationError, site_label
+from . import resources, undo
+from .forms.ui_main_window import Ui_MainWindow
+from .patient_view import PatientView
+
+RECENT_LIMIT = 8
+
+
+class MainWindow(QMainWindow):
+    """The clinic's main window over one database."""
+
+    def __init__(self, store: Store, settings: QSettings, as_of: dt.date | None = None,
+                 first_run_prompt: bool = True, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.store = store
+        self.settings = settings
+        self.fixed_as_of = as_of
+        self.ui = Ui_MainWindow()
+        self.ui.setupUi(self)
+        self.view = PatientView(self.ui.patient_page)
+        self.ui.patient_page_layout.addWidget(self.view)
+        self.patient: Patient | None = None
+        self.ids = undo.Ids()
+        self.undo_stack = QUndoStack(self)
+        self._data_version = self._read_data_version()
+
+        self._setup_edit_menu()
+        self._setup_patient_list()
+        self._setup_worklist()
+        self._connect_actions()
+        self._update_actions()
+        self._restore_state()
+        self._update_title()
+
+        self._poll = QTimer(self)
+        self._poll.setInterval(2000)
+        self._poll.timeout.connect(self._check_external_changes)
+        self._poll.start()
+        if first_run_prompt and store.count_patients() == 0:
+            QTimer.singleShot(0, self.offer_first_run)
+
+    # -- setup -----------------------------------------------------------------------
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.fixed_as_of or dt.date.today()
+
+    def _setup_edit_menu(self) -> None:
+        undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        self.ui.menu_edit.addAction(undo_action)
+        self.ui.menu_edit.addAction(redo_action)
+        self.action_undo, self.action_redo = undo_action, redo_action
+
+    def _setup_patient_list(self) -> None:
+        from .models import PatientListModel
+
+        self.list_model = PatientListModel(self.store, self)
+        table = self.ui.patient_table
+        table.setModel(self.list_model)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        table.horizontalHeader().setSortIndicatorShown(True)
+        table.selectionModel().currentRowChanged.connect(self._list_row_changed)
+        table.activated.connect(lambda index: self._list_row_changed(index, None))
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(120)
+        self._search_timer.timeout.connect(self.run_search)
+        self.ui.search_edit.textChanged.connect(lambda _: self._search_timer.start())
+        self.ui.search_edit.returnPressed.connect(self._open_first_match)
+        for box in (self.ui.filter_active, self.ui.filter_due, self.ui.filter_flagged, self.ui.filter_rmo,
+                    self.ui.filter_archived):
+            box.toggled.connect(self.run_search)
+        self.run_search()
+
+    def _setup_worklist(self) -> None:
+        from .models import WorklistModel
+
+        self.worklist_model = WorklistModel(self)
+        table = self.ui.worklist_table
+        table.setModel(self.worklist_model)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.doubleClicked.connect(self._open_from_worklist)
+        table.activated.connect(self._open_from_worklist)
+        self.ui.worklist_date.setDate(_qdate(self.as_of))
+        self.ui.worklist_date.dateChanged.connect(lambda _: self.refresh_worklist())
+        self.ui.worklist_due_only.toggled.connect(lambda _: self.refresh_worklist())
+        self.ui.worklist_dock.visibilityChanged.connect(lambda visible: visible and self.refresh_worklist())
+        self.refresh_worklist()
+
+    def _connect_actions(self) -> None:
+        ui = self.ui
+        wiring: dict[QAction, Callable[[], object]] = {
+            ui.action_open_database: self.open_database,
+            ui.action_new_database: self.new_database,
+            ui.action_import: self.import_file,
+            ui.action_export: self.export_file,
+            ui.action_backup: self.backup,
+            ui.action_quit: self.close,
+            ui.action_new_patient: self.new_patient,
+            ui.action_edit_patient: self.edit_patient,
+            ui.action_archive_patient: self.archive_patient,
+            ui.action_new_episode: self.new_episode,
+            ui.action_edit_episode: self.edit_episode,
+            ui.action_delete_episode: self.delete_episode,
+            ui.action_new_imaging: lambda: self.new_finding(ImagingStudy),
+            ui.action_new_symptom: lambda: self.new_finding(SymptomRecord),
+            ui.action_new_treatment: lambda: self.new_finding(Treatment),
+            ui.action_edit_finding: self.edit_finding,
+            ui.action_delete_finding: self.delete_finding,
+            ui.action_audit: self.show_audit,
+            ui.action_find: self.focus_search,
+            ui.action_worklist: self.toggle_worklist,
+            ui.action_refresh: self.refresh,
+            ui.action_about: self.about,
+        }
+        for action, slot in wiring.items():
+            action.triggered.connect(lambda checked=False, slot=slot: slot())
+        # Delete and Enter act on the findings tables only, never while typing in a field.
+        ui.action_delete_finding.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.view.ui.findings_tabs.addAction(ui.action_delete_finding)
+        self.view.edit_requested.connect(self.edit_record)
+        self.view.episode_changed.connect(lambda _: self._update_actions())
+        self.undo_stack.indexChanged.connect(lambda _: self.data_changed())
+        self._update_recent_menu()
+
+    # -- state -----------------------------------------------------------------------
+
+    def _restore_state(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        else:
+            self.resizeDocks([self.ui.worklist_dock], [190], Qt.Orientation.Vertical)
+        splitter = self.settings.value("window/splitter")
+        if splitter is not None:
+            self.ui.splitter.restoreState(splitter)
+        else:
+            self.ui.splitter.setSizes([400, 880])
+        view_splitter = self.settings.value("window/view_splitter")
+        if view_splitter is not None:
+            self.view.ui.view_splitter.restoreState(view_splitter)
+        else:
+            self.view.ui.view_splitter.setSizes([130, 120, 260])
+        self._remember_database()
+
+    def save_state(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/splitter", self.ui.splitter.saveState())
+        self.settings.setValue("window/view_splitter", self.view.ui.view_splitter.saveState())
+        if self.patient is not None:
+            self.settings.setValue(f"last_patient/{self._db_key()}", self.patient.mrn)
+        self.settings.sync()
+
+    def restore_last_patient(self) -> None:
+        mrn = self.settings.value(f"last_patient/{self._db_key()}")
+        if mrn:
+            try:
+                self.open_patient(self.store.patient_id(str(mrn)))
+            except NotFound:
+                pass
+
+    def _db_key(self) -> str:
+        return str(self.store.path.resolve()).replace("/", "|").replace("\\", "|")
+
+    def _remember_database(self) -> None:
+        path = str(self.store.path.resolve())
+        recent = [p for p in (self.settings.value("recent_databases") or []) if p != path]
+        self.settings.setValue("recent_databases", [path] + recent[:RECENT_LIMIT - 1])
+
+    def _update_recent_menu(self) -> None:
+        menu = self.ui.menu_recent
+        menu.clear()
+        for path in self.settings.value("recent_databases") or []:
+            action = menu.addAction(path)
+            action.triggered.connect(lambda checked=False, p=path: self.switch_database(Path(p)))
+        menu.setEnabled(bool(menu.actions()))
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.save_state()
+        self._poll.stop()
+        self.undo_stack.indexChanged.disconnect()
+        super().closeEvent(event)
+
+    def _update_title(self) -> None:
+        who = f" — {self.patient.family_name.upper()}, {self.patient.given_name}" if self.patient else ""
+        self.setWindowTitle(f"TOHtrack{who} — {self.store.path.name}")
+
+    def _update_actions(self) -> None:
+        ui = self.ui
+        has_patient = self.patient is not None
+        episode = self.view.selected_episode() if has_patient else None
+        for action in (ui.action_edit_patient, ui.action_archive_patient, ui.action_new_episode, ui.action_audit):
+            action.setEnabled(has_patient)
+        for action in (ui.action_edit_episode, ui.action_delete_episode, ui.action_new_imaging,
+                       ui.action_new_symptom, ui.action_new_treatment, ui.action_edit_finding,
+                       ui.action_delete_finding):
+            action.setEnabled(episode is not None)
+        if has_patient:
+            ui.action_archive_patient.setText("Restore patient…" if self.patient.archived else "Archive patient…")
+
+    # -- searching and opening ---------------------------------------------------------
+
+    def current_filters(self):
+        from ..registry import Filters
+
+        ui = self.ui
+        return Filters(active=ui.filter_active.isChecked(), rmo=ui.filter_rmo.isChecked(),
+                       archived=ui.filter_archived.isChecked(), flagged=ui.filter_flagged.isChecked(),
+                       due=ui.filter_due.isChecked())
+
+    def run_search(self) -> None:
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.list_model.set_query(self.ui.search_edit.text(), self.current_filters(), self.as_of)
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        total = self.list_model.total() if hasattr(self.list_model, "total") else self.list_model.rowCount()
+        self.ui.count_label.setText(f"{total} patient" + ("" if total == 1 else "s"))
+        if self.patient is not None:
+            self._select_in_list(self.patient.id)
+
+    def focus_search(self) -> None:
+        self.ui.search_edit.setFocus()
+        self.ui.search_edit.selectAll()
+
+    def _open_first_match(self) -> None:
+        self._search_timer.stop()
+        self.run_search()
+        if self.list_model.rowCount():
+            self.ui.patient_table.selectRow(0)
+            self.ui.patient_table.setFocus()
+
+    def _list_row_changed(self, current, previous) -> None:
+        if current is None or not current.isValid():
+            return
+        patient_id = self.list_model.patient_id(current.row())
+        if self.patient is None or patient_id != self.patient.id:
+            self.open_patient(patient_id)
+
+    def _select_in_list(self, patient_id: int) -> None:
+        row = self.list_model.row_of(patient_id)
+        table = self.ui.patient_table
+        if row is not None and row >= 0:
+            table.blockSignals(True)
+            table.selectionModel().blockSignals(True)
+            table.selectRow(row)
+            table.selectionModel().blockSignals(False)
+            table.blockSignals(False)
+            table.scrollTo(self.list_model.index(row, 0))
+
+    def open_patient(self, patient_id: int, keep_episode_id: int | None = None) -> None:
+        """Load, assess and show one patient."""
+        patient = self.store.patient(patient_id)
+        assessment = course.assess(patient, self.as_of, self.store.settings())
+        self.patient = patient
+        self.view.show_patient(patient, assessment, keep_episode_id)
+        self.ui.patient_stack.setCurrentWidget(self.ui.patient_page)
+        self._select_in_list(patient_id)
+        self._update_title()
+        self._update_actions()
+
+    def _open_from_worklist(self, index) -> None:
+        patient_id = self.worklist_model.data(index, Qt.ItemDataRole.UserRole)
+        if patient_id is not None:
+            self.open_patient(int(patient_id))
+
+    # -- refreshing ----------------------------------------------------------------------
+
+    def data_changed(self) -> None:
+        """Something was written: re-query the list, the patient and the worklist."""
+        self._data_version = self._read_data_version()
+        self.reload_views()
+
+    def reload_views(self) -> None:
+        self.list_model.refresh()
+        if self.patient is not None:
+            episode = self.view.selected_episode()
+            try:
+                self.open_patient(self.patient.id, episode.id if episode else None)
+            except NotFound:
+                self.patient = None
+                self.ui.patient_stack.setCurrentWidget(self.ui.empty_page)
+        self.refresh_worklist()
+        self._update_actions()
+
+    def refresh(self) -> None:
+        """Reload everything from the database (F5)."""
+        self.data_changed()
+        self.statusBar().showMessage("Reloaded from the database", 3000)
+
+    def refresh_worklist(self) -> None:
+        if not self.ui.worklist_dock.isVisible() and self.isVisible():
+            return
+        as_of = self.ui.worklist_date.date().toPython()
+        entries = cohort.worklist(self.store, as_of, due_only=self.ui.worklist_due_only.isChecked())
+        self.worklist_model.set_entries(entries)
+        overdue = sum(1 for e in entries if e.overdue)
+        self.ui.worklist_count.setText(f"{len(entries)} patient(s), {overdue} overdue")
+
+    def _read_data_version(self) -> int:
+        return self.store.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def _check_external_changes(self) -> None:
+        """Another window or workstation committed: show its changes."""
+        try:
+            version = self._read_data_version()
+        except Exception:  # noqa: BLE001 - the database went away; the next action will say so
+            return
+        if version != self._data_version:
+            self._data_version = version
+            self.reload_views()
+            self.statusBar().showMessage("Updated with changes from another window or workstation", 5000)
+
+    def toggle_worklist(self) -> None:
+        dock = self.ui.worklist_dock
+        dock.setVisible(not dock.isVisible())
+        if dock.isVisible():
+            self.ui.worklist_table.setFocus()
+
+    # -- changing records ------------------------------------------------------------------
+
+    def _command(self, cls, *args, **kwargs):
+        return cls(*args, store=lambda: self.store, ids=self.ids, on_error=self.show_error, **kwargs)
+
+    def _run(self, command):
+        """Run a command the first time (errors reach the caller, e.g. a dialog), then make it undoable."""
+        result = command.do()
+        self.undo_stack.push(command)
+        return result
+
+    def _dialog_today(self) -> dt.date:
+        return dt.date.today()
+
+    def new_patient(self) -> None:
+        from .patient_dialog import PatientDialog
+
+        dialog = PatientDialog(self, None, today=self._dialog_today(),
+                               save=lambda p: self._run(self._command(undo.AddPatient, p)))
+        if dialog.exec():
+            self.open_patient(dialog.saved.id)
+
+    def edit_patient(self) -> None:
+        from .patient_dialog import PatientDialog
+
+        if self.patient is None:
+            return
+        before = copy.deepcopy(self.patient)
+        dialog = PatientDialog(self, copy.deepcopy(self.patient), today=self._dialog_today(),
+                               save=lambda p: self._run(self._command(undo.EditRecord, before, p)),
+                               reload=lambda: self._reload(Patient, before.id))
+        dialog.exec()
+
+    def archive_patient(self) -> None:
+        if self.patient is None:
+            return
+        archived = not self.patient.archived
+        verb = "Archive" if archived else "Restore"
+        text = (f"{verb} {self.patient.family_name.upper()}, {self.patient.given_name} ({self.patient.mrn})?"
+                + ("\n\nArchived patients leave the lists and the worklist; nothing is deleted and the "
+                   "patient can be restored." if archived else ""))
+        if QMessageBox.question(self, f"{verb} patient", text) != QMessageBox.StandardButton.Yes:
+            return
+        self._guarded(lambda: self._run(self._command(undo.SetArchived, self.patient, archived)))
+
+    def new_episode(self) -> None:
+        from .episode_dialog import EpisodeDialog
+
+        if self.patient is None:
+            return
+        patient_id = self.patient.id
+        dialog = EpisodeDialog(self, None, birth_date=self.patient.birth_date, today=self._dialog_today(),
+                               save=lambda e: self._run(self._command(undo.AddEpisode, patient_id, e)))
+        if dialog.exec():
+            self.open_patient(patient_id, dialog.saved.id)
+
+    def edit_episode(self, episode: Episode | None = None) -> None:
+        from .episode_dialog import EpisodeDialog
+
+        episode = episode or self.view.selected_episode()
+        if episode is None or self.patient is None:
+            return
+        before = copy.deepcopy(episode)
+        dialog = EpisodeDialog(self, copy.deepcopy(episode), birth_date=self.patient.birth_date,
+                               today=self._dialog_today(),
+                               save=lambda e: self._run(self._command(undo.EditRecord, before, e)),
+                               reload=lambda: self._reload(Episode, before.id))
+        dialog.exec()
+
+    def delete_episode(self) -> None:
+        episode = self.view.selected_episode()
+        if episode is None or self.patient is None:
+            return
+        count = len(episode.imaging) + len(episode.symptoms) + len(episode.treatments)
+        text = (f"Delete the {site_label(episode.site)} episode of {episode.symptom_onset.isoformat()}"
+                + (f" and its {count} finding(s)" if count else "") + "?\n\nThe audit trail keeps a record of it, "
+                "and Undo (Ctrl+Z) brings it back.")
+        if QMessageBox.question(self, "Delete episode", text) != QMessageBox.StandardButton.Yes:
+            return
+        self._guarded(lambda: self._run(self._command(undo.DeleteEpisode, self.patient.id, episode)))
+
+    def new_finding(self, kind: type) -> None:
+        episode = self.view.selected_episode()
+        if episode is None:
+            return
+        dialog_cls, kwargs = self._finding_dialog(kind, episode)
+        dialog = dialog_cls(self, None, **kwargs,
+                            save=lambda r: self._run(self._command(undo.AddFinding, episode.id, r)))
+        if dialog.exec():
+            self.view.select_finding(dialog.saved)
+
+    def edit_finding(self, record=None) -> None:
+        record = record or self.view.selected_finding()
+        episode = self.view.selected_episode()
+        if record is None or episode is None:
+            return
+        dialog_cls, kwargs = self._finding_dialog(type(record), episode)
+        before = copy.deepcopy(record)
+        dialog = dialog_cls(self, copy.deepcopy(record), **kwargs,
+                            save=lambda r: self._run(self._command(undo.EditRecord, before, r)),
+                            reload=lambda: self._reload(type(record), before.id))
+        if dialog.exec():
+            self.view.select_finding(dialog.saved)
+
+    def delete_finding(self) -> None:
+        record = self.view.selected_finding()
+        episode = self.view.selected_episode()
+        if record is None or episode is None:
+            return
+        noun = undo.finding_noun(record)
+        text = f"Delete this {noun} of {record_date(record).isoformat()}?\n\nUndo (Ctrl+Z) brings it back."
+        if QMessageBox.question(self, f"Delete {noun}", text) != QMessageBox.StandardButton.Yes:
+            return
+        self._guarded(lambda: self._run(self._command(undo.DeleteFinding, episode.id, record)))
+
+    def edit_record(self, record) -> None:
+        """Double-click on a row: edit what it shows."""
+        if isinstance(record, Episode):
+            self.edit_episode(record)
+        elif record is not None:
+            self.edit_finding(record)
+
+    def _finding_dialog(self, kind: type, episode: Episode):
+        from .imaging_dialog import ImagingDialog
+        from .symptom_dialog import SymptomDialog
+        from .treatment_dialog import TreatmentDialog
+
+        today = self._dialog_today()
+        if kind is ImagingStudy:
+            return ImagingDialog, {"onset": episode.symptom_onset, "today": today}
+        if kind is SymptomRecord:
+            return SymptomDialog, {"onset": episode.symptom_onset, "site": episode.site, "today": today}
+        return TreatmentDialog, {"onset": episode.symptom_onset, "today": today}
+
+    def _reload(self, kind: type, record_id: int):
+        """The record as stored now (for a dialog's Reload after a conflict), or None if it is gone."""
+        try:
+            if kind is Patient:
+                return self.store.patient(record_id)
+            patient = self.store.patient(self.patient.id)
+        except NotFound:
+            return None
+        episodes = patient.episodes
+        if kind is Episode:
+            return next((e for e in episodes if e.id == record_id), None)
+        attribute = {ImagingStudy: "imaging", SymptomRecord: "symptoms", Treatment: "treatments"}[kind]
+        return next((r for e in episodes for r in getattr(e, attribute) if r.id == record_id), None)
+
+    def _guarded(self, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except (StoreError, ValidationError) as exc:
+            self.show_error(exc)
+
+    def show_error(self, exc: Exception) -> None:
+        """Explain a failed action; offer to reload after a conflict."""
+        if isinstance(exc, ConflictError):
+            answer = QMessageBox.warning(
+                self, "Changed elsewhere",
+                f"{exc}\n\nNothing was saved. Reload to see the current record?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+            if answer == QMessageBox.StandardButton.Yes:
+                self.refresh()
+            return
+        QMessageBox.warning(self, "Not saved", f"{exc}\n\nNothing was saved.")
+        self.reload_views()
+
+    # -- audit -----------------------------------------------------------------------------
+
+    def show_audit(self) -> None:
+        from .audit_view import AuditDialog
+
+        if self.patient is None:
+            return
+        AuditDialog(self, list(self.store.audit_entries(self.patient.id)), self.patient).exec()
+
+    # -- files -----------------------------------------------------------------------------
+
+    def offer_first_run(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("An empty database")
+        box.setText(f"{self.store.path} holds no patients yet.")
+        box.setInformativeText("Load a demo cohort of 200 synthetic patients to try TOHtrack, "
+                               "import a tohtrack/1 file, or start with an empty database.")
+        demo_button = box.addButton("Load demo cohort", QMessageBox.ButtonRole.AcceptRole)
+        import_button = box.addButton("Import file…", QMessageBox.ButtonRole.ActionRole)
+        box.addButton("Start empty", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is demo_button:
+            self.load_demo()
+        elif box.clickedButton() is import_button:
+            self.import_file()
+
+    def load_demo(self, count: int = 200) -> None:
+        from .. import demo
+
+        patients = list(demo.generate(count, taken=self.store.all_mrns()))
+        self._guarded(lambda: self.store.add_patients(patients, validate=False))
+        self.undo_stack.clear()
+        self.data_changed()
+
+    def import_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import tohtrack/1 file", str(Path.home()),
+                                              "TOHtrack files (*.json);;All files (*)")
+        if not path:
+            return
+        try:
+            patients = interchange.import_file(self.store, path)
+        except ValidationError as exc:
+            problems = [str(p) for p in exc.problems]
+            shown = "\n".join(problems[:20]) + (f"\n… and {len(problems) - 20} more" if len(problems) > 20 else "")
+            QMessageBox.warning(self, "Import refused",
+                                f"{Path(path).name}: {len(problems)} problem(s); nothing was imported.\n\n{shown}")
+            return
+        except StoreError as exc:
+            self.show_error(exc)
+            return
+        self.undo_stack.clear()
+        self.data_changed()
+        self.statusBar().showMessage(f"Imported {len(patients)} patient(s) from {Path(path).name}", 8000)
+
+    def export_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export all patients", str(Path.home() / "tohtrack-export.json"),
+                                              "TOHtrack files (*.json)")
+        if not path:
+            return
+        try:
+            interchange.write_file(path, interchange.dumps(interchange.export_document(self.store)))
+        except (OSError, StoreError) as exc:
+            QMessageBox.warning(self, "Export failed", f"{exc}\n\nNothing was written.")
+            return
+        self.statusBar().showMessage(f"Exported to {path}", 8000)
+
+    def backup(self) -> None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
+        path, _ = QFileDialog.getSaveFileName(self, "Back up the database",
+                                              str(Path.home() / f"tohtrack-backup-{stamp}.sqlite3"),
+                                              "SQLite databases (*.sqlite3)")
+        if not path:
+            return
+        try:
+            self.store.backup(path)
+        except StoreError as exc:
+            QMessageBox.warning(self, "Backup failed", str(exc))
+            return
+        self.statusBar().showMessage(f"Backup written to {path}", 8000)
+
+    def open_database(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open database", str(self.store.path.parent),
+                                              "SQLite databases (*.sqlite3 *.db);;All files (*)")
+        if path:
+            self.switch_database(Path(path))
+
+    def new_database(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "New database", str(self.store.path.parent / "clinic.sqlite3"),
+                                              "SQLite databases (*.sqlite3)")
+        if not path:
+            return
+        if Path(path).exists():
+            QMessageBox.warning(self, "New database", f"{path} already exists; choose Open database for it.")
+            return
+        self.switch_database(Path(path))
+
+    def switch_database(self, path: Path) -> None:
+        try:
+            store = Store(path, clinician=self.store.clinician)
+        except StoreError as exc:
+            QMessageBox.warning(self, "Cannot open database", str(exc))
+            return
+        self.save_state()
+        self.store.close()
+        self.store = store
+        self.patient = None
+        self.undo_stack.clear()
+        self.ids = undo.Ids()
+        self.list_model.set_store(store)
+        self.ui.patient_stack.setCurrentWidget(self.ui.empty_page)
+        self._remember_database()
+        self._update_recent_menu()
+        self.data_changed()
+        self._update_title()
+        if store.count_patients() == 0:
+            self.offer_first_run()
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About TOHtrack",
+                          f"<b>TOHtrack {__version__}</b><br>Follow-up of transient osteoporosis of the hip and "
+                          "regional migratory osteoporosis.<br><br>Database: " + str(self.store.path))
+
+
+def record_date(record) -> dt.date:
+    return record.start if isinstance(record, Treatment) else record.date
+
+
+def _qdate(day: dt.date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+# ---------------------------------------------------------------------------
+# Application entry points
+# ---------------------------------------------------------------------------
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    app.setApplicationName("TOHtrack")
+    app.setOrganizationName("TOHtrack")
+    app.setApplicationVersion(__version__)
+    app.setStyle("Fusion")
+    app.setStyleSheet(resources.stylesheet())
+    return app
+
+
+def run(db_path: Path, clinician: str = "") -> int:
+    """Open the desktop app on a database; returns the exit code."""
+    app = create_application()
+    try:
+        store = Store(db_path, clinician=clinician)
+    except StoreError as exc:
+        QMessageBox.critical(None, "TOHtrack cannot open the database", str(exc))
+        return exc.exit_code
+    window = MainWindow(store, QSettings())
+    window.show()
+    window.restore_last_patient()
+    code = app.exec()
+    store.close()
+    return code
+
+
+def screenshot(db_path: Path, out: Path, mrn: str | None = None, as_of: dt.date | None = None,
+               size: tuple[int, int] = (1280, 800)) -> int:
+    """Build the main window as a user would see it, with a patient open, and save it as PNG."""
+    app = create_application()
+    store = Store(db_path)
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = QSettings(os.path.join(scratch, "screenshot.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(store, settings, as_of=as_of, first_run_prompt=False)
+        window.resize(*size)
+        window.show()
+        try:
+            if mrn:
+                window.open_patient(store.patient_id(mrn))
+            app.processEvents()
+            window.ui.patient_table.resizeColumnsToContents()
+            app.processEvents()
+            if not window.grab().save(str(out), "PNG"):
+                raise StoreError(f"{out}: could not write the screenshot")
+        finally:
+            window.close()
+            store.close()
+    return 0
