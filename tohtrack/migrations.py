@@ -154,6 +154,19 @@ def m001_initial(db: Database) -> None:
     """)
 
 
+@migrations()
+def m002_registry_indexes(db: Database) -> None:
+    """Indexes for the patient registry: name order covering what search tests, given names, birth dates, onsets."""
+    _run(db, """
+        CREATE INDEX patients_name ON patients (family_key, given_key, id, mrn, archived, birth_date);
+        CREATE INDEX patients_given_name ON patients (given_key, family_key, mrn, archived, birth_date);
+        CREATE INDEX patients_birth_date ON patients (birth_date);
+        CREATE INDEX episodes_onset ON episodes (symptom_onset, patient_id);
+        DROP INDEX patients_family_key;
+        DROP INDEX patients_given_key;
+    """)
+
+
 def known_names(migration_set: Migrations = migrations) -> list[str]:
     """Names of the migrations this version of TOHtrack knows, in order."""
     return [m.name for m in migration_set.pending(Database(memory=True))]

@@ -78,7 +78,11 @@ class MainWindow(QMainWindow):
 
         self.list_model = PatientListModel(self.store, self)
         table = self.ui.patient_table
+        # Show the model's own order (by name) rather than letting the view re-sort by its first column.
+        table.setSortingEnabled(False)
         table.setModel(self.list_model)
+        table.horizontalHeader().setSortIndicator(self.list_model.sort_column(), self.list_model.sort_order())
+        table.setSortingEnabled(True)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         table.horizontalHeader().setSortIndicatorShown(True)
         table.selectionModel().currentRowChanged.connect(self._list_row_changed)
