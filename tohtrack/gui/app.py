@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         table.horizontalHeader().setSortIndicatorShown(True)
         table.selectionModel().currentRowChanged.connect(self._list_row_changed)
         table.activated.connect(lambda index: self._list_row_changed(index, None))
+        self._columns_sized = False
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(120)
@@ -246,7 +247,10 @@ class MainWindow(QMainWindow):
             self.list_model.set_query(self.ui.search_edit.text(), self.current_filters(), self.as_of)
         finally:
             QGuiApplication.restoreOverrideCursor()
-        total = self.list_model.total() if hasattr(self.list_model, "total") else self.list_model.rowCount()
+        if not self._columns_sized and self.list_model.rowCount():
+            self.ui.patient_table.resizeColumnsToContents()  # once: later searches keep the user's widths
+            self._columns_sized = True
+        total = self.list_model.total()
         self.ui.count_label.setText(f"{total} patient" + ("" if total == 1 else "s"))
         if self.patient is not None:
             self._select_in_list(self.patient.id)
@@ -691,8 +695,6 @@ def screenshot(db_path: Path, out: Path, mrn: str | None = None, as_of: dt.date 
         try:
             if mrn:
                 window.open_patient(store.patient_id(mrn))
-            app.processEvents()
-            window.ui.patient_table.resizeColumnsToContents()
             app.processEvents()
             if not window.grab().save(str(out), "PNG"):
                 raise StoreError(f"{out}: could not write the screenshot")
