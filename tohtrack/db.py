@@ -419,13 +419,7 @@ class Store:
     def _update_row(self, table: Table, row_id: int, version: int | None, new: dict[str, Any],
                     patient_id: int | None, extra: dict[str, Any] | None = None) -> int:
         """Update the changed columns of a row if its version is current; audit it; return the new version."""
-        current = self.conn.execute(f"SELECT * FROM {table.name} WHERE id = ?", (row_id,)).fetchone()
-        if current is None:
-            raise ConflictError(f"this {_noun(table)} was removed by another window or workstation")
-        if version is not None and current["version"] != version:
-            raise ConflictError(
-                f"this {_noun(table)} was changed by another window or workstation since you opened it "
-                f"(version {current['version']}, yours {version}); reload to see the changes")
+        current = self._current(table, row_id, version)
         changed = {c: v for c, v in new.items() if current[c] != v}
         if not changed:
             return current["version"]
@@ -437,14 +431,19 @@ class Store:
                       {c: current[c] for c in changed}, changed)])
         return current["version"] + 1
 
-    def _delete_row(self, table: Table, row_id: int, version: int | None, patient_id: int | None) -> None:
+    def _current(self, table: Table, row_id: int, version: int | None) -> sqlite3.Row:
+        """The row as stored, if it is still the version the user read (None: any version)."""
         current = self.conn.execute(f"SELECT * FROM {table.name} WHERE id = ?", (row_id,)).fetchone()
         if current is None:
-            raise ConflictError(f"this {_noun(table)} was already removed by another window or workstation")
+            raise ConflictError(f"this {_noun(table)} was removed by another window or workstation")
         if version is not None and current["version"] != version:
             raise ConflictError(
-                f"this {_noun(table)} was changed by another window or workstation since you opened it; "
-                "reload before removing it")
+                f"this {_noun(table)} was changed by another window or workstation since you opened it "
+                f"(version {current['version']}, yours {version}); reload to see the changes")
+        return current
+
+    def _delete_row(self, table: Table, row_id: int, version: int | None, patient_id: int | None) -> None:
+        current = self._current(table, row_id, version)
         self.conn.execute(f"DELETE FROM {table.name} WHERE id = ?", (row_id,))
         self._audit([(table.name, row_id, patient_id, "delete",
                       {c: current[c] for c in table.columns}, None)])
