@@ -296,3 +296,14 @@ def test_flags_json_on_an_empty_database_is_valid(capsys, db_path):
     code, out, _ = run(capsys, "flags", "--json", "--as-of", "2026-03-01")
     assert code == 0
     assert json.loads(out) == {"as_of": "2026-03-01", "resolution_window_months": [6, 8], "patients": []}
+
+
+def test_restore_through_the_cli(capsys, loaded, tmp_path):
+    backup = tmp_path / "b.sqlite3"
+    assert run(capsys, "backup", "-o", backup)[0] == 0
+    code, out, _ = run(capsys, "restore", backup)
+    assert code == 0 and "replaced database was kept" in out
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_text("nope" * 500)
+    code, _, err = run(capsys, "restore", junk)
+    assert code == 2 and "junk.sqlite3" in err

@@ -437,3 +437,49 @@ def test_ids_of_removed_rows_are_never_reused(store, vignettes):
     again = store.add_finding(episode.id, ImagingStudy(date=dt.date(2025, 2, 1), modality="XR"), TODAY)
     assert again.id == last + 1
     assert store.check() == []
+
+
+# -- automatic backups and restore ------------------------------------------------------------------
+
+
+def test_automatic_backups_at_most_daily_keeping_the_newest(store, vignettes):
+    imported(store, vignettes)
+    start = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.timezone.utc)
+    first = store.rotate_backups(keep=3, now=start)
+    assert first is not None and stat.S_IMODE(first.stat().st_mode) == 0o600
+    assert store.rotate_backups(keep=3, now=start + dt.timedelta(hours=5)) is None  # one a day is enough
+    for day in range(1, 5):
+        assert store.rotate_backups(keep=3, now=start + dt.timedelta(days=day)) is not None
+    kept = dbmod.automatic_backups(store.path)
+    assert [p.name[-24:-8] for p in kept] == ["20260303T080000Z", "20260304T080000Z", "20260305T080000Z"]
+
+
+def test_restore_checks_the_backup_and_keeps_the_replaced_file(db_path, vignettes, tmp_path):
+    with Store(db_path) as store:
+        imported(store, vignettes)
+        saved = store.backup(tmp_path / "before.sqlite3")
+        store.set_archived(store.patient_id("EX-01"), None)
+        kept = store.restore(saved)
+        assert not store.patient_by_mrn("EX-01").archived and store.check() == []
+    with Store(kept) as replaced:
+        assert replaced.patient_by_mrn("EX-01").archived
+
+
+def test_restore_refuses_a_bad_backup_and_changes_nothing(db_path, vignettes, tmp_path):
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"not a database" * 100)
+    tampered = tmp_path / "tampered.sqlite3"
+    with Store(db_path) as store:
+        imported(store, vignettes)
+        store.backup(tampered)
+        conn = sqlite3.connect(tampered)
+        conn.execute("UPDATE patients SET family_name = 'X' WHERE id = 1")
+        conn.commit()
+        conn.close()
+        before = store.conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+        for bad, reason in ((junk, "damaged"), (tampered, "differ from the audit trail"),
+                            (tmp_path / "absent.sqlite3", "no such file")):
+            with pytest.raises(ValidationError, match=reason):
+                store.restore(bad)
+        assert store.conn.execute("SELECT count(*) FROM audit").fetchone()[0] == before
+        assert store.patient_by_mrn("EX-01").family_name == "Bianchi"

@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backup", parents=[common], help="an online, consistent copy of the database")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
 
+    p = sub.add_parser("restore", parents=[common], help="put a checked backup in place of the database")
+    p.add_argument("backup", metavar="BACKUP")
+
     sub.add_parser("check", parents=[common], help="verify integrity and the audit trail")
 
     p = sub.add_parser("audit", parents=[common], help="print the audit trail")
@@ -229,6 +232,13 @@ def cmd_backup(args) -> int:
     return EXIT_OK
 
 
+def cmd_restore(args) -> int:
+    with _open(args) as store:
+        kept = store.restore(args.backup)
+    print(f"restored {args.backup}; the replaced database was kept as {kept}")
+    return EXIT_OK
+
+
 def cmd_check(args) -> int:
     with _open(args) as store:
         problems = store.check()
@@ -311,6 +321,7 @@ COMMANDS = {
     "flags": cmd_flags,
     "worklist": cmd_worklist,
     "backup": cmd_backup,
+    "restore": cmd_restore,
     "check": cmd_check,
     "audit": cmd_audit,
     "settings": cmd_settings,

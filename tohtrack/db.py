@@ -778,6 +778,44 @@ class Store:
                 partial.unlink()
         return target
 
+    def rotate_backups(self, keep: int | None = None, every: dt.timedelta = dt.timedelta(days=1),
+                       now: dt.datetime | None = None) -> Path | None:
+        """An automatic backup into the backups folder unless one is younger than `every`; keeps the newest `keep`.
+
+        Returns the new backup, or None when a recent one made it unnecessary.
+        """
+        keep = keep if keep is not None else self.settings().backup_keep
+        now = now or dt.datetime.now(dt.timezone.utc)
+        folder = backup_dir(self.path)
+        existing = automatic_backups(self.path)
+        written = None
+        if not existing or now - _backup_time(existing[-1]) >= every:
+            written = self.backup(folder / f"{self.path.stem}-auto-{now.strftime('%Y%m%dT%H%M%SZ')}.sqlite3")
+            existing.append(written)
+        for old in existing[:-keep]:
+            old.unlink(missing_ok=True)
+        return written
+
+    def restore(self, backup: str | os.PathLike) -> Path:
+        """Put a checked backup in place of this database, keeping the replaced contents beside it.
+
+        Raises ValidationError (nothing changed) when the backup fails its checks.
+        """
+        backup = Path(backup)
+        problems = check_backup(backup)
+        if problems:
+            raise ValidationError([Problem(str(backup), p) for p in problems])
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        kept = self.backup(backup_dir(self.path) / f"{self.path.stem}-replaced-{stamp}.sqlite3")
+        source = sqlite3.connect(f"file:{backup.resolve()}?mode=ro", uri=True)
+        try:
+            source.backup(self.conn)  # through SQLite, so WAL readers never see a half-copied file
+        except sqlite3.DatabaseError as exc:
+            raise _write_error(self.path, exc) from None
+        finally:
+            source.close()
+        return kept
+
     # -- integrity ---------------------------------------------------------------
 
     def check(self) -> list[str]:
@@ -854,6 +892,32 @@ class Store:
             row = next(stored, None)
             state = next(replayed, None)
         return problems
+
+
+def automatic_backups(path: Path) -> list[Path]:
+    """The automatic backups of a database, oldest first."""
+    return sorted(backup_dir(path).glob(f"{path.stem}-auto-*.sqlite3"), key=_backup_time)
+
+
+def _backup_time(path: Path) -> dt.datetime:
+    stamp = path.stem.rsplit("-", 1)[-1]
+    try:
+        return dt.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+
+
+def check_backup(path: Path) -> list[str]:
+    """What is wrong with a file offered as a backup: not there, not TOHtrack's, damaged, newer, or failing check."""
+    if not path.is_file():
+        return ["no such file"]
+    try:
+        with Store(path, readonly=True) as candidate:
+            if not candidate._migrations.applied(candidate.db):
+                return ["not a TOHtrack database (no schema)"]
+            return candidate.check()
+    except StoreError as exc:
+        return [str(exc).removeprefix(f"{path}: ")]
 
 
 def _replay(trail: Iterable[sqlite3.Row], columns: tuple[str, ...], table: Table):
