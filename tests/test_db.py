@@ -13,7 +13,7 @@ from sqlite_utils.migrations import Migrations
 from conftest import minimal_document
 from tohtrack import db as dbmod, interchange, migrations as mig
 from tohtrack.db import ConflictError, DatabaseTooNew, NotATohtrackDatabase, DatabaseDamaged, Store
-from tohtrack.model import Episode, ImagingStudy, SymptomRecord, Treatment, ValidationError, load_document
+from tohtrack.model import Episode, ImagingStudy, SymptomRecord, Treatment, ValidationError
 
 TODAY = dt.date(2026, 3, 1)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import minimal_document
-from tohtrack import interchange, model
+from tohtrack import interchange
 from tohtrack.db import Store
 from tohtrack.model import ValidationError
 

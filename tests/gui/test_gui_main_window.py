@@ -1,7 +1,6 @@
 """The main window driven as clinic staff would: typing, clicking, the keyboard."""
 
 import datetime as dt
-import sqlite3
 
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer

@@ -172,7 +172,7 @@ class MainWindow(QMainWindow):
         if view_splitter is not None:
             self.view.ui.view_splitter.restoreState(view_splitter)
         else:
-            self.view.ui.view_splitter.setSizes([130, 120, 260])
+            self.view.ui.view_splitter.setSizes([100, 300, 100])
         self._remember_database()
 
     def save_state(self) -> None:

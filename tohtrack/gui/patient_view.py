@@ -1,8 +1,7 @@
-"""The patient view: header, flags banner, episodes, and the selected episode's findings."""
+"""The patient view: header, flags banner, episodes, the timeline plots, and the selected episode's findings."""
 
 from __future__ import annotations
 
-import datetime as dt
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
@@ -11,6 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QListWidgetItem, Q
 from .. import course, wording
 from ..model import Episode, ImagingStudy, Patient, SymptomRecord, Treatment, site_label
 from .forms.ui_patient_view import Ui_PatientView
+from .timeline import TimelinePanel
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole
 #: Severity colours: text on a light tint, readable in light and dark themes and in grey print.
@@ -73,8 +73,16 @@ class PatientView(QWidget):
         self.ui.episodes_table.itemSelectionChanged.connect(self._episode_selection_changed)
         self.ui.flags_list.itemClicked.connect(self._flag_clicked)
         self.ui.flags_list.itemActivated.connect(self._flag_clicked)
+        # The timeline: the selected episode's course or the history lanes (the course_label's sentence
+        # becomes the course button's tooltip: the plot needs the label's line).
+        self.timeline = TimelinePanel(self.ui.timeline_area)
+        self.ui.timeline_layout.setContentsMargins(2, 2, 2, 2)
+        self.ui.timeline_layout.addWidget(self.timeline)
+        self.ui.course_label.hide()
+        self.timeline.record_clicked.connect(self._plot_record_clicked)
+        self.timeline.episode_clicked.connect(lambda episode: self.select_episode(episode.id))
         self.ui.view_splitter.setStretchFactor(0, 2)
-        self.ui.view_splitter.setStretchFactor(1, 3)
+        self.ui.view_splitter.setStretchFactor(1, 4)
         self.ui.view_splitter.setStretchFactor(2, 3)
 
     # -- filling -------------------------------------------------------------------
@@ -91,7 +99,8 @@ class PatientView(QWidget):
         self._fill_episodes(assessment, keep_episode_id)
 
     def _pattern_html(self, a: course.PatientAssessment) -> str:
-        parts = [f"<b>{wording.pattern_text(a.pattern).capitalize()}</b>"]
+        pattern = wording.pattern_text(a.pattern)
+        parts = [f"<b>{pattern[:1].upper() + pattern[1:]}</b>"]
         if a.overdue:
             parts.append("review overdue")
         elif a.due:
@@ -169,7 +178,29 @@ class PatientView(QWidget):
         episode = self.selected_episode()
         self._fill_findings(episode)
         self.ui.course_label.setText(self._course_text(episode))
+        self._draw_timeline(episode)
         self.episode_changed.emit(episode)
+
+    def _draw_timeline(self, episode: Episode | None) -> None:
+        """Redraw the plots from the current assessment (after every edit, the main window shows the patient
+        again, so a new record appears at once)."""
+        if self.assessment is None:
+            return
+        self.timeline.show_assessment(self.assessment, episode)
+        self.timeline.set_titles(f"Course of the selected episode. {self.ui.course_label.text()}",
+                                 self._history_text(self.assessment))
+
+    @staticmethod
+    def _history_text(a: course.PatientAssessment) -> str:
+        """The history button's tooltip: 'Every episode by joint site: 2 sites, 3 episodes'."""
+        sites, episodes = len({e.site for e in a.episodes}), len(a.episodes)
+        return (f"Every episode by joint site: {sites} site{'' if sites == 1 else 's'}, "
+                f"{episodes} episode{'' if episodes == 1 else 's'}; recurrence and migration between lanes")
+
+    def _plot_record_clicked(self, record) -> None:
+        """A study, symptom record or treatment clicked in the course plot: select it in its table."""
+        if isinstance(record, (ImagingStudy, SymptomRecord, Treatment)):
+            self.select_finding(record)
 
     def _course_text(self, episode: Episode | None) -> str:
         if episode is None or self.assessment is None:
