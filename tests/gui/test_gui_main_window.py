@@ -132,6 +132,8 @@ def test_filters_narrow_the_list(qtbot, window):
 
 
 def test_worklist_lists_due_patients_and_opens_them(qtbot, window):
+    press(qtbot, window, Qt.Key.Key_R)
+    assert window.ui.worklist_table.hasFocus()
     window.ui.worklist_date.setDate(AS_OF)
     model = window.worklist_model
     qtbot.waitUntil(lambda: model.rowCount() == 3)
@@ -338,8 +340,8 @@ def test_audit_history_shows_who_changed_what(qtbot, window):
 
 def test_window_state_and_last_patient_persist(qtbot, window, store, settings):
     open_mrn(window, "EX-05")
-    window.ui.worklist_dock.hide()
-    window.ui.splitter.setSizes([300, 900])
+    window.toggle_worklist()
+    window.ui.splitter.setSizes([500, 700])
     sizes = window.ui.splitter.sizes()
     window.close()
     assert settings.value("window/geometry") is not None
@@ -350,7 +352,7 @@ def test_window_state_and_last_patient_persist(qtbot, window, store, settings):
     again.restore_last_patient()
     assert again.patient.mrn == "EX-05"
     assert again.ui.splitter.sizes() == sizes
-    assert not again.ui.worklist_dock.isVisible()
+    assert again.ui.left_tabs.currentWidget() is again.ui.worklist_contents
     assert str(store.path.resolve()) in settings.value("recent_databases")
     again.close()
 

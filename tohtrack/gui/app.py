@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         self.ui.worklist_date.setDate(_qdate(self.as_of))
         self.ui.worklist_date.dateChanged.connect(lambda _: self.refresh_worklist())
         self.ui.worklist_due_only.toggled.connect(lambda _: self.refresh_worklist())
-        self.ui.worklist_dock.visibilityChanged.connect(lambda visible: visible and self.refresh_worklist())
+        self.ui.left_tabs.currentChanged.connect(lambda _: self.refresh_worklist())
         self.refresh_worklist()
 
     def _connect_actions(self) -> None:
@@ -161,8 +161,7 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
-        else:
-            self.resizeDocks([self.ui.worklist_dock], [190], Qt.Orientation.Vertical)
+        self.ui.left_tabs.setCurrentIndex(int(self.settings.value("window/left_tab", 0)))
         splitter = self.settings.value("window/splitter")
         if splitter is not None:
             self.ui.splitter.restoreState(splitter)
@@ -179,6 +178,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/splitter", self.ui.splitter.saveState())
+        self.settings.setValue("window/left_tab", self.ui.left_tabs.currentIndex())
         self.settings.setValue("window/view_splitter", self.view.ui.view_splitter.saveState())
         if self.patient is not None:
             self.settings.setValue(f"last_patient/{self._db_key()}", self.patient.mrn)
@@ -325,7 +325,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Reloaded from the database", 3000)
 
     def refresh_worklist(self) -> None:
-        if not self.ui.worklist_dock.isVisible() and self.isVisible():
+        """Re-query the worklist, if it is the tab shown (it assesses every active patient)."""
+        if self.ui.left_tabs.currentWidget() is not self.ui.worklist_contents:
             return
         as_of = self.ui.worklist_date.date().toPython()
         entries = cohort.worklist(self.store, as_of, due_only=self.ui.worklist_due_only.isChecked())
@@ -348,10 +349,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Updated with changes from another window or workstation", 5000)
 
     def toggle_worklist(self) -> None:
-        dock = self.ui.worklist_dock
-        dock.setVisible(not dock.isVisible())
-        if dock.isVisible():
-            self.ui.worklist_table.setFocus()
+        """Ctrl+R: switch between the review worklist and the patient list."""
+        tabs = self.ui.left_tabs
+        showing = tabs.currentWidget() is self.ui.worklist_contents
+        tabs.setCurrentWidget(self.ui.patient_pane if showing else self.ui.worklist_contents)
+        (self.ui.search_edit if showing else self.ui.worklist_table).setFocus()
 
     # -- changing records ------------------------------------------------------------------
 

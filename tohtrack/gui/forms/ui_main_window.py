@@ -17,10 +17,10 @@ from PySide6.QtGui import (QAction, QBrush, QColor, QConicalGradient,
     QPainter, QPalette, QPixmap, QRadialGradient,
     QTransform)
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QDateEdit,
-    QDockWidget, QGridLayout, QHBoxLayout, QHeaderView,
-    QLabel, QLineEdit, QMainWindow, QMenu,
-    QMenuBar, QSizePolicy, QSpacerItem, QSplitter,
-    QStackedWidget, QStatusBar, QTableView, QToolBar,
+    QGridLayout, QHBoxLayout, QHeaderView, QLabel,
+    QLineEdit, QMainWindow, QMenu, QMenuBar,
+    QSizePolicy, QSpacerItem, QSplitter, QStackedWidget,
+    QStatusBar, QTabWidget, QTableView, QToolBar,
     QVBoxLayout, QWidget)
 
 class Ui_MainWindow(object):
@@ -81,7 +81,9 @@ class Ui_MainWindow(object):
         self.splitter.setObjectName(u"splitter")
         self.splitter.setOrientation(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
-        self.patient_pane = QWidget(self.splitter)
+        self.left_tabs = QTabWidget(self.splitter)
+        self.left_tabs.setObjectName(u"left_tabs")
+        self.patient_pane = QWidget()
         self.patient_pane.setObjectName(u"patient_pane")
         self.patient_pane_layout = QVBoxLayout(self.patient_pane)
         self.patient_pane_layout.setObjectName(u"patient_pane_layout")
@@ -139,7 +141,56 @@ class Ui_MainWindow(object):
 
         self.patient_pane_layout.addWidget(self.count_label)
 
-        self.splitter.addWidget(self.patient_pane)
+        self.left_tabs.addTab(self.patient_pane, "")
+        self.worklist_contents = QWidget()
+        self.worklist_contents.setObjectName(u"worklist_contents")
+        self.worklist_layout = QVBoxLayout(self.worklist_contents)
+        self.worklist_layout.setObjectName(u"worklist_layout")
+        self.worklist_layout.setContentsMargins(6, 0, 6, 6)
+        self.worklist_bar = QHBoxLayout()
+        self.worklist_bar.setObjectName(u"worklist_bar")
+        self.worklist_date_label = QLabel(self.worklist_contents)
+        self.worklist_date_label.setObjectName(u"worklist_date_label")
+
+        self.worklist_bar.addWidget(self.worklist_date_label)
+
+        self.worklist_date = QDateEdit(self.worklist_contents)
+        self.worklist_date.setObjectName(u"worklist_date")
+        self.worklist_date.setCalendarPopup(True)
+
+        self.worklist_bar.addWidget(self.worklist_date)
+
+        self.worklist_due_only = QCheckBox(self.worklist_contents)
+        self.worklist_due_only.setObjectName(u"worklist_due_only")
+        self.worklist_due_only.setChecked(True)
+
+        self.worklist_bar.addWidget(self.worklist_due_only)
+
+        self.worklist_count = QLabel(self.worklist_contents)
+        self.worklist_count.setObjectName(u"worklist_count")
+
+        self.worklist_bar.addWidget(self.worklist_count)
+
+        self.worklist_spacer = QSpacerItem(40, 10, QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+
+        self.worklist_bar.addItem(self.worklist_spacer)
+
+
+        self.worklist_layout.addLayout(self.worklist_bar)
+
+        self.worklist_table = QTableView(self.worklist_contents)
+        self.worklist_table.setObjectName(u"worklist_table")
+        self.worklist_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.worklist_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.worklist_table.setAlternatingRowColors(True)
+        self.worklist_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.worklist_table.horizontalHeader().setStretchLastSection(True)
+        self.worklist_table.verticalHeader().setVisible(False)
+
+        self.worklist_layout.addWidget(self.worklist_table)
+
+        self.left_tabs.addTab(self.worklist_contents, "")
+        self.splitter.addWidget(self.left_tabs)
         self.patient_stack = QStackedWidget(self.splitter)
         self.patient_stack.setObjectName(u"patient_stack")
         self.empty_page = QWidget()
@@ -188,58 +239,6 @@ class Ui_MainWindow(object):
         self.statusbar = QStatusBar(MainWindow)
         self.statusbar.setObjectName(u"statusbar")
         MainWindow.setStatusBar(self.statusbar)
-        self.worklist_dock = QDockWidget(MainWindow)
-        self.worklist_dock.setObjectName(u"worklist_dock")
-        self.worklist_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable|QDockWidget.DockWidgetFeature.DockWidgetMovable)
-        self.worklist_contents = QWidget()
-        self.worklist_contents.setObjectName(u"worklist_contents")
-        self.worklist_layout = QVBoxLayout(self.worklist_contents)
-        self.worklist_layout.setObjectName(u"worklist_layout")
-        self.worklist_layout.setContentsMargins(6, 0, 6, 6)
-        self.worklist_bar = QHBoxLayout()
-        self.worklist_bar.setObjectName(u"worklist_bar")
-        self.worklist_date_label = QLabel(self.worklist_contents)
-        self.worklist_date_label.setObjectName(u"worklist_date_label")
-
-        self.worklist_bar.addWidget(self.worklist_date_label)
-
-        self.worklist_date = QDateEdit(self.worklist_contents)
-        self.worklist_date.setObjectName(u"worklist_date")
-        self.worklist_date.setCalendarPopup(True)
-
-        self.worklist_bar.addWidget(self.worklist_date)
-
-        self.worklist_due_only = QCheckBox(self.worklist_contents)
-        self.worklist_due_only.setObjectName(u"worklist_due_only")
-        self.worklist_due_only.setChecked(True)
-
-        self.worklist_bar.addWidget(self.worklist_due_only)
-
-        self.worklist_count = QLabel(self.worklist_contents)
-        self.worklist_count.setObjectName(u"worklist_count")
-
-        self.worklist_bar.addWidget(self.worklist_count)
-
-        self.worklist_spacer = QSpacerItem(40, 10, QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
-
-        self.worklist_bar.addItem(self.worklist_spacer)
-
-
-        self.worklist_layout.addLayout(self.worklist_bar)
-
-        self.worklist_table = QTableView(self.worklist_contents)
-        self.worklist_table.setObjectName(u"worklist_table")
-        self.worklist_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.worklist_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.worklist_table.setAlternatingRowColors(True)
-        self.worklist_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.worklist_table.horizontalHeader().setStretchLastSection(True)
-        self.worklist_table.verticalHeader().setVisible(False)
-
-        self.worklist_layout.addWidget(self.worklist_table)
-
-        self.worklist_dock.setWidget(self.worklist_contents)
-        MainWindow.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.worklist_dock)
 #if QT_CONFIG(shortcut)
         self.worklist_date_label.setBuddy(self.worklist_date)
 #endif // QT_CONFIG(shortcut)
@@ -290,6 +289,9 @@ class Ui_MainWindow(object):
         self.toolbar.addAction(self.action_new_treatment)
 
         self.retranslateUi(MainWindow)
+
+        self.left_tabs.setCurrentIndex(0)
+
     # setupUi
 
     def retranslateUi(self, MainWindow):
@@ -366,6 +368,9 @@ class Ui_MainWindow(object):
         self.action_refresh.setShortcut(QCoreApplication.translate("MainWindow", u"F5", None))
 #endif // QT_CONFIG(shortcut)
         self.action_about.setText(QCoreApplication.translate("MainWindow", u"&About TOHtrack", None))
+#if QT_CONFIG(accessibility)
+        self.left_tabs.setAccessibleName(QCoreApplication.translate("MainWindow", u"Patients and review worklist", None))
+#endif // QT_CONFIG(accessibility)
         self.search_edit.setPlaceholderText(QCoreApplication.translate("MainWindow", u"Search by MRN or name (Ctrl+F)", None))
 #if QT_CONFIG(accessibility)
         self.search_edit.setAccessibleName(QCoreApplication.translate("MainWindow", u"Search patients", None))
@@ -385,15 +390,7 @@ class Ui_MainWindow(object):
         self.patient_table.setAccessibleName(QCoreApplication.translate("MainWindow", u"Patients", None))
 #endif // QT_CONFIG(accessibility)
         self.count_label.setText("")
-        self.empty_label.setText(QCoreApplication.translate("MainWindow", u"Choose a patient from the list, or add one with Ctrl+N.", None))
-        self.menu_file.setTitle(QCoreApplication.translate("MainWindow", u"&File", None))
-        self.menu_recent.setTitle(QCoreApplication.translate("MainWindow", u"Recent databases", None))
-        self.menu_edit.setTitle(QCoreApplication.translate("MainWindow", u"&Edit", None))
-        self.menu_patient.setTitle(QCoreApplication.translate("MainWindow", u"&Patient", None))
-        self.menu_view.setTitle(QCoreApplication.translate("MainWindow", u"&View", None))
-        self.menu_help.setTitle(QCoreApplication.translate("MainWindow", u"&Help", None))
-        self.toolbar.setWindowTitle(QCoreApplication.translate("MainWindow", u"Main toolbar", None))
-        self.worklist_dock.setWindowTitle(QCoreApplication.translate("MainWindow", u"Review worklist", None))
+        self.left_tabs.setTabText(self.left_tabs.indexOf(self.patient_pane), QCoreApplication.translate("MainWindow", u"Patients", None))
         self.worklist_date_label.setText(QCoreApplication.translate("MainWindow", u"&As of", None))
         self.worklist_date.setDisplayFormat(QCoreApplication.translate("MainWindow", u"yyyy-MM-dd", None))
 #if QT_CONFIG(accessibility)
@@ -404,5 +401,14 @@ class Ui_MainWindow(object):
 #if QT_CONFIG(accessibility)
         self.worklist_table.setAccessibleName(QCoreApplication.translate("MainWindow", u"Review worklist", None))
 #endif // QT_CONFIG(accessibility)
+        self.left_tabs.setTabText(self.left_tabs.indexOf(self.worklist_contents), QCoreApplication.translate("MainWindow", u"Review worklist", None))
+        self.empty_label.setText(QCoreApplication.translate("MainWindow", u"Choose a patient from the list, or add one with Ctrl+N.", None))
+        self.menu_file.setTitle(QCoreApplication.translate("MainWindow", u"&File", None))
+        self.menu_recent.setTitle(QCoreApplication.translate("MainWindow", u"Recent databases", None))
+        self.menu_edit.setTitle(QCoreApplication.translate("MainWindow", u"&Edit", None))
+        self.menu_patient.setTitle(QCoreApplication.translate("MainWindow", u"&Patient", None))
+        self.menu_view.setTitle(QCoreApplication.translate("MainWindow", u"&View", None))
+        self.menu_help.setTitle(QCoreApplication.translate("MainWindow", u"&Help", None))
+        self.toolbar.setWindowTitle(QCoreApplication.translate("MainWindow", u"Main toolbar", None))
     # retranslateUi
 
