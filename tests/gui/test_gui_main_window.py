@@ -395,3 +395,19 @@ def test_first_run_offers_the_demo_cohort(qtbot, tmp_path, settings, monkeypatch
         w.offer_first_run()
         assert store.count_patients() == 200
         assert w.list_model.rowCount() > 0
+        w.close()
+
+
+def test_a_session_that_changed_something_leaves_a_backup(qtbot, window, store, settings):
+    from tohtrack.db import automatic_backups
+
+    window.close()
+    assert automatic_backups(store.path) == []  # looking changes nothing, so no backup
+    again = MainWindow(store, settings, as_of=AS_OF, first_run_prompt=False)
+    qtbot.addWidget(again)
+    open_mrn(again, "EX-06")
+    again.ui.action_archive_patient.trigger()
+    again.close()
+    (backup,) = automatic_backups(store.path)
+    with Store(backup) as copy:
+        assert copy.patient_by_mrn("EX-06").archived and copy.check() == []

@@ -39,6 +39,8 @@ class MainWindow(QMainWindow):
         self.view = PatientView(self.ui.patient_page)
         self.ui.patient_page_layout.addWidget(self.view)
         self.patient: Patient | None = None
+        self.changed_this_session = False
+        self._shut = False
         self.ids = undo.Ids()
         self.undo_stack = QUndoStack(self)
         self._data_version = self._read_data_version()
@@ -210,9 +212,25 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.save_state()
+        self.backup_if_changed()
         self._poll.stop()
-        self.undo_stack.indexChanged.disconnect()
+        if not self._shut:  # the undo stack outlives the database connection: stop it reaching the views
+            self.undo_stack.indexChanged.disconnect()
+            self._shut = True
         super().closeEvent(event)
+
+    def backup_if_changed(self) -> None:
+        """A session that changed something leaves an automatic backup (at most one a day, `backup_keep` kept)."""
+        if not self.changed_this_session:
+            return
+        try:
+            written = self.store.rotate_backups()
+        except StoreError as exc:
+            QMessageBox.warning(self, "Automatic backup failed", f"{exc}\n\nYour changes are saved in the database.")
+            return
+        self.changed_this_session = False
+        if written is not None:
+            self.statusBar().showMessage(f"Backup written to {written}", 5000)
 
     def _update_title(self) -> None:
         who = f" — {self.patient.family_name.upper()}, {self.patient.given_name}" if self.patient else ""
@@ -363,6 +381,7 @@ class MainWindow(QMainWindow):
     def _run(self, command):
         """Run a command the first time (errors reach the caller, e.g. a dialog), then make it undoable."""
         result = command.do()
+        self.changed_this_session = True
         self.undo_stack.push(command)
         return result
 
@@ -553,6 +572,7 @@ class MainWindow(QMainWindow):
 
         patients = list(demo.generate(count, taken=self.store.all_mrns()))
         self._guarded(lambda: self.store.add_patients(patients, validate=False))
+        self.changed_this_session = True
         self.undo_stack.clear()
         self.data_changed()
 
@@ -572,6 +592,7 @@ class MainWindow(QMainWindow):
         except StoreError as exc:
             self.show_error(exc)
             return
+        self.changed_this_session = True
         self.undo_stack.clear()
         self.data_changed()
         self.statusBar().showMessage(f"Imported {len(patients)} patient(s) from {Path(path).name}", 8000)
@@ -625,6 +646,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open database", str(exc))
             return
         self.save_state()
+        self.backup_if_changed()
         self.store.close()
         self.store = store
         self.patient = None
