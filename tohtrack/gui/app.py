@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QDate, QSettings, QTimer, Qt
+from PySide6.QtCore import QDate, QSettings, QThread, QTimer, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHeaderView, QMainWindow, QMessageBox,
                                QWidget)
@@ -667,6 +667,14 @@ class MainWindow(QMainWindow):
                           "regional migratory osteoporosis.<br><br>Database: " + str(self.store.path))
 
 
+def settle(app: QApplication, rounds: int = 5) -> None:
+    """Let layouts finish: the plots re-lay out their legends after each resize, over a few event-loop turns."""
+    for _ in range(rounds):
+        app.processEvents()
+        QThread.msleep(5)
+    app.processEvents()
+
+
 def record_date(record) -> dt.date:
     return record.start if isinstance(record, Treatment) else record.date
 
@@ -719,7 +727,7 @@ def screenshot(db_path: Path, out: Path, mrn: str | None = None, as_of: dt.date 
         try:
             if mrn:
                 window.open_patient(store.patient_id(mrn))
-            app.processEvents()
+            settle(app)
             if not window.grab().save(str(out), "PNG"):
                 raise StoreError(f"{out}: could not write the screenshot")
         finally:
