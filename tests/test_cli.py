@@ -4,6 +4,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -307,3 +308,37 @@ def test_restore_through_the_cli(capsys, loaded, tmp_path):
     junk.write_text("nope" * 500)
     code, _, err = run(capsys, "restore", junk)
     assert code == 2 and "junk.sqlite3" in err
+
+
+@pytest.mark.parametrize("command", [["check"], ["flags", "--json"], ["export", "-o", "-"], ["audit"],
+                                     ["worklist"], ["settings"]])
+def test_reading_commands_never_create_a_mistyped_database(capsys, tmp_path, command):
+    typo = tmp_path / "clinc.sqlite3"
+    code, _, err = run(capsys, "--db", typo, *command)
+    assert code == 1 and "no database there" in err
+    assert not typo.exists()
+
+
+def test_reading_commands_leave_an_older_database_as_it_was(capsys, loaded):
+    conn = sqlite3.connect(loaded)
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_registry_indexes'")
+    conn.commit()
+    conn.close()
+    assert run(capsys, "check")[0] == 0
+    conn = sqlite3.connect(loaded)
+    assert [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")] == ["m001_initial"]
+    conn.close()
+
+
+def test_two_restores_in_a_row_keep_both_replaced_databases(capsys, loaded, tmp_path):
+    backup = tmp_path / "b.sqlite3"
+    run(capsys, "backup", "-o", backup)
+    first = run(capsys, "restore", backup)[1].rsplit(" ", 1)[-1].strip()
+    second = run(capsys, "restore", backup)[1].rsplit(" ", 1)[-1].strip()
+    assert first != second
+    assert Path(first).exists() and Path(second).exists()
+
+
+def test_options_before_the_command_that_belong_to_screenshot_are_refused(capsys, loaded):
+    code, out, err = run(capsys, "--patient", "EX-01", "export", "-o", "-")
+    assert code == 2 and "after 'export'" in err and out == ""

@@ -483,3 +483,24 @@ def test_restore_refuses_a_bad_backup_and_changes_nothing(db_path, vignettes, tm
                 store.restore(bad)
         assert store.conn.execute("SELECT count(*) FROM audit").fetchone()[0] == before
         assert store.patient_by_mrn("EX-01").family_name == "Bianchi"
+
+
+def test_a_failed_write_leaves_records_without_ids(store, vignettes):
+    imported(store, vignettes)
+    pid = store.patient_id("EX-01")
+    bad = Episode(site="knee_left", symptom_onset=dt.date(2025, 3, 1),
+                  imaging=[ImagingStudy(date=dt.date(2025, 3, 2), modality="MRI"),
+                           ImagingStudy(date=dt.date(2025, 2, 1), modality="XR")])
+    with pytest.raises(ValidationError) as err:
+        store.add_episode(pid, bad, TODAY)
+    assert [str(p) for p in err.value.problems] == [
+        "imaging[1].date: 2025-02-01 is before the symptom onset 2025-03-01"]
+    assert bad.id is None and all(s.id is None for s in bad.imaging)
+    assert [e.site for e in store.patient(pid).episodes] == ["hip_right"]
+
+
+def test_check_tells_null_from_empty_text_in_the_audit_trail(store, vignettes):
+    imported(store, vignettes)
+    drop_triggers(store)
+    store.conn.execute("UPDATE audit SET old = '' WHERE id = 2")  # was NULL
+    assert any("entry 2 was changed" in p for p in store.check())

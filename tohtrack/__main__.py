@@ -112,10 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _open(args, readonly: bool = False):
+    """The database of --db, else the default one (created on first use).
+
+    Commands that only read open it read-only: they never create a file at a mistyped --db, nor upgrade it.
+    """
     from .db import Store, default_path
 
-    path = Path(args.db) if getattr(args, "db", None) else default_path()
-    return Store(path, clinician=getattr(args, "clinician", "") or "", readonly=readonly)
+    explicit = getattr(args, "db", None)
+    path = Path(explicit) if explicit else default_path()
+    if readonly and (explicit or path.exists()):
+        return Store(path, readonly=True)
+    return Store(path, clinician=getattr(args, "clinician", "") or "")
 
 
 # ---------------------------------------------------------------------------
@@ -156,7 +163,7 @@ def cmd_import(args) -> int:
 def cmd_export(args) -> int:
     from . import interchange
 
-    with _open(args) as store:
+    with _open(args, readonly=True) as store:
         text = interchange.dumps(interchange.export_document(store, args.patient))
     if args.output == "-":
         sys.stdout.write(text)
@@ -170,13 +177,13 @@ def cmd_flags(args) -> int:
 
     as_of = args.as_of or dt.date.today()
     patients_json, lines = [], []
-    with _open(args) as store:
+    with _open(args, readonly=True) as store:
         settings = store.settings()
         if args.patient:
             patients = store.patients([store.patient_id(m) for m in dict.fromkeys(args.patient)])
         else:
             patients = store.patients(include_archived=False)
-        # One patient at a time, so that a whole cohort never sits in memory.
+        # One patient at a time: only the JSON (or text) of each is kept, never the whole cohort's records.
         for patient in patients:
             assessment = course.assess(patient, as_of, settings)
             if args.json:
@@ -215,7 +222,7 @@ def cmd_worklist(args) -> int:
     from . import cohort
 
     as_of = args.as_of or dt.date.today()
-    with _open(args) as store:
+    with _open(args, readonly=True) as store:
         entries = cohort.worklist(store, as_of, due_only=not args.all)
     print(f"Review worklist as of {as_of.isoformat()}: {len(entries)} patient(s)")
     for e in entries:
@@ -226,7 +233,7 @@ def cmd_worklist(args) -> int:
 
 
 def cmd_backup(args) -> int:
-    with _open(args, readonly=False) as store:
+    with _open(args, readonly=True) as store:
         target = store.backup(args.output)
     print(f"backup written to {target}")
     return EXIT_OK
@@ -240,7 +247,7 @@ def cmd_restore(args) -> int:
 
 
 def cmd_check(args) -> int:
-    with _open(args) as store:
+    with _open(args, readonly=True) as store:
         problems = store.check()
         count = store.count_patients()
     if problems:
@@ -257,7 +264,7 @@ def _show(value) -> str:
 
 
 def cmd_audit(args) -> int:
-    with _open(args) as store:
+    with _open(args, readonly=True) as store:
         patient_id = store.patient_id(args.patient) if args.patient else None
         out = sys.stdout
         for e in store.audit_entries(patient_id):
@@ -280,7 +287,7 @@ def cmd_audit(args) -> int:
 def cmd_settings(args) -> int:
     from . import settings as settings_mod
 
-    with _open(args) as store:
+    with _open(args, readonly=args.value is None) as store:
         if args.value is not None:
             value = store.set_setting(args.key, args.value)
             print(f"{args.key} = {value}")
@@ -344,6 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command is None:
             return run_gui(args)
+        if args.screenshot or args.screenshot_patient or args.screenshot_as_of:
+            raise UsageError(f"--screenshot, and --patient or --as-of before a command, go without a command; "
+                             f"give them after '{args.command}'")
         return COMMANDS[args.command](args)
     except ValidationError as exc:
         _report_problems(exc.problems, context)

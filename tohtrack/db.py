@@ -155,7 +155,6 @@ class Table:
         out = {**{c: _date_out for c in dates}, **{c: _bool_out for c in bools}, **{c: _list_out for c in lists}}
         back = {**{c: _date_in for c in dates}, **{c: _bool_in for c in bools}, **{c: _list_in for c in lists}}
         self._out = [(c, out.get(c)) for c in own]
-        self._in = [(c, back.get(c)) for c in own]
         # For bulk reads: id, version, parent link, then the record's own fields in dataclass order.
         self.select = ", ".join(["id", "version", parent or "NULL", *(f'"{c}"' for c in own)])
         self._positional = [back.get(c) for c in own]
@@ -166,10 +165,6 @@ class Table:
     def to_row(self, record: Any) -> dict[str, Any]:
         """The stored column values of a record (without its parent link)."""
         return {c: (convert(getattr(record, c)) if convert else getattr(record, c)) for c, convert in self._out}
-
-    def from_row(self, row: sqlite3.Row | dict) -> Any:
-        kwargs = {c: (convert(row[c]) if convert else row[c]) for c, convert in self._in}
-        return self.cls(**kwargs, id=row["id"], version=row["version"])
 
     def from_tuple(self, row: Sequence[Any]) -> Any:
         """A record from a row selected with `self.select` (positional: the fast path for whole cohorts)."""
@@ -238,7 +233,7 @@ class AuditEntry:
 
 
 def _entry_hash(prev: str, values: Sequence[Any]) -> str:
-    text = prev + "\x1e" + "\x1f".join(["" if v is None else str(v) for v in values])
+    text = prev + "\x1e" + "\x1f".join(["\x00" if v is None else str(v) for v in values])  # NULL is not the empty text
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -265,7 +260,12 @@ class Store:
         self.os_user = _os_user()
         self.readonly = readonly
         self._migrations = migration_set
-        self.conn = self._connect()
+        try:
+            self.conn = self._connect()
+        except sqlite3.DatabaseError as exc:
+            raise _open_error(self.path, exc) from None
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot create the database ({exc.strerror})") from None
         self.db = Database(self.conn)
         self.last_migration_backup: Path | None = None
         try:
@@ -332,7 +332,7 @@ class Store:
         has_data = bool(self._migrations.applied(self.db))
         if has_data:
             stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            target = backup_dir(self.path) / f"{self.path.stem}-before-{pending[0].name}-{stamp}.sqlite3"
+            target = _unused(backup_dir(self.path) / f"{self.path.stem}-before-{pending[0].name}-{stamp}.sqlite3")
             self.backup(target)
             self.last_migration_backup = target
         try:
@@ -467,11 +467,15 @@ class Store:
         """
         paths = list(paths) if paths is not None else [f"patients[{i}]" for i in range(len(patients))]
         problems = model.check_patients(list(patients), paths, today) if validate else []
-        with self.transaction():
-            problems += self.mrn_clashes(patients, paths)
-            if problems:
-                raise ValidationError(problems)
-            self._insert_patients(patients)
+        try:
+            with self.transaction():
+                problems += self.mrn_clashes(patients, paths)
+                if problems:
+                    raise ValidationError(problems)
+                self._insert_patients(patients)
+        except BaseException:
+            _forget_ids(patients)
+            raise
         return len(patients)
 
     def mrn_clashes(self, patients: Sequence[Patient], paths: Sequence[str]) -> list[Problem]:
@@ -567,9 +571,20 @@ class Store:
             return self._update_row(PATIENTS, patient_id, version, {"archived": int(archived)}, patient_id)
 
     def add_episode(self, patient_id: int, episode: Episode, today: dt.date | None = None) -> Episode:
+        """Add an episode with any findings it carries; on failure nothing is written and it keeps no ids."""
+        try:
+            return self._add_episode(patient_id, episode, today)
+        except BaseException:
+            _forget_ids([episode])
+            raise
+
+    def _add_episode(self, patient_id: int, episode: Episode, today: dt.date | None) -> Episode:
         with self.transaction():
             patient = self._patient_for_check(patient_id)
             self._check_episode(patient, episode, today)
+            problems = model.check_findings(episode, "", today)
+            if problems:
+                raise ValidationError(problems)
             eid = next(self._next_ids(EPISODES, 1))
             row = {"patient_id": patient_id, **EPISODES.to_row(episode)}
             self._insert_rows(EPISODES, [dict(row, id=eid)])
@@ -601,14 +616,18 @@ class Store:
                     today: dt.date | None = None):
         """Add an imaging study, symptom record or treatment to an episode."""
         table = FINDING_TABLES[type(record)]
-        with self.transaction():
-            episode = self._episode_row(episode_id)
-            self._check_finding(record, episode, today)
-            fid = next(self._next_ids(table, 1))
-            row = {"episode_id": episode_id, **table.to_row(record)}
-            self._insert_rows(table, [dict(row, id=fid)])
-            self._audit([(table.name, fid, episode["patient_id"], "create", None, table.created(row))])
-            record.id, record.version = fid, 1
+        try:
+            with self.transaction():
+                episode = self._episode_row(episode_id)
+                self._check_finding(record, episode, today)
+                fid = next(self._next_ids(table, 1))
+                row = {"episode_id": episode_id, **table.to_row(record)}
+                self._insert_rows(table, [dict(row, id=fid)])
+                self._audit([(table.name, fid, episode["patient_id"], "create", None, table.created(row))])
+                record.id, record.version = fid, 1
+        except BaseException:
+            _forget_ids([record])
+            raise
         return record
 
     def update_finding(self, record: ImagingStudy | SymptomRecord | Treatment, today: dt.date | None = None):
@@ -818,7 +837,7 @@ class Store:
         if problems:
             raise ValidationError([Problem(str(backup), p) for p in problems])
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        kept = self.backup(backup_dir(self.path) / f"{self.path.stem}-replaced-{stamp}.sqlite3")
+        kept = self.backup(_unused(backup_dir(self.path) / f"{self.path.stem}-replaced-{stamp}.sqlite3"))
         source = sqlite3.connect(f"file:{backup.resolve()}?mode=ro", uri=True)
         try:
             source.backup(self.conn)  # through SQLite, so WAL readers never see a half-copied file
@@ -904,6 +923,24 @@ class Store:
             row = next(stored, None)
             state = next(replayed, None)
         return problems
+
+
+def _forget_ids(records: Iterable[Any]) -> None:
+    """After a failed write: records (and their children) are not stored, so they carry no id or version."""
+    for record in records:
+        record.id = record.version = None
+        _forget_ids(getattr(record, "episodes", ()))
+        for kind in ("imaging", "symptoms", "treatments"):
+            _forget_ids(getattr(record, kind, ()))
+
+
+def _unused(path: Path) -> Path:
+    """The path, or with -2, -3, … before its suffix if a file is there already (never overwrite a backup)."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
 
 
 def automatic_backups(path: Path) -> list[Path]:

@@ -23,7 +23,7 @@ FORMAT = "tohtrack/1"
 def _value(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
         return int(value)
     return value
 

@@ -75,6 +75,8 @@ FINDINGS = (
 
 # Longest free text accepted, so that a pasted document cannot bloat the database.
 MAX_SHORT_TEXT = 200
+# A bone marrow edema volume beyond this is a typing error (a whole femoral head and neck is far less).
+MAX_EDEMA_VOLUME_ML = 5000
 MAX_LONG_TEXT = 20_000
 
 # ---------------------------------------------------------------------------
@@ -285,8 +287,8 @@ def _code_problem(path: str, value: Any, codes: Iterable[str]) -> Problem:
 # Parsing JSON values into records (types and shapes)
 # ---------------------------------------------------------------------------
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fullmatch: no trailing newline, ASCII only
+_TIME_RE = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -294,7 +296,7 @@ def parse_date(value: Any) -> dt.date:
     """An ISO date YYYY-MM-DD; raises ValueError with a readable message."""
     if not isinstance(value, str):
         raise ValueError(f"{_show(value)} is not a date (expected YYYY-MM-DD)")
-    if not _DATE_RE.match(value):
+    if not _DATE_RE.fullmatch(value):
         raise ValueError(f"{value!r} is not a date (expected YYYY-MM-DD)")
     try:
         return dt.date.fromisoformat(value)
@@ -430,9 +432,14 @@ def _type_name(value: Any) -> str:
     )
 
 
+def _default(value: str | None, default: str) -> str:
+    """An omitted or null code takes its default; an empty one stays, to be refused with the allowed codes."""
+    return default if value is None else value
+
+
 def _time(reader: _Reader, key: str) -> str | None:
     value = reader.code(key)
-    if value is not None and not _TIME_RE.match(value):
+    if value is not None and not _TIME_RE.fullmatch(value):
         reader.fail(key, f"{value!r} is not a clock time (expected HH:MM, 00:00–23:59)")
         return None
     return value
@@ -499,7 +506,7 @@ def episode_from_dict(obj: Any, path: str, problems: list[Problem]) -> Episode |
         site=r.code("site", True),
         symptom_onset=r.date("symptom_onset", True),
         resolved_on=r.date("resolved_on"),
-        diagnosis=r.code("diagnosis") or TOH,
+        diagnosis=_default(r.code("diagnosis"), TOH),
         pregnancy=r.code("pregnancy"),
         avn_risk_factors=r.codes("avn_risk_factors"),
         notes=r.text("notes", limit=MAX_LONG_TEXT),
@@ -603,11 +610,11 @@ def check_imaging(s: ImagingStudy, path: str = "", onset: dt.date | None = None,
     problems: list[Problem] = []
     _not_future(problems, join(path, "date"), s.date, today)
     _not_before_onset(problems, join(path, "date"), s.date, onset)
-    if s.time is not None and not _TIME_RE.match(s.time):
+    if s.time is not None and not _TIME_RE.fullmatch(s.time):
         problems.append(Problem(join(path, "time"), f"{s.time!r} is not a clock time (expected HH:MM, 00:00–23:59)"))
     _code(problems, join(path, "modality"), s.modality, MODALITIES, required=True)
     _range(problems, join(path, "edema_extent_pct"), s.edema_extent_pct, 0, 100)
-    _range(problems, join(path, "edema_volume_ml"), s.edema_volume_ml, 0, None)
+    _range(problems, join(path, "edema_volume_ml"), s.edema_volume_ml, 0, MAX_EDEMA_VOLUME_ML)
     seen = set()
     for i, region in enumerate(s.edema_regions):
         _code(problems, join(join(path, "edema_regions"), i), region, EDEMA_REGIONS)
@@ -671,7 +678,12 @@ def check_episode_fields(e: Episode, path: str = "", birth_date: dt.date | None 
 def check_episode(e: Episode, path: str = "", birth_date: dt.date | None = None,
                   today: dt.date | None = None) -> list[Problem]:
     """The episode and all of its findings."""
-    problems = check_episode_fields(e, path, birth_date, today)
+    return check_episode_fields(e, path, birth_date, today) + check_findings(e, path, today)
+
+
+def check_findings(e: Episode, path: str = "", today: dt.date | None = None) -> list[Problem]:
+    """The episode's imaging studies, symptom records and treatments (paths such as imaging[2].date)."""
+    problems: list[Problem] = []
     for i, s in enumerate(e.imaging):
         problems += check_imaging(s, join(join(path, "imaging"), i), e.symptom_onset, today)
     for i, s in enumerate(e.symptoms):
