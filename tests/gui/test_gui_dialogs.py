@@ -541,7 +541,7 @@ def test_imaging_numbers_are_checked(qtbot, open_dialog):
     type_text(qtbot, dialog.ui.edema_extent_pct, "140")
     assert error_text(dialog, "edema_extent_pct") == "140 is outside 0–100"
     type_text(qtbot, dialog.ui.edema_volume_ml, "-3")
-    assert error_text(dialog, "edema_volume_ml") == "-3 is below 0"
+    assert error_text(dialog, "edema_volume_ml") == "-3 is outside 0–5000"
     assert not dialog.ok_button.isEnabled()
     type_text(qtbot, dialog.ui.edema_extent_pct, "40")
     type_text(qtbot, dialog.ui.edema_volume_ml, "12.5")
