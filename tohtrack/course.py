@@ -190,11 +190,6 @@ def _resolved_as_of(episode: Episode, as_of: dt.date) -> dt.date | None:
     return resolved if resolved is not None and resolved <= as_of else None
 
 
-def _study_order(study: ImagingStudy) -> tuple[dt.date, str]:
-    """Date, then clock time (untimed studies first); sorting is stable, so then the order recorded."""
-    return study.date, study.time or ""
-
-
 class _Course:
     """A TOH episode at as_of, with what the rules look at."""
 
@@ -211,7 +206,7 @@ class _Course:
         self.window = (add_months(self.onset, self.window_months[0]), add_months(self.onset, self.window_months[1]))
         self.reviews = () if self.resolved is not None else sorted(
             add_offset(self.onset, offset) for offset in settings.review_schedule)
-        self.studies = sorted((s for s in episode.imaging if s.date <= as_of), key=_study_order)
+        self.studies = sorted((s for s in episode.imaging if s.date <= as_of), key=ImagingStudy.order)
         self.history = history
 
     def flag(self, code: str, message: str, finding: ImagingStudy | None = None, **details) -> Flag:

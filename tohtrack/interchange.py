@@ -32,15 +32,11 @@ def _record(record: Any, keys: tuple[str, ...]) -> dict[str, Any]:
     return {key: _value(getattr(record, key)) for key in keys}
 
 
-def _study_key(study: model.ImagingStudy) -> tuple:
-    return (study.date, study.time or "")
-
-
 def episode_to_dict(episode: Episode) -> dict[str, Any]:
     out = _record(episode, model.EPISODE_KEYS[:-3])
     out["avn_risk_factors"] = list(episode.avn_risk_factors)
     out["imaging"] = [dict(_record(s, model.IMAGING_KEYS), edema_regions=list(s.edema_regions))
-                      for s in sorted(episode.imaging, key=_study_key)]
+                      for s in sorted(episode.imaging, key=model.ImagingStudy.order)]
     out["symptoms"] = [_record(s, model.SYMPTOM_KEYS) for s in sorted(episode.symptoms, key=lambda s: s.date)]
     out["treatments"] = [_record(t, model.TREATMENT_KEYS) for t in sorted(episode.treatments, key=lambda t: t.start)]
     return out

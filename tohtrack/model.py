@@ -157,6 +157,10 @@ class ImagingStudy:
     id: int | None = None
     version: int | None = None
 
+    def order(self) -> tuple[dt.date, str]:
+        """Date, then clock time (untimed studies first); sorting is stable, so then the order recorded."""
+        return self.date, self.time or ""
+
     def extent(self) -> tuple[float, str] | None:
         """The study's edema extent as (value, unit), unit '%', 'mL' or 'regions'; None if not recorded."""
         if self.edema_extent_pct is not None:
