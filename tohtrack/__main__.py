@@ -35,24 +35,19 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 1_000_000:
-        raise argparse.ArgumentTypeError(f"{value} is outside 1–1000000")
-    return value
+def _whole(low: int, high: int):
+    """An argparse type: a whole number from low to high."""
 
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}–{high}")
+        return value
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value <= 999_999:
-        raise argparse.ArgumentTypeError(f"{value} is outside 0–999999")
-    return value
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("demo", parents=[common], help="add a deterministic synthetic cohort")
-    p.add_argument("--patients", type=_count, default=200, metavar="N", help="how many patients (default 200)")
-    p.add_argument("--seed", type=_seed, default=0, metavar="S", help="the cohort's seed (default 0)")
+    p.add_argument("--patients", type=_whole(1, 1_000_000), default=200, metavar="N", help="how many patients (default 200)")
+    p.add_argument("--seed", type=_whole(0, 999_999), default=0, metavar="S", help="the cohort's seed (default 0)")
 
     p = sub.add_parser("import", parents=[common], help="import a tohtrack/1 JSON file (all or nothing)")
     p.add_argument("file", metavar="FILE")

@@ -7,7 +7,7 @@ import datetime as dt
 from .model import (DIAGNOSIS_LABELS, MODALITY_LABELS, TREATMENT_LABELS, ImagingStudy, Patient, SymptomRecord,
                     Treatment)
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 #: Short words for positive findings, in the order a radiologist reads them.
 FINDING_WORDS = {
@@ -30,7 +30,7 @@ UPTAKE_WORDS = {"normal": "normal uptake", "increased_homogeneous": "increased h
 
 def date_text(day: dt.date | None) -> str:
     """'12 Feb 2026' in every locale; '—' for no date."""
-    return "—" if day is None else f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return "—" if day is None else f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def age(birth_date: dt.date, on: dt.date) -> int:

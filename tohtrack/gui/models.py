@@ -68,12 +68,44 @@ def muted_text(palette: QPalette) -> QColor:
     return _blend(base, placeholder, placeholder.alphaF()) if placeholder.alpha() < 255 else placeholder
 
 
+class _PatientTable(QAbstractTableModel):
+    """A read-only table of rows that each name a patient; subclasses say where the rows are."""
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def _items(self) -> list:
+        raise NotImplementedError
+
+    @staticmethod
+    def _patient_of(item) -> int:
+        raise NotImplementedError
+
+    def patient_id(self, row: int) -> int | None:
+        items = self._items()
+        return self._patient_of(items[row]) if 0 <= row < len(items) else None
+
+    def row_of(self, patient_id: int) -> int:
+        """The row of a (loaded) patient, or -1."""
+        return next((i for i, item in enumerate(self._items()) if self._patient_of(item) == patient_id), -1)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:
+        return 0 if parent.isValid() else len(self._items())
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+
 # ---------------------------------------------------------------------------
 # The patient list
 # ---------------------------------------------------------------------------
 
 
-class PatientListModel(QAbstractTableModel):
+class PatientListModel(_PatientTable):
     """Registry search results, loaded a page at a time (keyset pages) as the view scrolls."""
 
     COLUMNS = ("MRN", "Name", "Born", "Sex", "Active sites", "Last onset")
@@ -183,28 +215,17 @@ class PatientListModel(QAbstractTableModel):
 
     # -- rows ---------------------------------------------------------------------------
 
-    def patient_id(self, row: int) -> int | None:
-        return self._rows[row].id if 0 <= row < len(self._rows) else None
+    def _items(self) -> list[PatientRow]:
+        return self._rows
+
+    @staticmethod
+    def _patient_of(item: PatientRow) -> int:
+        return item.id
 
     def patient_row(self, row: int) -> PatientRow | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
-    def row_of(self, patient_id: int) -> int:
-        """The row of a loaded patient, or -1."""
-        return next((i for i, r in enumerate(self._rows) if r.id == patient_id), -1)
-
     # -- the model interface --------------------------------------------------------
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Role.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.COLUMNS):
@@ -296,7 +317,7 @@ class PatientListModel(QAbstractTableModel):
 # ---------------------------------------------------------------------------
 
 
-class WorklistModel(QAbstractTableModel):
+class WorklistModel(_PatientTable):
     """cohort.worklist entries: overdue rows tinted, the most urgent flag spelled out."""
 
     COLUMNS = ("State", "Next review", "MRN", "Name", "Most urgent flag", "Active sites")
@@ -314,22 +335,12 @@ class WorklistModel(QAbstractTableModel):
     def entries(self) -> list[WorklistEntry]:
         return list(self._entries)
 
-    def patient_id(self, row: int) -> int | None:
-        return self._entries[row].patient_id if 0 <= row < len(self._entries) else None
+    def _items(self) -> list[WorklistEntry]:
+        return self._entries
 
-    def row_of(self, patient_id: int) -> int:
-        return next((i for i, e in enumerate(self._entries) if e.patient_id == patient_id), -1)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:
-        return 0 if parent.isValid() else len(self._entries)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_PARENT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+    @staticmethod
+    def _patient_of(item: WorklistEntry) -> int:
+        return item.patient_id
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Role.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Role.DisplayRole and 0 <= section < len(self.COLUMNS):

@@ -25,11 +25,10 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QGraphicsPolygonItem, QH
 from .. import plotdata
 from ..model import MODALITY_LABELS, TOH
 from ..plotdata import DATES, MONTHS, MIGRATION, RECURRENCE, CourseData, HistoryData
-from ..wording import date_text, diagnosis_text
+from ..wording import MONTH_NAMES, date_text, diagnosis_text
 
 
 
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 Z_EXTENSION, Z_WINDOW, Z_BAND, Z_BASELINE, Z_MARK_LINE, Z_SPAN, Z_CURVE, Z_POINTS, Z_LABEL = (
     -30, -20, -10, -5, 5, 8, 10, 20, 30)
 
@@ -183,9 +182,9 @@ class TimeAxis(pg.AxisItem):
             if spacing >= 12 * 30 * 86400:
                 out.append(str(day.year))
             elif i == 0 or day.month == 1:
-                out.append(f"{_MONTH_NAMES[day.month - 1]} {day.year}")
+                out.append(f"{MONTH_NAMES[day.month - 1]} {day.year}")
             else:
-                out.append(_MONTH_NAMES[day.month - 1])
+                out.append(MONTH_NAMES[day.month - 1])
         return out
 
 
