@@ -89,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, metavar="DATE", help="as of this date (default today)")
     p.add_argument("--all", action="store_true", help="every patient with an active episode, not only those due")
 
+    p = sub.add_parser("report", parents=[common], help="write a patient's timeline report as PDF")
+    p.add_argument("mrn", metavar="MRN", help="the patient")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.pdf", help="the PDF file to write")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="the record as it stood on this date (default today)")
+    p.add_argument("--deidentify", action="store_true",
+                   help="leave out name, MRN, birth date, accession numbers and free text; age in 5-year bands, "
+                        "dates as months since the first onset, a random report id")
+
     p = sub.add_parser("backup", parents=[common], help="an online, consistent copy of the database")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
 
@@ -227,6 +235,19 @@ def cmd_worklist(args) -> int:
     return EXIT_OK
 
 
+def cmd_report(args) -> int:
+    # A report never needs a screen: the offscreen platform works on a server too, and its 96 DPI makes the
+    # PDF the same whichever workstation writes it.
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from .gui.pdf import write_report
+
+    with _open(args, readonly=True) as store:
+        report, pages = write_report(store, args.mrn, args.output, args.as_of, deidentify=args.deidentify)
+    what = f"de-identified report {report.report_id}" if report.deidentified else f"report of {args.mrn}"
+    print(f"{what} written to {args.output} ({pages} page{'s' if pages != 1 else ''})")
+    return EXIT_OK
+
+
 def cmd_backup(args) -> int:
     with _open(args, readonly=True) as store:
         target = store.backup(args.output)
@@ -322,6 +343,7 @@ COMMANDS = {
     "export": cmd_export,
     "flags": cmd_flags,
     "worklist": cmd_worklist,
+    "report": cmd_report,
     "backup": cmd_backup,
     "restore": cmd_restore,
     "check": cmd_check,

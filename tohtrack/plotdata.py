@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .course import ACTIVE, EpisodeAssessment, Flag, PatientAssessment, add_months, months_since_onset
 from .model import (EDEMA_REGIONS, MODALITIES, SITES, TOH, Episode, ImagingStudy, SymptomRecord,
@@ -129,6 +129,9 @@ class CourseData:
     resolved_x: float | None
     x_range: tuple[float, float]
     y_max: float
+    #: The as-of and resolution dates as the legend words them (calendar dates, or months for a de-identified report).
+    as_of_text: str = ""
+    resolved_text: str = ""
 
     @property
     def title(self) -> str:
@@ -279,10 +282,12 @@ def _find(assessment: PatientAssessment, episode: Episode | EpisodeAssessment) -
 
 
 def course_data(assessment: PatientAssessment, episode: Episode | EpisodeAssessment,
-                settings: Settings | None = None, axis: str = MONTHS) -> CourseData:
+                settings: Settings | None = None, axis: str = MONTHS,
+                dates: Callable[[dt.date], str] = date_text) -> CourseData:
     """The course plot of one episode of the assessed patient, x in months since onset or in POSIX seconds.
 
     The window is the settings' resolution window; without settings, the one the assessment was made with.
+    `dates` words the dates the legend shows (a de-identified report words them as months since first onset).
     """
     if axis not in AXES:
         raise ValueError(f"axis {axis!r} is not one of {', '.join(AXES)}")
@@ -350,7 +355,8 @@ def course_data(assessment: PatientAssessment, episode: Episode | EpisodeAssessm
         y_max = _nice_ceiling(max(p.y for p in extent) * 1.1)
     return CourseData(ep, e.site, onset, as_of, e.status, e.diagnosis, axis, unit, extent, tuple(marks), pain,
                       function, function_label, window_months, window, extension, band, spans, x(as_of),
-                      resolved_x, (lo - pad, hi + pad), y_max)
+                      resolved_x, (lo - pad, hi + pad), y_max, dates(as_of),
+                      dates(e.resolved_on) if e.resolved_on is not None else "")
 
 
 # ---------------------------------------------------------------------------
@@ -420,7 +426,8 @@ class Multifocal:
 
 @dataclass(frozen=True)
 class HistoryData:
-    """Everything the history lanes draw: lanes, bars, links and multifocal onsets, x in POSIX seconds."""
+    """Everything the history lanes draw: lanes, bars, links and multifocal onsets, x in POSIX seconds (or, for a
+    de-identified report, in months since the first onset)."""
 
     lanes: tuple[Lane, ...]
     bars: tuple[Bar, ...]
@@ -430,6 +437,8 @@ class HistoryData:
     as_of_x: float
     x_range: tuple[float, float]
     pattern: str
+    axis: str = DATES
+    as_of_text: str = ""
 
     def lane(self, site: str) -> Lane:
         """The lane of a site."""
@@ -464,15 +473,27 @@ def _source(flag: Flag, history: list[EpisodeAssessment]) -> EpisodeAssessment |
     return max(earlier, key=lambda e: e.symptom_onset, default=None)
 
 
-def history_data(assessment: PatientAssessment, settings: Settings | None = None) -> HistoryData:
-    """The patient's history as lanes, bars, links and multifocal onsets (settings kept for a uniform API)."""
+def history_data(assessment: PatientAssessment, settings: Settings | None = None, axis: str = DATES,
+                 dates: Callable[[dt.date], str] = date_text) -> HistoryData:
+    """The patient's history as lanes, bars, links and multifocal onsets (settings kept for a uniform API).
+
+    x is in POSIX seconds (`axis` DATES), or in months since the first onset (MONTHS: a de-identified report);
+    `dates` words the as-of date in the legend.
+    """
+    if axis not in AXES:
+        raise ValueError(f"axis {axis!r} is not one of {', '.join(AXES)}")
     as_of = assessment.as_of
     episodes = list(assessment.episodes)
+    first = min((e.symptom_onset for e in episodes), default=as_of)
+
+    def x(day: dt.date) -> float:
+        return timestamp(day) if axis == DATES else months_from(first, day)
+
     sites = sorted({e.site for e in episodes}, key=site_order)
     lanes = tuple(Lane(row, site, site_label(site, capital=True)) for row, site in enumerate(sites))
     row_of = {lane.site: lane.row for lane in lanes}
-    bars = tuple(Bar(row_of[e.site], e.site, e.symptom_onset, e.resolved_on, timestamp(e.symptom_onset),
-                     timestamp(e.resolved_on or as_of), e.status, e.diagnosis, _bar_tip(e, as_of), e.episode)
+    bars = tuple(Bar(row_of[e.site], e.site, e.symptom_onset, e.resolved_on, x(e.symptom_onset),
+                     x(e.resolved_on or as_of), e.status, e.diagnosis, _bar_tip(e, as_of), e.episode)
                  for e in episodes)
 
     history = [e for e in episodes if e.diagnosis == TOH]
@@ -490,7 +511,7 @@ def history_data(assessment: PatientAssessment, settings: Settings | None = None
             start = source.resolved_on or target.symptom_onset
         kind = RECURRENCE if flag.code == "RECURRENCE" else MIGRATION
         links.append(Link(kind, source.site, target.site, row_of[source.site], row_of[target.site],
-                          timestamp(start), timestamp(target.symptom_onset), start, target.symptom_onset,
+                          x(start), x(target.symptom_onset), start, target.symptom_onset,
                           flag.concurrent if kind == MIGRATION else None, flag.message, source.episode,
                           target.episode))
 
@@ -502,14 +523,15 @@ def history_data(assessment: PatientAssessment, settings: Settings | None = None
         day_sites = sorted(set(day_sites), key=site_order)
         if len(day_sites) > 1:
             names = ", ".join(site_label(s) for s in day_sites)
-            multifocal.append(Multifocal(day, timestamp(day), tuple(day_sites),
+            multifocal.append(Multifocal(day, x(day), tuple(day_sites),
                                          tuple(row_of[s] for s in day_sites),
                                          f"Multifocal onset on {date_text(day)}: {names}"))
 
-    first = min((e.symptom_onset for e in episodes), default=as_of)
-    lo = timestamp(dt.date(first.year, 1, 1))
-    hi = timestamp(as_of)
-    hi = max(hi, lo + 365 * _DAY)
+    if axis == DATES:  # from the first year's January: whole calendar years
+        lo, hi = timestamp(dt.date(first.year, 1, 1)), timestamp(as_of)
+        hi = max(hi, lo + 365 * _DAY)
+    else:
+        lo, hi = 0.0, max(x(as_of), 12.0)
     pad = (hi - lo) * _X_PAD
-    return HistoryData(lanes, bars, tuple(links), tuple(multifocal), as_of, timestamp(as_of), (lo - pad, hi + pad),
-                       assessment.pattern)
+    return HistoryData(lanes, bars, tuple(links), tuple(multifocal), as_of, x(as_of), (lo - pad, hi + pad),
+                       assessment.pattern, axis, dates(as_of))

@@ -85,6 +85,8 @@ class Style:
         font = QFont(self.font_family) if self.font_family else QFont()
         font.setPointSizeF(points or self.tick_pt)
         font.setBold(bold)
+        for tag in ("liga", "clig"):  # letters stay letters in a PDF's text ('fi', not one ligature glyph)
+            font.setFeature(QFont.Tag(tag), 0)
         return font
 
     def pen(self, colour: str, width: float = 1.0, dash: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
@@ -801,14 +803,14 @@ def build_course(plot: pg.PlotItem, data: CourseData, style: Style = STYLE,
                                               pen=style.pen(style.resolved, 2.0, Qt.PenStyle.DashDotLine))
         items.resolved_line.setZValue(Z_MARK_LINE)
         vb.addItem(items.resolved_line, ignoreBounds=True)
-        entries.append(LegendEntry(f"Resolved {date_text(data.episode.resolved_on)}",
+        entries.append(LegendEntry(f"Resolved {data.resolved_text or date_text(data.episode.resolved_on)}",
                                    pen=style.pen(style.resolved, 2.0, Qt.PenStyle.DashDotLine)))
     if data.x_range[0] <= data.as_of_x <= data.x_range[1]:
         as_of_pen = style.pen(style.as_of, 1.4, Qt.PenStyle.DashLine)
         items.as_of_line = pg.InfiniteLine(data.as_of_x, angle=90, pen=as_of_pen)
         items.as_of_line.setZValue(Z_MARK_LINE)
         vb.addItem(items.as_of_line, ignoreBounds=True)
-        entries.append(LegendEntry(f"As of {date_text(data.as_of)}", pen=as_of_pen))
+        entries.append(LegendEntry(f"As of {data.as_of_text or date_text(data.as_of)}", pen=as_of_pen))
 
     if data.diagnosis != TOH:
         items.note = _note(vb, f"Diagnosis revised to {diagnosis_text(data.diagnosis)}: no expected window", style)
@@ -917,7 +919,7 @@ class LaneItems:
 def build_lanes(plot: pg.PlotItem, data: HistoryData, style: Style = STYLE,
                 on_click: Callable[[Any], None] | None = None, selected: Any = None) -> LaneItems:
     """Draw the patient's history into a PlotItem: one lane per site, a bar per episode, arrows between lanes."""
-    state = _prepare(plot, style, DATES)
+    state = _prepare(plot, style, data.axis)
     vb = plot.vb
     plot.hideAxis("right")
     items = LaneItems(plot, data)
@@ -995,7 +997,7 @@ def build_lanes(plot: pg.PlotItem, data: HistoryData, style: Style = STYLE,
     if data.multifocal:
         entries.append(LegendEntry("Multifocal onset", pen=style.pen(style.multifocal, 2.5)))
     if items.as_of_line is not None:
-        entries.append(LegendEntry(f"As of {date_text(data.as_of)}",
+        entries.append(LegendEntry(f"As of {data.as_of_text or date_text(data.as_of)}",
                                    pen=style.pen(style.as_of, 1.4, Qt.PenStyle.DashLine)))
     items.legend = _place_legend(plot, state, entries, style)
 
