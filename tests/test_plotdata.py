@@ -357,3 +357,32 @@ def test_no_qt_here():
     modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     modules |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not any(m.startswith(("PySide6", "pyqtgraph", "shiboken")) for m in modules)
+
+
+def test_history_in_months_since_the_first_onset(patients):
+    """The de-identified report's history: x in months since the first onset, no calendar anywhere."""
+    from tohtrack.plotdata import MONTHS, months_from
+
+    a = assessed(patients, "EX-05")
+    words = lambda day: f"month {months_from(d('2023-02-01'), day):.1f}"  # noqa: E731
+    h = history_data(a, axis=MONTHS, dates=words)
+    assert h.axis == MONTHS
+    assert [(b.x0, b.x1) for b in h.bars] == [
+        (0.0, 10.0), (pytest.approx(16.0), pytest.approx(22.0)), (pytest.approx(16.0), pytest.approx(21 + 14 / 30))]
+    assert [(round(l.x0, 3), round(l.x1, 3)) for l in h.links] == [(10.0, 16.0), (10.0, 16.0)]
+    assert h.multifocal[0].x == pytest.approx(16.0)
+    assert h.as_of_x == pytest.approx(months_from(d("2023-02-01"), AS_OF))
+    assert h.as_of_text == words(AS_OF) == "month 37.0"
+    pad = h.as_of_x * 0.03
+    assert h.x_range == (pytest.approx(-pad), pytest.approx(h.as_of_x + pad))
+    with pytest.raises(ValueError, match="axis"):
+        history_data(a, axis="years")
+
+
+def test_legend_dates_are_worded_by_the_caller(patients):
+    a = assessed(patients, "EX-02")
+    c = course_data(a, episode_at(a, "hip_left", "2024-09-01"), dates=lambda day: f"<{day.isoformat()}>")
+    assert c.as_of_text == "<2026-03-01>" and c.resolved_text == "<2025-03-20>"
+    plain = course_data(a, episode_at(a, "hip_right", "2025-06-12"))
+    assert plain.as_of_text == "1 Mar 2026" and plain.resolved_text == ""
+    assert history_data(a).as_of_text == "1 Mar 2026"

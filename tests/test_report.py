@@ -47,7 +47,7 @@ def test_header_summary_and_flags_of_ex02(patients):
     assert r.running_head == "WEBER, Jonas · MRN EX-02 · born 2 Oct 1969"
     assert r.summary[0] == "Pattern: regional migratory osteoporosis."
     assert "2 episodes recorded, 1 active:" in r.summary
-    assert any(line.startswith("Right hip: 8.6 months since onset (12 Jun 2025)") for line in r.summary)
+    assert any(line.startswith("– Right hip: 8.6 months since onset (12 Jun 2025)") for line in r.summary)
     assert "Review overdue: a scheduled review was missed." in r.summary
     assert [f.code for f in r.flags] == ["PROLONGED_COURSE", "MIGRATION", "NOT_REGRESSING", "FOLLOW_UP_OVERDUE"]
     assert all(f.severity == "warning" for f in r.flags)

@@ -30,6 +30,9 @@ KNOWN_INSTRUMENTS = frozenset({
     "OHS", "Lequesne", "KOOS", "KOOS-PS", "Oxford Knee Score", "LEFS", "FAAM", "FAAM ADL", "FAAM Sports", "AOFAS",
     "FAOS", "MOXFQ", "VAS function"})
 
+#: Begins a summary line that belongs to the line above (an active episode under "n episodes recorded").
+BULLET = "– "
+
 _DATE_WORDS = re.compile(r"\b(\d{1,2}) (" + "|".join(MONTH_NAMES) + r") (\d{4})\b")
 
 
@@ -257,7 +260,7 @@ def _summary(a: PatientAssessment, words, patient: Patient, as_of: dt.date) -> t
         lines.append(f"{counted}, {len(active)} active:")
         for e in active:
             first, last = e.expected_resolution
-            lines.append(f"{site_label(e.site, capital=True)}: {e.months_since_onset:.1f} months since onset "
+            lines.append(f"{BULLET}{site_label(e.site, capital=True)}: {e.months_since_onset:.1f} months since onset "
                          f"({words(e.symptom_onset)}); expected to resolve between {words(first)} and {words(last)}.")
     if a.overdue:
         lines.append("Review overdue: a scheduled review was missed.")

@@ -28,8 +28,7 @@ from PySide6.QtWidgets import QApplication
 
 from .. import plotdata
 from ..db import Store, StoreError
-from ..model import site_label
-from ..report import Report, Row, Table, build
+from ..report import BULLET, Report, Row, Table, build
 from ..wording import date_text
 from . import resources, timeline
 
@@ -483,8 +482,7 @@ def _lay_out(pager: Pager, report: Report) -> None:
 
     pager.heading("Summary", f.heading, f.line_height(f.body) * 2)
     for line in report.summary:
-        indent = mm(4) if line.endswith(".") and ": " in line and line.split(":")[0] in _sites(report) else 0.0
-        pager.paragraph(line, f.body, indent)
+        pager.paragraph(line, f.body, mm(4) if line.startswith(BULLET) else 0.0)
         pager.y += mm(0.6)
     pager.gap(3)
 
@@ -519,10 +517,6 @@ def _lay_out(pager: Pager, report: Report) -> None:
         for table in section.tables:
             pager.gap(2)
             pager.table(table)
-
-
-def _sites(report: Report) -> set[str]:
-    return {site_label(e.site, capital=True) for e in report.assessment.episodes}
 
 
 def _generated(report: Report, today: dt.date) -> str:
