@@ -187,3 +187,59 @@ def test_default_file_names():
 def test_tables_refuse_ragged_rows():
     with pytest.raises(ValueError, match="one cell per column"):
         report.Table("T", ("a", "b"), (0.5, 0.5), (report.Row(("only one",)),))
+
+
+def _secrets_of(patient: Patient) -> list[str]:
+    """Everything of a patient a de-identified report must not say."""
+    from tohtrack.wording import date_text
+
+    texts = [patient.mrn, patient.family_name, patient.given_name, patient.notes, date_text(patient.birth_date),
+             patient.birth_date.isoformat()]
+    for e in patient.episodes:
+        texts.append(e.notes)
+        for s in e.imaging:
+            texts += [s.accession, s.report]
+        for r in e.symptoms:
+            texts.append(r.note)
+        for t in e.treatments:
+            texts.append(t.detail)
+    return [t for t in texts if t and len(t) >= 4]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_deidentified_demo_patients_say_nothing_identifying(seed):
+    from tohtrack import demo
+
+    checked = 0
+    for patient in demo.generate(60, seed=seed, today=AS_OF):
+        deid = report.build(patient, AS_OF, today=TODAY, deidentify=True).text()
+        for secret in _secrets_of(patient):
+            assert secret not in deid, (patient.mrn, secret)
+        assert not ISO_DATE.search(deid) and not WORDED_DATE.search(deid)
+        plain = report.build(patient, AS_OF, today=TODAY).text()
+        assert patient.mrn in plain and patient.family_name.upper() in plain
+        checked += len(_secrets_of(patient))
+    assert checked > 100  # the demo cohort does carry notes, reports and accession numbers
+
+
+free_text = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=6, max_size=60).filter(
+    lambda t: t.strip() == t and len(t.strip()) >= 6)
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(notes=free_text, report_text=free_text, detail=free_text, accession=free_text)
+def test_free_text_never_reaches_a_deidentified_report(notes, report_text, detail, accession):
+    patient = identified_patient()
+    episode = patient.episodes[0]
+    patient.notes = episode.notes = notes
+    episode.imaging[0].report, episode.imaging[0].accession = report_text, accession
+    episode.treatments[0].detail = detail
+    episode.symptoms[0].note = notes
+    text = report.build(patient, AS_OF, deidentify=True).text()
+    for secret in (notes, report_text, detail, accession):
+        # A secret could only 'appear' by coinciding with the report's own words; none of those is 6+ chars
+        # of random text, so a hit means it leaked.
+        assert secret not in text or secret in report.build(
+            identified_patient(), AS_OF, deidentify=True, report_id="R-XXXXXXXX").text().replace("R-XXXXXXXX", "")
+    identified = report.build(patient, AS_OF).text()
+    assert report_text in identified and accession in identified and detail in identified
