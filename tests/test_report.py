@@ -136,7 +136,8 @@ def test_report_ids_are_random_and_well_formed():
 
 
 @pytest.mark.parametrize("years,band", [(0, "0–4 years"), (4, "0–4 years"), (5, "5–9 years"), (49, "45–49 years"),
-                                        (50, "50–54 years"), (101, "100–104 years")])
+                                        (50, "50–54 years"), (89, "85–89 years"), (90, "90 years or older"),
+                                        (101, "90 years or older"), (-1, "—")])
 def test_age_bands(years, band):
     assert report.age_band(years) == band
 
@@ -168,7 +169,26 @@ def test_a_patient_without_episodes():
     assert "No episodes recorded up to the as-of date." in r.summary
     assert "Flags: none; the course is as expected." in r.summary
     deid = report.build(patient, AS_OF, today=TODAY, deidentify=True)
-    assert dict(deid.dates)["As of"].startswith("month 0.0")
+    assert dict(deid.dates)["As of"] == "no onset recorded"
+    assert not WORDED_DATE.search(deid.text()) and not ISO_DATE.search(deid.text())
+
+
+def test_deidentified_as_of_before_the_first_onset_reads_negative():
+    patient = identified_patient()  # first onset 3 Sep 2025
+    r = report.build(patient, dt.date(2025, 7, 3), deidentify=True)
+    assert dict(r.dates)["As of"] == "month −2.0 (months since the first onset)"
+    assert r.sections == ()
+
+
+def test_deidentified_course_legends_count_from_the_episode_onset():
+    from tohtrack.model import Episode as E
+
+    patient = identified_patient()
+    patient.episodes.append(E("hip_right", dt.date(2026, 1, 20)))
+    r = report.build(patient, AS_OF, deidentify=True)
+    later = next(s.episode for s in r.sections if s.episode.site == "hip_right")
+    assert r.course_words(later)(AS_OF) == "1.3 mo"  # the plot's own axis: months since this episode's onset
+    assert report.build(patient, AS_OF).course_words(later)(AS_OF) == "1 Mar 2026"
 
 
 def test_clinic_name_and_paper_size_come_from_the_settings(patients):

@@ -30,6 +30,9 @@ KNOWN_INSTRUMENTS = frozenset({
     "OHS", "Lequesne", "KOOS", "KOOS-PS", "Oxford Knee Score", "LEFS", "FAAM", "FAAM ADL", "FAAM Sports", "AOFAS",
     "FAOS", "MOXFQ", "VAS function"})
 
+#: The column of months since the episode's onset (beside a date that, de-identified, counts from the first onset).
+SINCE_ONSET = "Since onset (mo)"
+
 #: Begins a summary line that belongs to the line above (an active episode under "n episodes recorded").
 BULLET = "– "
 
@@ -91,6 +94,8 @@ class Report:
     identity: tuple[tuple[str, str], ...]
     dates: tuple[tuple[str, str], ...]
     running_head: str
+    #: The part of the running head that may be shortened on a narrow page (the name; never the MRN).
+    running_name: str
     summary: tuple[str, ...]
     flags: tuple[FlagLine, ...]
     episodes: Table
@@ -106,14 +111,22 @@ class Report:
     date_words: Callable[[dt.date], str] = field(compare=False, repr=False, default=date_text)
     history_axis: str = DATES
 
+    def course_words(self, episode: Episode) -> Callable[[dt.date], str]:
+        """How an episode's course plot words dates in its legend: calendar dates, or (de-identified) months
+        since that episode's onset, the plot's own x axis."""
+        if not self.deidentified:
+            return date_text
+        return lambda day: f"{months_from(episode.symptom_onset, day):.1f} mo".replace("-", "−")
+
     def text(self) -> str:
         """The report's words as plain text (what a reader of the PDF sees, less the plots)."""
-        lines = [self.clinic, self.title, *(f"{k}: {v}" for k, v in self.identity + self.dates), *self.summary]
+        lines = [self.document_title, self.running_head, self.clinic, self.title,
+                 *(f"{k}: {v}" for k, v in self.identity + self.dates), *self.summary]
         lines += [f"{f.severity}: {f.message} ({f.where})" for f in self.flags]
         for table in (self.episodes, *(t for s in self.sections for t in s.tables)):
             lines.append(table.title)
             lines += [" | ".join(r.cells) + (f" — {r.note}" if r.note else "") for r in table.rows]
-        lines += [s.heading for s in self.sections]
+        lines += [line for s in self.sections for line in (s.heading, s.summary)]
         return "\n".join(lines)
 
 
@@ -124,7 +137,11 @@ def new_report_id() -> str:
 
 
 def age_band(years: int) -> str:
-    """A 5-year age band: '45–49 years'."""
+    """A 5-year age band, '45–49 years'; from 90 one band (as HIPAA's Safe Harbor asks), '90 years or older'."""
+    if years < 0:
+        return "—"
+    if years >= 90:
+        return "90 years or older"
     low = years // 5 * 5
     return f"{low}–{low + 4} years"
 
@@ -176,9 +193,12 @@ def build(patient: Patient, as_of: dt.date, settings: Settings = Settings(), tod
     report_id = report_id or new_report_id()
     source = stripped(patient) if deidentify else patient
     assessment = assess(source, as_of, settings)
-    onsets = [e.symptom_onset for e in assessment.episodes]
-    origin = min(onsets, default=as_of)
-    words = months_words(origin) if deidentify else date_text
+    # Months count from the first onset on record, even one after the as-of date (which then reads negative).
+    origin = min((e.symptom_onset for e in source.episodes), default=None)
+    if deidentify:  # with nothing to count from, no date is worded at all
+        words = months_words(origin) if origin else (lambda day: "—")
+    else:
+        words = date_text
 
     def say(text: str) -> str:
         return deidentify_text(text, words) if deidentify else text
@@ -187,14 +207,15 @@ def build(patient: Patient, as_of: dt.date, settings: Settings = Settings(), tod
     sex = SEX_WORDS.get(patient.sex, patient.sex)
     if deidentify:
         identity = (("Report", report_id), ("Age", age_band(years)), ("Sex", sex))
-        dates = (("As of", f"{words(as_of)} (months since the first onset)"),)
-        running_head = f"De-identified report {report_id}"
+        dates = (("As of", f"{words(as_of)} (months since the first onset)" if origin else "no onset recorded"),)
+        running_head = running_name = f"De-identified report {report_id}"
         document_title = f"TOHtrack report {report_id}"
     else:
         identity = (("Patient", patient.display_name), ("MRN", patient.mrn),
                     ("Born", date_text(patient.birth_date)), ("Age", f"{years} years"), ("Sex", sex))
         dates = (("Report date", date_text(today)), ("As of", date_text(as_of)))
-        running_head = f"{patient.display_name} · MRN {patient.mrn} · born {date_text(patient.birth_date)}"
+        running_name = patient.display_name
+        running_head = f"{running_name} · MRN {patient.mrn} · born {date_text(patient.birth_date)}"
         document_title = f"TOHtrack report: {patient.display_name}, MRN {patient.mrn}"
 
     shown = list(reversed(assessment.episodes))  # newest first, as on screen: the visit is about the latest
@@ -214,7 +235,7 @@ def build(patient: Patient, as_of: dt.date, settings: Settings = Settings(), tod
     sections = tuple(_section(e, as_of, words, deidentify) for e in shown)
     return Report(
         title="Transient osteoporosis follow-up: timeline report", clinic=settings.clinic_name or "",
-        identity=identity, dates=dates, running_head=running_head, summary=summary, flags=flags, episodes=table,
+        identity=identity, dates=dates, running_head=running_head, running_name=running_name, summary=summary, flags=flags, episodes=table,
         sections=sections, deidentified=deidentify, report_id=report_id, paper_size=settings.paper_size,
         document_title=document_title, generator=f"TOHtrack {__version__}", assessment=assessment,
         settings=settings, date_words=words, history_axis=MONTHS if deidentify else DATES)
@@ -299,7 +320,7 @@ def _section(e, as_of: dt.date, words, deidentify: bool) -> Section:
     studies = sorted((s for s in episode.imaging if s.date <= as_of), key=ImagingStudy.order)
     symptoms = sorted((r for r in episode.symptoms if r.date <= as_of), key=lambda r: r.date)
     treatments = sorted((t for t in episode.treatments if t.start <= as_of), key=lambda t: t.start)
-    imaging = Table("Imaging studies", ("Date", "Months", "Modality", "Edema extent", "Findings", "Accession"),
+    imaging = Table("Imaging studies", ("Date", SINCE_ONSET, "Modality", "Edema extent", "Findings", "Accession"),
                     (0.15, 0.09, 0.16, 0.13, 0.33, 0.14),
                     tuple(_study_row(s, e.symptom_onset, words) for s in studies), note_label="Report")
     if deidentify:  # no accession numbers: drop the column, give its width to the findings
@@ -307,7 +328,7 @@ def _section(e, as_of: dt.date, words, deidentify: bool) -> Section:
                         tuple(Row(r.cells[:-1], r.note) for r in imaging.rows), note_label="Report")
     tables = (
         imaging,
-        Table("Symptom records", ("Date", "Months", "Pain (NRS)", "Function", "Weight bearing"),
+        Table("Symptom records", ("Date", SINCE_ONSET, "Pain (NRS)", "Function", "Weight bearing"),
               (0.15, 0.09, 0.14, 0.30, 0.32),
               tuple(_symptom_row(r, e.symptom_onset, words) for r in symptoms)),
         Table("Treatments", ("Start", "End", "Treatment"), (0.18, 0.18, 0.64),

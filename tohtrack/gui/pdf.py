@@ -15,13 +15,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
 from typing import Callable
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QMarginsF, QPointF, QRectF, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QEvent, QEventLoop, QIODevice, QMarginsF, QPointF, QRectF, Qt
 from PySide6.QtGui import (QColor, QFont, QFontDatabase, QFontMetricsF, QGuiApplication, QPageLayout, QPageSize,
                            QPagedPaintDevice, QPainter, QPdfWriter, QPen, QTextCharFormat, QTextLayout, QTextOption)
 from PySide6.QtWidgets import QApplication
@@ -35,11 +36,14 @@ from . import resources, timeline
 FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
 PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
 MARGIN_MM = 14.0
+COURSE_MM = 70.0  # the height of an episode's course plot
 
 TEXT, MUTED, RULE, HEADER_FILL = "#1a1a1a", "#555555", "#b3b3b3", "#e8eef4"
 SEVERITY = {"warning": ("Warning", "#b03c00", "#fbe9e0"), "info": ("Info", "#005a8c", "#e3eef7")}
 
 _family: str | None = None
+#: The placements of the last report painted (kind, text, page): what the layout tests look at.
+last_layout: list[tuple[str, str, int]] = []
 
 
 class ReportError(StoreError):
@@ -161,6 +165,8 @@ class Fonts:
         layout = QTextLayout(content, font, self.device)
         option = QTextOption()
         option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        # Left to right as a whole, whatever script a name is in: an Arabic name keeps ' · MRN …' after it.
+        option.setTextDirection(Qt.LayoutDirection.LeftToRight)
         layout.setTextOption(option)
         formats = []
         coloured = QTextLayout.FormatRange()
@@ -209,8 +215,8 @@ def _render_plot(painter: QPainter, rect: QRectF, draw: Callable[[pg.PlotItem], 
         widget.resize(round(rect.width()), round(rect.height()))
         widget.show()
         items = draw(widget.getPlotItem())
-        for _ in range(4):  # the legend and the axes re-lay out after each resize
-            app.processEvents()
+        for _ in range(4):  # the legend and the axes re-lay out after each resize (no clicks meanwhile)
+            app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         plot = widget.getPlotItem()
         plot.vb.childGroup.setFlag(plot.vb.childGroup.GraphicsItemFlag.ItemClipsChildrenToShape, False)
         for item in widget.scene().items():
@@ -256,6 +262,8 @@ class Pager:
         self.top = self.head
         self.bottom = self.height - self.foot
         self.y = self.top
+        #: What was placed where: (kind, text, page) — headings, plots, tables — for tests of the layout.
+        self.placed: list[tuple[str, str, int]] = []
         self._decorate()
 
     @property
@@ -286,12 +294,16 @@ class Pager:
             return
         p, f = self.painter, self.fonts
         small = f.line_height(f.small)
-        left = f.text(self.report.running_head, f.small, self.width * 0.62, colour=MUTED)
-        right = f.text(self.report.clinic, f.small, self.width * 0.36, colour=MUTED)
-        left.draw(p, 0, 0, 0, 1)
-        if right.lines:
-            p_width = right.lines[0].naturalTextWidth()
-            right.draw(p, self.width - p_width, 0, 0, 1)
+        metrics = QFontMetricsF(f.small, self.device)
+        name = self.report.running_name
+        rest = self.report.running_head[len(name):]
+        room = self.width * 0.66 - metrics.horizontalAdvance(rest)
+        head = metrics.elidedText(name, Qt.TextElideMode.ElideRight, max(room, self.width * 0.2)) + rest
+        clinic = metrics.elidedText(self.report.clinic, Qt.TextElideMode.ElideRight, self.width * 0.32)
+        f.text(head, f.small, self.width * 0.7, colour=MUTED).draw(p, 0, 0, 0, 1)
+        if clinic:
+            right = f.text(clinic, f.small, self.width * 0.34, colour=MUTED)
+            right.draw(p, self.width - right.lines[0].naturalTextWidth(), 0, 0, 1)
         p.setPen(QPen(QColor(RULE), self.mm(0.2)))
         p.drawLine(QPointF(0, small + self.mm(1)), QPointF(self.width, small + self.mm(1)))
         y = self.height - small
@@ -314,6 +326,7 @@ class Pager:
         text = self.fonts.text(content, font, self.width - indent, bold_prefix, colour)
         first = 0
         self.ensure(min(text.height, self.fonts.line_height(font) * 2) + keep)
+        self.placed.append(("text", content, self.page))
         while first < len(text.lines):
             count = text.fitting(first, self.room())
             if count == 0:
@@ -330,9 +343,10 @@ class Pager:
     def heading(self, content: str, font: QFont, keep: float) -> None:
         """A heading kept on the page of the block that follows it."""
         text = self.fonts.text(content, font, self.width)
-        self.ensure(text.height + keep)
+        self.ensure(text.height + self.mm(1.2) + keep)
         if self.paint:
             text.draw(self.painter, 0, self.y)
+        self.placed.append(("heading", content, self.page))
         self.y += text.height + self.mm(1.2)
 
     def fields(self, pairs: tuple[tuple[str, str], ...], x: float, width: float, y: float) -> float:
@@ -359,6 +373,7 @@ class Pager:
         sub = f.text(where, f.small, self.width - tag_w - self.mm(2), colour=MUTED)
         height = text.height + sub.height + self.mm(1.6)
         self.ensure(height)
+        self.placed.append(("flag", message, self.page))
         if self.paint:
             p = self.painter
             p.fillRect(QRectF(0, self.y, self.width, height - self.mm(0.6)), QColor(fill))
@@ -375,6 +390,7 @@ class Pager:
         self.ensure(height + keep)
         if self.paint:
             _render_plot(self.painter, QRectF(0, self.y, self.width, height), draw)
+        self.placed.append(("plot", "", self.page))
         self.y += height + self.mm(1.5)
 
     def table(self, table: Table) -> None:
@@ -407,6 +423,7 @@ class Pager:
         if not table.rows:
             empty = f.text(table.empty, f.table, self.width)
             self.ensure(title.height + empty.height + self.mm(1))
+            self.placed.append(("table", table.title, self.page))
             if self.paint:
                 title.draw(self.painter, 0, self.y)
                 empty.draw(self.painter, 0, self.y + title.height + self.mm(0.8), 0)
@@ -415,6 +432,7 @@ class Pager:
 
         first_cells, first_h = row_cells(table.rows[0])
         self.ensure(title.height + self.mm(0.8) + header_h + first_h)
+        self.placed.append(("table", table.title, self.page))
         draw_header(False)
         for index, row in enumerate(table.rows):
             cells, height = (first_cells, first_h) if index == 0 else row_cells(row)
@@ -485,7 +503,8 @@ def _lay_out(pager: Pager, report: Report) -> None:
         pager.y += mm(0.6)
     pager.gap(3)
 
-    pager.heading("Flags", f.heading, f.line_height(f.body) * 2)
+    # Kept with the first flag: two lines of it and the line naming its episode.
+    pager.heading("Flags", f.heading, f.line_height(f.body) * 2 + f.line_height(f.small) + mm(1.6))
     if not report.flags:
         pager.paragraph("No flags: the course is as expected.", f.body)
     for flag in report.flags:
@@ -498,21 +517,25 @@ def _lay_out(pager: Pager, report: Report) -> None:
         history = plotdata.history_data(assessment, report.settings, report.history_axis, report.date_words)
         lanes = len(history.lanes)
         axis_words = "months since the first onset" if report.history_axis == plotdata.MONTHS else "calendar dates"
-        pager.heading(f"History by joint site ({axis_words})", f.heading, mm(22 + 12 * min(lanes, 6)))
         # About 10 mm a lane (the screen's LANE_PX), at least the height of the legend beside them.
-        pager.plot(min(max(16 + 10 * lanes, 32), 120), lambda plot: timeline.build_lanes(plot, history, style))
+        height = min(max(16 + 10 * lanes, 32), 120)
+        pager.heading(f"History by joint site ({axis_words})", f.heading, mm(height + 1.5))
+        pager.plot(height, lambda plot: timeline.build_lanes(plot, history, style))
     pager.gap(2)
     pager.table(report.episodes)
 
     for section in report.sections:
         pager.gap(5)
-        pager.heading(section.heading, f.heading, f.line_height(f.body) * 2 + (mm(72) if section.plotted else 0))
-        pager.paragraph(section.summary, f.body, keep=mm(72) if section.plotted else 0.0)
+        summary = f.text(section.summary, f.body, pager.width)
+        # The heading stays with its sentence and its plot (or the first table's opening).
+        after = summary.height + mm(1.5) + (mm(COURSE_MM + 1.5) if section.plotted else f.line_height(f.table) * 4)
+        pager.heading(section.heading, f.heading, after)
+        pager.paragraph(section.summary, f.body, keep=after - summary.height)
         pager.y += mm(1.5)
         if section.plotted:
             data = plotdata.course_data(assessment, section.episode, report.settings, plotdata.MONTHS,
-                                        report.date_words)
-            pager.plot(70, lambda plot, data=data: timeline.build_course(plot, data, style))
+                                        report.course_words(section.episode))
+            pager.plot(COURSE_MM, lambda plot, data=data: timeline.build_course(plot, data, style))
         for table in section.tables:
             pager.gap(2)
             pager.table(table)
@@ -540,14 +563,19 @@ def paint_report(device: QPagedPaintDevice, report: Report, today: dt.date | Non
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         pager = Pager(device, report, painter, pages, generated)
         _lay_out(pager, report)
-    finally:
+    except BaseException:
         painter.end()
+        raise
+    if not painter.end():
+        raise ReportError("the report could not be finished on this device")
+    global last_layout
+    last_layout = pager.placed
     return pages
 
 
-def pdf_writer(path: str, report: Report) -> QPdfWriter:
+def pdf_writer(target: str | QIODevice, report: Report) -> QPdfWriter:
     """A PDF/A-1b writer at the screen's logical DPI, with the report's page size and title."""
-    writer = QPdfWriter(path)
+    writer = QPdfWriter(target)
     writer.setPdfVersion(QPagedPaintDevice.PdfVersion.PdfVersion_A1b)
     writer.setResolution(screen_dpi())
     writer.setPageLayout(page_layout(report.paper_size))
@@ -556,29 +584,77 @@ def pdf_writer(path: str, report: Report) -> QPdfWriter:
     return writer
 
 
-def write_pdf(report: Report, out: str | os.PathLike, today: dt.date | None = None) -> int:
-    """Write the report as a PDF file, atomically (a temporary file beside it, then renamed), user-readable only;
-    returns the number of pages."""
+#: The file's own dates (Info dictionary and XMP), which Qt always writes.
+_PDF_DATES = re.compile(rb"D:\d{14}(?:Z|[+-]\d{2}'\d{2}'?)?|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})?")
+
+
+def _blank_dates(data: bytes) -> bytes:
+    """The PDF with its creation and modification dates set to 1970 (same length: the offsets stay valid).
+
+    A de-identified report words every date as months since the first onset; the file's own date would give
+    the calendar back (an as-of date of today, and 'month 37.0', make the onset a known day)."""
+
+    def epoch(match: re.Match) -> bytes:
+        text = match.group(0)
+        zero = b"D:19700101000000" if text.startswith(b"D:") else b"1970-01-01T00:00:00"
+        return zero + b"".join(b"0" if c in b"0123456789" else bytes([c]) for c in text[len(zero):])
+
+    return _PDF_DATES.sub(epoch, data)
+
+
+def render_pdf(report: Report, today: dt.date | None = None) -> tuple[bytes, int]:
+    """The report as PDF bytes, and its number of pages."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = pdf_writer(buffer, report)
+    pages = paint_report(writer, report, today)
+    del writer  # finishes the document into the buffer
+    buffer.close()
+    content = bytes(data.data())
+    if not content.startswith(b"%PDF") or b"%%EOF" not in content[-64:]:
+        raise ReportError("the report could not be laid out as a PDF")
+    return (_blank_dates(content) if report.deidentified else content), pages
+
+
+def check_output(out: str | os.PathLike) -> Path:
+    """Where a report may be written: a file or nothing yet, in a folder that exists (else exit 2).
+
+    A link is followed, so the report goes where it points and the link stays a link."""
     out = Path(out)
-    folder = out.parent if str(out.parent) else Path(".")
+    if out.is_symlink():
+        out = out.resolve()
+    if out.exists() and not out.is_file():
+        raise ReportError(f"{out} is a folder or a device, not a file; give the PDF file's name", exit_code=2)
+    folder = out.parent
     if not folder.is_dir():
         raise ReportError(f"{out}: the folder {folder} does not exist; nothing was written", exit_code=2)
-    if out.is_dir():
-        raise ReportError(f"{out} is a folder; give the PDF file's name", exit_code=2)
-    handle, temp = tempfile.mkstemp(prefix=".tohtrack-report-", suffix=".pdf", dir=folder)
-    os.close(handle)
+    return out
+
+
+def write_pdf(report: Report, out: str | os.PathLike, today: dt.date | None = None) -> int:
+    """Write the report as a PDF file readable by its owner only; returns the number of pages.
+
+    Laid out in memory first, then written to a temporary file beside the target, flushed to the disk and
+    renamed into place: a full disk or a failure leaves the file that was there (if any) as it was."""
+    target = check_output(out)
+    content, pages = render_pdf(report, today)
+    temp = None
     try:
-        os.chmod(temp, 0o600)
-        writer = pdf_writer(temp, report)
-        pages = paint_report(writer, report, today)
-        del writer  # flushes and closes the file
-        if os.path.getsize(temp) == 0:
-            raise ReportError(f"{out}: the report could not be written")
-        os.replace(temp, out)
+        handle, temp = tempfile.mkstemp(prefix=".tohtrack-report-", suffix=".pdf", dir=target.parent)
+        with os.fdopen(handle, "wb") as f:
+            if hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), 0o600)
+            f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, target)
+        temp = None
     except OSError as exc:
-        raise ReportError(f"{out}: {exc.strerror or exc}") from None
+        raise ReportError(f"{out}: the report could not be written ({exc.strerror or exc}); nothing was "
+                          "written") from None
     finally:
-        if os.path.exists(temp):
+        if temp is not None and os.path.exists(temp):
             os.unlink(temp)
     return pages
 

@@ -109,6 +109,15 @@ def _pen(colour: str, width: float = 1.0, style: Qt.PenStyle = Qt.PenStyle.Solid
     return pen
 
 
+#: The longest legend label, in characters: a long instrument name must not squeeze the plot (hover has it whole).
+LEGEND_CHARS = 26
+
+
+def _short(text: str, limit: int) -> str:
+    """Text cut to `limit` characters with an ellipsis."""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def _modality_label(modality: str) -> str:
     """'MRI', 'Radiograph', 'Bone scintigraphy'."""
     label = MODALITY_LABELS.get(modality, modality)
@@ -784,7 +793,7 @@ def build_course(plot: pg.PlotItem, data: CourseData, style: Style = STYLE,
                                       y=[p.y * items.function_scale for p in data.function], data=list(data.function))
         for item in (items.function_curve, items.function_points):
             right.addItem(item)
-        entries.append(LegendEntry(f"{data.function_label} ÷10",
+        entries.append(LegendEntry(f"{_short(data.function_label, LEGEND_CHARS)} ÷10",
                                    pen=style.pen(style.function, 2.0, Qt.PenStyle.DotLine), symbol="p",
                                    symbol_pen=style.pen(style.function, 1.5), symbol_brush=style.background))
     if data.pain:

@@ -326,7 +326,7 @@ class Ui_MainWindow(object):
 #if QT_CONFIG(shortcut)
         self.action_export_report.setShortcut(QCoreApplication.translate("MainWindow", u"Ctrl+Shift+D", None))
 #endif // QT_CONFIG(shortcut)
-        self.action_export_report_deidentified.setText(QCoreApplication.translate("MainWindow", u"Export de-identified P&DF\u2026", None))
+        self.action_export_report_deidentified.setText(QCoreApplication.translate("MainWindow", u"Export de-identified PDF for &teaching\u2026", None))
 #if QT_CONFIG(tooltip)
         self.action_export_report_deidentified.setToolTip(QCoreApplication.translate("MainWindow", u"The timeline report without name, MRN, birth date, accession numbers or free text, for teaching and research", None))
 #endif // QT_CONFIG(tooltip)
