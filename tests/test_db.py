@@ -289,7 +289,7 @@ def test_pending_migrations_apply_in_order_after_a_backup(db_path, vignettes):
         imported(store, vignettes)
         assert store.last_migration_backup is None  # a new file needs no backup
     with Store(db_path, migration_set=migration_set(m002_add_referrer, m003_add_index)) as store:
-        names = [m.name for m in store._migrations.applied(store.db)]
+        names = store.applied_migrations()
         assert names == ["m001_initial", "m002_add_referrer", "m003_add_index"]
         backup = store.last_migration_backup
         assert backup is not None and backup.parent == dbmod.backup_dir(db_path)
@@ -504,3 +504,22 @@ def test_check_tells_null_from_empty_text_in_the_audit_trail(store, vignettes):
     drop_triggers(store)
     store.conn.execute("UPDATE audit SET old = '' WHERE id = 2")  # was NULL
     assert any("entry 2 was changed" in p for p in store.check())
+
+
+def test_the_schema_list_matches_the_migrations():
+    """db.py opens a file reading tohtrack.schema only; the migrations themselves must be the same list."""
+    from tohtrack import schema
+    from tohtrack.migrations import known_names
+
+    assert list(schema.SCHEMA) == known_names()
+
+
+def test_opening_an_up_to_date_database_does_not_import_sqlite_utils(db_path):
+    import subprocess
+    import sys
+
+    Store(db_path).close()  # created and migrated (which does import it)
+    code = ("import sys; from tohtrack.db import Store; s = Store(sys.argv[1]); s.patients(); s.close(); "
+            "print('sqlite_utils' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(db_path)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -200,3 +200,15 @@ def test_any_damaged_document_is_refused_whole_or_imported_whole(tmp_path_factor
         else:
             assert table_counts(store)["patients"] == len(doc["patients"] or [])
             assert store.check() == []
+
+
+def test_a_leftover_partial_file_does_not_lend_its_mode(tmp_path):
+    """A killed export leaves .NAME.partial behind, perhaps readable by all; the next export is still private."""
+    import stat
+
+    target = tmp_path / "out.json"
+    leftover = tmp_path / ".out.json.partial"
+    leftover.write_text("old")
+    leftover.chmod(0o644)
+    interchange.write_file(target, "{}")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600 and not leftover.exists()

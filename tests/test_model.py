@@ -291,3 +291,32 @@ def test_any_value_in_any_field_is_accepted_or_named(path, value):
 def test_any_document_gives_problems_not_exceptions(value):
     found = problems_of(value)
     assert found  # nothing random is a valid tohtrack/1 document
+
+
+from tohtrack.model import (MAX_LONG_TEXT, MAX_SHORT_TEXT, Episode, ImagingStudy, Patient, SymptomRecord,  # noqa: E402
+                            Treatment, check_patient)
+
+
+@pytest.mark.parametrize("make,field", [
+    (lambda bad: Patient("M-1", bad, "A", dt.date(1970, 1, 1), "male"), "family_name"),
+    (lambda bad: Patient("M-1", "Doe", "A", dt.date(1970, 1, 1), "male", notes=bad), "notes"),
+    (lambda bad: Patient("M-1", "Doe", "A", dt.date(1970, 1, 1), "male", episodes=[
+        Episode("hip_left", dt.date(2025, 1, 1), imaging=[ImagingStudy(dt.date(2025, 1, 2), "MRI", report=bad)])]),
+     "episodes[0].imaging[0].report"),
+    (lambda bad: Patient("M-1", "Doe", "A", dt.date(1970, 1, 1), "male", episodes=[
+        Episode("hip_left", dt.date(2025, 1, 1), symptoms=[SymptomRecord(dt.date(2025, 1, 2), note=bad)])]),
+     "episodes[0].symptoms[0].note"),
+    (lambda bad: Patient("M-1", "Doe", "A", dt.date(1970, 1, 1), "male", episodes=[
+        Episode("hip_left", dt.date(2025, 1, 1), treatments=[Treatment(dt.date(2025, 1, 2), "analgesia", detail=bad)])]),
+     "episodes[0].treatments[0].detail"),
+    (lambda bad: Patient("M-1", "Doe", "A", dt.date(1970, 1, 1), "male", episodes=[
+        Episode("hip_left", dt.date(2025, 1, 1), notes=bad)]), "episodes[0].notes"),
+])
+def test_records_made_in_code_follow_the_import_text_rules(make, field):
+    """A dialog or a script saving through the Store meets the same text rules as an import."""
+    problems = check_patient(make("bell\x07"), today=dt.date(2026, 1, 1))
+    assert [(p.path, p.message) for p in problems] == [(field, "contains control characters")]
+    long = "x" * (MAX_LONG_TEXT + 1 if field.endswith(("notes", "report", "note", "detail")) else MAX_SHORT_TEXT + 1)
+    problems = check_patient(make(long), today=dt.date(2026, 1, 1))
+    assert [p.path for p in problems] == [field] and "characters long" in problems[0].message
+    assert check_patient(make("fine"), today=dt.date(2026, 1, 1)) == []

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -29,10 +31,15 @@ class _Parser(argparse.ArgumentParser):
 def _date(text: str) -> dt.date:
     from .model import parse_date
 
+    from .safety import LATEST_AS_OF
+
     try:
-        return parse_date(text)
+        day = parse_date(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if day > LATEST_AS_OF:
+        raise argparse.ArgumentTypeError(f"{text!r} is too far ahead (the latest date is {LATEST_AS_OF.isoformat()})")
+    return day
 
 
 def _whole(low: int, high: int):
@@ -125,6 +132,11 @@ def _open(args, readonly: bool = False):
     path = Path(explicit) if explicit else default_path()
     if readonly and (explicit or path.exists()):
         return Store(path, readonly=True)
+    from .safety import network_share_warning
+
+    warning = network_share_warning(path)
+    if warning:
+        print(f"tohtrack: warning: {warning}", file=sys.stderr)
     return Store(path, clinician=getattr(args, "clinician", "") or "")
 
 
@@ -163,9 +175,21 @@ def cmd_import(args) -> int:
     return EXIT_OK
 
 
+def _output_file(name: str) -> str:
+    """An output path that is a file or nothing yet: writing through a temporary file and moving it into
+    place would otherwise replace a device such as /dev/null, or fail on a folder."""
+    if not name:
+        raise UsageError("no output file named; give the name of a file to write")
+    if os.path.exists(name) and not os.path.isfile(name):
+        raise UsageError(f"{name}: is a folder or a device, not a file; give the name of a file to write")
+    return name
+
+
 def cmd_export(args) -> int:
     from . import interchange
 
+    if args.output != "-":
+        _output_file(args.output)
     with _open(args, readonly=True) as store:
         text = interchange.dumps(interchange.export_document(store, args.patient))
     if args.output == "-":
@@ -179,36 +203,39 @@ def cmd_flags(args) -> int:
     from . import course
 
     as_of = args.as_of or dt.date.today()
-    patients_json, lines = [], []
+    encoded, lines = [], []
     with _open(args, readonly=True) as store:
         settings = store.settings()
-        if args.patient:
-            patients = store.patients([store.patient_id(m) for m in dict.fromkeys(args.patient)])
+        ids = list(dict.fromkeys(store.patient_id(m) for m in args.patient)) if args.patient else None
+        if args.json:  # from the stored assessment summaries (tohtrack.summary), each patient's JSON as printed
+            from . import cohort
+
+            encoded = cohort.flags_json(store, as_of, ids, settings)
         else:
-            patients = store.patients(include_archived=False)
-        # One patient at a time: only the JSON (or text) of each is kept, never the whole cohort's records.
-        for patient in patients:
-            assessment = course.assess(patient, as_of, settings)
-            if args.json:
-                patients_json.append(course.patient_json(assessment))
-            else:
+            patients = store.patients(ids) if ids is not None else store.patients(include_archived=False)
+            # One patient at a time: only the text of each is kept, never the whole cohort's records.
+            for patient in patients:
+                assessment = course.assess(patient, as_of, settings)
                 lines.append((assessment.mrn, format_assessment(assessment)))
     if args.json:
-        write_json_lines(course.document_json(patients_json, as_of, settings), "patients")
+        write_json_lines(course.document_json([], as_of, settings), "patients", encoded=encoded)
     else:
         print(f"Course assessment as of {as_of.isoformat()}\n")
         print("\n".join(text for _, text in sorted(lines)) if lines else "no patients")
     return EXIT_OK
 
 
-def write_json_lines(document: dict, list_key: str, out=None) -> None:
-    """Print a JSON document with one line per item of its big list: readable, and fast for 100 000 patients."""
+def write_json_lines(document: dict, list_key: str, out=None, encoded: list[str] | None = None) -> None:
+    """Print a JSON document with one line per item of its big list: readable, and fast for 100 000 patients.
+
+    `encoded`: the items already encoded (as JSONEncoder(ensure_ascii=False) does), instead of the document's.
+    """
     out = out or sys.stdout
     dump = json.JSONEncoder(ensure_ascii=False).encode
     head = ",\n".join(f"  {dump(k)}: {dump(v)}" for k, v in document.items() if k != list_key)
-    items = document[list_key]
+    items = encoded if encoded is not None else [dump(item) for item in document[list_key]]
     out.write("{\n" + head + f",\n  {dump(list_key)}: [")
-    out.write(",".join(f"\n    {dump(item)}" for item in items))
+    out.write(",".join(f"\n    {item}" for item in items))
     out.write("\n  ]\n}\n" if items else "]\n}\n")
 
 
@@ -238,9 +265,10 @@ def cmd_worklist(args) -> int:
 def cmd_report(args) -> int:
     # A report never needs a screen: the offscreen platform works on a server too, and its 96 DPI makes the
     # PDF the same whichever workstation writes it.
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from .gui.pdf import write_report
 
+    _output_file(args.output)
     with _open(args, readonly=True) as store:
         report, pages = write_report(store, args.mrn, args.output, args.as_of, deidentify=args.deidentify)
     what = f"de-identified report {report.report_id}" if report.deidentified else f"report of {args.mrn}"
@@ -249,6 +277,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_backup(args) -> int:
+    _output_file(args.output)
     with _open(args, readonly=True) as store:
         target = store.backup(args.output)
     print(f"backup written to {target}")
@@ -256,6 +285,15 @@ def cmd_backup(args) -> int:
 
 
 def cmd_restore(args) -> int:
+    from .db import check_backup
+    from .model import Problem, ValidationError
+
+    try:  # before the database is opened: a backup that cannot be used changes nothing, not even a new file
+        problems = check_backup(Path(args.backup))
+    except OSError as exc:  # a name too long, a folder that may not be read
+        problems = [f"cannot read it ({exc.strerror or exc})"]
+    if problems:
+        raise ValidationError([Problem(args.backup, p) for p in problems])
     with _open(args) as store:
         kept = store.restore(args.backup)
     print(f"restored {args.backup}; the replaced database was kept as {kept}")
@@ -281,7 +319,7 @@ def _show(value) -> str:
 
 def cmd_audit(args) -> int:
     with _open(args, readonly=True) as store:
-        patient_id = store.patient_id(args.patient) if args.patient else None
+        patient_id = store.patient_id(args.patient) if args.patient is not None else None  # "" is no MRN
         out = sys.stdout
         for e in store.audit_entries(patient_id):
             who = e.os_user + (f" ({e.clinician})" if e.clinician else "")
@@ -359,6 +397,10 @@ def _report_problems(problems, context: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if (getattr(sys.stdout, "encoding", "") or "").lower().replace("-", "") == "utf8":
+        # A file name with bytes that are not UTF-8 is printed as those bytes (as in Python's UTF-8 mode).
+        with contextlib.suppress(AttributeError, ValueError):
+            sys.stdout.reconfigure(errors="surrogateescape")
     parser = build_parser()
     args = parser.parse_args(argv)
     from .db import StoreError
@@ -381,6 +423,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"tohtrack: {exc}", file=sys.stderr)
         return exc.exit_code
+    except sqlite3.DatabaseError as exc:  # e.g. a damaged page met while reading: say which file, and what
+        from .db import _write_error, default_path
+
+        path = Path(args.db) if getattr(args, "db", None) else default_path()
+        print(f"tohtrack: {_write_error(path, exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+    except UnicodeEncodeError:  # an MRN, a name or a value from bytes that are not UTF-8: it cannot be stored
+        print(f"tohtrack: {context}: a value on the command line is not valid text (bytes that are not UTF-8); "
+              "nothing was written", file=sys.stderr)
+        return EXIT_INVALID
     except KeyboardInterrupt:
         print("tohtrack: interrupted; the last action was not written", file=sys.stderr)
         return 130

@@ -1,17 +1,21 @@
-"""Cohort queries over the whole database: the review worklist of patients with active episodes."""
+"""Cohort queries over the whole database: the review worklist of patients with active episodes, and the
+course assessment of every patient as `tohtrack flags --json` prints it (both from tohtrack.summary)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections import namedtuple
 from dataclasses import dataclass
 
-from . import course
+from . import course, summary
 from .db import Store
-from .model import TOH
+from .model import TOH, Patient
+from .perf import gc_paused
 from .settings import Settings
 
 
-@dataclass
+@dataclass(slots=True)
 class WorklistEntry:
     """One patient with an active TOH episode, as the review worklist shows it."""
 
@@ -22,6 +26,7 @@ class WorklistEntry:
     next_review: dt.date | None
     due: bool
     overdue: bool
+    #: The most urgent flag as worded; its episode and finding records are not loaded (None).
     most_urgent: course.Flag | None
     active_sites: tuple[str, ...]
 
@@ -30,16 +35,23 @@ class WorklistEntry:
         return "overdue" if self.overdue else "due" if self.due else ""
 
 
+#: Unarchived patients with a TOH episode active at :day (onset on or before it, not resolved by it).
+#: One pass over the episodes: cheaper than the indexes on onset or resolution, which each hold most of them
+#: on one side of any recent date and would send SQLite to each episode's row from there.
+ACTIVE_PATIENTS_SQL = """SELECT episodes.patient_id FROM episodes NOT INDEXED
+    JOIN patients ON patients.id = episodes.patient_id
+    WHERE patients.archived = 0 AND episodes.diagnosis = :toh
+      AND episodes.symptom_onset <= :day AND (episodes.resolved_on IS NULL OR episodes.resolved_on > :day)"""
+
+
 def active_patient_ids(store: Store, as_of: dt.date) -> list[int]:
     """Unarchived patients with a TOH episode active at `as_of` (onset on or before it, not resolved by it)."""
-    day = as_of.isoformat()
-    rows = store.conn.execute(
-        """SELECT DISTINCT episodes.patient_id FROM episodes
-           JOIN patients ON patients.id = episodes.patient_id
-           WHERE patients.archived = 0 AND episodes.diagnosis = ?
-             AND episodes.symptom_onset <= ? AND (episodes.resolved_on IS NULL OR episodes.resolved_on > ?)""",
-        (TOH, day, day))
+    rows = store.conn.execute(ACTIVE_PATIENTS_SQL.replace("SELECT", "SELECT DISTINCT", 1), active_params(as_of))
     return [row[0] for row in rows]
+
+
+def active_params(as_of: dt.date) -> dict:
+    return {"toh": TOH, "day": as_of.isoformat()}
 
 
 def _sort_key(entry: WorklistEntry) -> tuple:
@@ -48,28 +60,46 @@ def _sort_key(entry: WorklistEntry) -> tuple:
     return rank, review, entry.mrn
 
 
+_Names = namedtuple("_Names", "mrn family_name given_name")
+_display_name = Patient.display_name.fget  # 'ROSSI, Marco', from any object with the two names
+
+
+@gc_paused()
 def worklist(store: Store, as_of: dt.date, settings: Settings | None = None,
              due_only: bool = False) -> list[WorklistEntry]:
     """Patients with active TOH episodes: overdue first, then due, then by next review.
 
     With `due_only`, only those due or overdue for review at `as_of`.
     """
-    settings = settings or store.settings()
+    found = summary.joined(store, ACTIVE_PATIENTS_SQL, active_params(as_of), as_of, settings, _Names._fields)
     entries = []
-    for patient in store.patients(active_patient_ids(store, as_of)):
-        assessment = course.assess(patient, as_of, settings)
-        if due_only and not (assessment.due or assessment.overdue):
+    for names, s in found:
+        if due_only and not (s.due or s.overdue):
             continue
+        who = _Names(*names)
         entries.append(WorklistEntry(
-            patient_id=patient.id,
-            mrn=patient.mrn,
-            name=patient.display_name,
-            pattern=assessment.pattern,
-            next_review=assessment.next_review,
-            due=assessment.due,
-            overdue=assessment.overdue,
-            most_urgent=assessment.most_urgent,
-            active_sites=tuple(e.site for e in assessment.episodes if e.status == "active"),
+            patient_id=s.patient_id,
+            mrn=who.mrn,
+            name=_display_name(who),
+            pattern=s.pattern,
+            next_review=s.next_review,
+            due=s.due,
+            overdue=s.overdue,
+            most_urgent=s.most_urgent_flag(),
+            active_sites=s.active_sites,
         ))
     entries.sort(key=_sort_key)
     return entries
+
+
+def flags_json(store: Store, as_of: dt.date, patient_ids: list[int] | None = None,
+               settings: Settings | None = None) -> list[str]:
+    """Each patient's entry of `tohtrack flags --json`, encoded as printed there, in MRN order: every unarchived
+    patient, or those of `patient_ids` (archived or not)."""
+    if patient_ids is None:
+        sql, params = "SELECT id FROM patients WHERE archived = 0", {}
+    else:
+        sql, params = "SELECT value FROM json_each(:ids)", {"ids": json.dumps(list(patient_ids))}
+    found = summary.joined(store, sql, params, as_of, settings, ("mrn",), flags_json=True)
+    found.sort(key=lambda pair: pair[0][0])
+    return [s.flags_json for _, s in found]

@@ -7,20 +7,24 @@ import dataclasses
 import datetime as dt
 import getpass
 import hashlib
+import itertools
 import json
 import operator
 import os
 import sqlite3
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
 from . import model, settings as settings_mod
-from .migrations import APPLICATION_ID, known_names, migrations as default_migrations
+from .schema import APPLICATION_ID, MIGRATION_SET, SCHEMA
+
+if TYPE_CHECKING:  # sqlite-utils costs ~55 ms to import: only for an upgrade (tohtrack.migrations)
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
 from .model import (
     Episode,
     ImagingStudy,
@@ -30,6 +34,7 @@ from .model import (
     Treatment,
     ValidationError,
 )
+from .perf import gc_paused
 
 BUSY_TIMEOUT_MS = 5000
 GENESIS_HASH = "0" * 64
@@ -155,6 +160,13 @@ class Table:
         out = {**{c: _date_out for c in dates}, **{c: _bool_out for c in bools}, **{c: _list_out for c in lists}}
         back = {**{c: _date_in for c in dates}, **{c: _bool_in for c in bools}, **{c: _list_in for c in lists}}
         self._out = [(c, out.get(c)) for c in own]
+        # For bulk writes: the own fields in one call, then the few that are converted.
+        self._own = tuple(own)
+        self._get = operator.attrgetter(*own) if len(own) > 1 else (lambda record: (getattr(record, own[0]),))
+        self._converts = tuple((i, convert) for i, (_, convert) in enumerate(self._out) if convert is not None)
+        self._own_defaults = tuple(self.defaults[c] for c in own)
+        stored = [f'"{c}"' for c in ([parent] if parent else []) + own]
+        self.insert = f"INSERT INTO {name} (id, {', '.join(stored)}) VALUES ({', '.join('?' * (len(stored) + 1))})"
         # For bulk reads: id, version, parent link, then the record's own fields in dataclass order.
         self.select = ", ".join(["id", "version", parent or "NULL", *(f'"{c}"' for c in own)])
         self._positional = [back.get(c) for c in own]
@@ -164,7 +176,20 @@ class Table:
 
     def to_row(self, record: Any) -> dict[str, Any]:
         """The stored column values of a record (without its parent link)."""
-        return {c: (convert(getattr(record, c)) if convert else getattr(record, c)) for c, convert in self._out}
+        return dict(zip(self._own, self.values(record)))
+
+    def values(self, record: Any) -> list[Any]:
+        """The stored values of a record's own columns, in column order (the bulk form of to_row)."""
+        values = list(self._get(record))
+        for i, convert in self._converts:
+            values[i] = convert(values[i])
+        return values
+
+    def created_from(self, parent_id: Any, values: list[Any]) -> dict[str, Any]:
+        """`created` of the row (parent link, then `values` of the own columns), without making the row."""
+        created = {self.parent: parent_id} if parent_id != self.defaults[self.parent] else {}
+        created.update(itertools.compress(zip(self._own, values), map(operator.ne, values, self._own_defaults)))
+        return created
 
     def from_tuple(self, row: Sequence[Any]) -> Any:
         """A record from a row selected with `self.select` (positional: the fast path for whole cohorts)."""
@@ -238,11 +263,20 @@ def _entry_hash(prev: str, values: Sequence[Any]) -> str:
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+try:  # the same encoding, without making an encoder for each entry (an import writes one per record)
+    from json.encoder import c_make_encoder as _c_make_encoder, encode_basestring as _encode_basestring
+
+    _c_encode = _c_make_encoder(None, json.JSONEncoder().default, _encode_basestring, None, ":", ",",
+                                False, False, True) if _c_make_encoder is not None else None
+except ImportError:  # pragma: no cover - a Python without the C accelerator
+    _c_encode = None
 
 
 def _dump(values: dict | None) -> str | None:
     """Audit values as compact JSON, in column order."""
-    return None if values is None else _encode(values)
+    if values is None:
+        return None
+    return "".join(_c_encode(values, 0)) if _c_encode is not None else _encode(values)
 
 
 # ---------------------------------------------------------------------------
@@ -254,7 +288,7 @@ class Store:
     """An open TOHtrack database. Every write is one transaction with its audit entries."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, clinician: str = "",
-                 migration_set: Migrations = default_migrations, readonly: bool = False):
+                 migration_set: "Migrations | None" = None, readonly: bool = False):
         self.path = Path(path) if path is not None else default_path()
         self.clinician = clinician
         self.os_user = _os_user()
@@ -266,7 +300,7 @@ class Store:
             raise _open_error(self.path, exc) from None
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot create the database ({exc.strerror})") from None
-        self.db = Database(self.conn)
+        self._db: "Database | None" = None
         self.last_migration_backup: Path | None = None
         try:
             self._check_identity()
@@ -279,15 +313,51 @@ class Store:
 
     # -- opening -----------------------------------------------------------
 
+    @property
+    def db(self) -> "Database":
+        """sqlite-utils over the connection, made on first use (for migrations; imports take time)."""
+        if self._db is None:
+            from sqlite_utils import Database
+
+            self._db = Database(self.conn, execute_plugins=False)  # no third-party plugins on our data
+        return self._db
+
+    @property
+    def migration_set(self) -> "Migrations":
+        if self._migrations is None:
+            from .migrations import migrations
+
+            self._migrations = migrations
+        return self._migrations
+
+    def _known_migrations(self) -> list[str]:
+        if self._migrations is None:
+            return list(SCHEMA)
+        from .migrations import known_names
+
+        return known_names(self._migrations)
+
+    def applied_migrations(self) -> list[str]:
+        """The names of the migrations applied to this file, in order (plain SQL: no sqlite-utils)."""
+        name = self._migrations.name if self._migrations is not None else MIGRATION_SET
+        if not self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+                                 "'_sqlite_migrations'").fetchone():
+            return []
+        return [r[0] for r in self.conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", (name,))]
+
     def _connect(self) -> sqlite3.Connection:
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a folder, not a database file")
         if self.readonly:
             if not self.path.exists():
                 raise StoreError(f"{self.path}: no database there")
-            uri = "file:" + str(self.path.resolve()).replace("?", "%3f").replace("#", "%23") + "?mode=ro"
+            uri = self.path.resolve().as_uri() + "?mode=ro"  # percent-encoded: '?', '#' and '%' in names are safe
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         else:
             if not self.path.exists():
-                _create_private(self.path)
+                with contextlib.suppress(FileExistsError):  # another workstation created it at the same moment
+                    _create_private(self.path)
             conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -298,46 +368,62 @@ class Store:
         """WAL and full sync; only once the file is known to be ours (switching to WAL writes the header)."""
         try:
             if not self.readonly:
-                mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                mode = self._switch_to_wal()
                 if mode.lower() != "wal":
                     raise StoreError(f"{self.path}: could not switch the database to WAL mode ({mode})")
             self.conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.DatabaseError as exc:
             raise _open_error(self.path, exc) from None
 
+    def _switch_to_wal(self) -> str:
+        """PRAGMA journal_mode = WAL, retried while busy: on a new file two workstations opening it at once
+        deadlock on the switch, and SQLite then answers 'locked' at once instead of waiting busy_timeout."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                return self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
     def _check_identity(self) -> None:
         try:
-            app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+            # Tables first: if another workstation is creating the file right now, its tables and its
+            # application id appear in one commit, so tables seen here mean its id is seen next.
             tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             raise _open_error(self.path, exc) from None
         if app_id != APPLICATION_ID and tables:
             raise NotATohtrackDatabase(f"{self.path}: this is an SQLite database, but not a TOHtrack one")
         try:
-            applied = {m.name for m in self._migrations.applied(self.db)}
+            applied = set(self.applied_migrations())
         except sqlite3.DatabaseError as exc:
             raise _open_error(self.path, exc) from None
-        unknown = applied - set(known_names(self._migrations))
+        unknown = applied - set(self._known_migrations())
         if unknown:
             raise DatabaseTooNew(
                 f"{self.path}: this database was written by a newer TOHtrack "
                 f"(schema {', '.join(sorted(unknown))}); update TOHtrack to open it"
             )
+        if self.readonly and not applied:  # an empty file: nothing to read (a write would set it up)
+            raise NotATohtrackDatabase(f"{self.path}: not a TOHtrack database (the file is empty)")
 
     def _migrate(self) -> None:
         """Apply pending migrations all or nothing, after a backup if the file holds data."""
-        pending = self._migrations.pending(self.db)
+        applied = self.applied_migrations()
+        pending = [name for name in self._known_migrations() if name not in applied]
         if not pending:
             return
-        has_data = bool(self._migrations.applied(self.db))
-        if has_data:
+        if applied:  # the file holds data
             stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            target = _unused(backup_dir(self.path) / f"{self.path.stem}-before-{pending[0].name}-{stamp}.sqlite3")
+            target = _unused(backup_dir(self.path) / f"{self.path.stem}-before-{pending[0]}-{stamp}.sqlite3")
             self.backup(target)
             self.last_migration_backup = target
         try:
             with self.transaction():
-                self._migrations.apply(self.db)
+                self.migration_set.apply(self.db)
         except (sqlite3.DatabaseError, StoreError) as exc:
             detail = str(exc).removeprefix(f"{self.path}: ")
             raise StoreError(f"{self.path}: upgrading the database failed, nothing was changed ({detail})") from None
@@ -501,7 +587,8 @@ class Store:
 
     def _insert_patients(self, patients: Sequence[Patient]) -> None:
         """Bulk insert with ids assigned here, so that each table takes one executemany."""
-        rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in (PATIENTS, EPISODES, IMAGING, SYMPTOMS, TREATMENTS)}
+        rows: dict[str, list[dict[str, Any]]] = {"patients": []}
+        records: dict[str, list[tuple]] = {t.name: [] for t in (EPISODES, IMAGING, SYMPTOMS, TREATMENTS)}
         audit: list[tuple] = []
         n_episodes = sum(len(p.episodes) for p in patients)
         patient_ids = self._next_ids(PATIENTS, len(patients))
@@ -519,22 +606,22 @@ class Store:
             patient.id, patient.version = pid, 1
             for episode in patient.episodes:
                 eid = next(episode_ids)
-                row = {"patient_id": pid, **EPISODES.to_row(episode)}
-                audit.append(("episodes", eid, pid, "create", None, EPISODES.created(row)))
-                row["id"] = eid
-                rows["episodes"].append(row)
+                values = EPISODES.values(episode)
+                audit.append(("episodes", eid, pid, "create", None, EPISODES.created_from(pid, values)))
+                records["episodes"].append((eid, pid, *values))
                 episode.id, episode.version = eid, 1
                 for table in (IMAGING, SYMPTOMS, TREATMENTS):
-                    ids = finding_ids[table.name]
-                    for record in getattr(episode, table.name):
+                    ids, name, out = finding_ids[table.name], table.name, records[table.name]
+                    for record in getattr(episode, name):
                         fid = next(ids)
-                        row = {"episode_id": eid, **table.to_row(record)}
-                        audit.append((table.name, fid, pid, "create", None, table.created(row)))
-                        row["id"] = fid
-                        rows[table.name].append(row)
+                        values = table.values(record)
+                        audit.append((name, fid, pid, "create", None, table.created_from(eid, values)))
+                        out.append((fid, eid, *values))
                         record.id, record.version = fid, 1
-        for name, table_rows in rows.items():
-            self._insert_rows(TABLES[name], table_rows)
+        self._insert_rows(PATIENTS, rows["patients"])
+        for table in (EPISODES, IMAGING, SYMPTOMS, TREATMENTS):  # rows as tuples: (id, parent, own columns)
+            if records[table.name]:
+                self.conn.executemany(table.insert, records[table.name])
         self._audit(audit)
 
     # -- single-record writes (the GUI's core functions) ----------------------
@@ -741,6 +828,7 @@ class Store:
             chunk = ids[i:i + _CHUNK]
             yield from cursor.execute(sql.format(ids=",".join("?" * len(chunk))), chunk)
 
+    @gc_paused()  # whole histories are many objects that all stay alive
     def _load_patients(self, ids: Sequence[int], with_findings: bool = True) -> list[Patient]:
         """Patients with their episodes (and findings), in the order of `ids`."""
         by_id = {row[0]: PATIENTS.from_tuple(row) for row in self._select_in(
@@ -786,7 +874,9 @@ class Store:
     def backup(self, target: str | os.PathLike) -> Path:
         """An online, consistent copy through the SQLite backup API, written beside and then moved into place."""
         target = Path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists() and not target.is_file():  # os.replace would put the copy in place of a device
+            raise StoreError(f"{target}: is a folder or a device, not a file; nothing was written")
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new backups folder: nobody else's
         partial = target.with_name(target.name + ".partial")
         if partial.exists():
             partial.unlink()
@@ -799,11 +889,12 @@ class Store:
                 ok = dest.execute("PRAGMA quick_check").fetchone()[0]
             finally:
                 dest.close()
-            if ok != "ok":
-                raise StoreError(f"{target}: the backup copy failed its check ({ok})")
+            if ok != "ok":  # the copy is page for page: this database is damaged
+                raise DatabaseDamaged(f"{self.path}: the database file is damaged ({ok}); no backup was written")
             os.replace(partial, target)
         except sqlite3.DatabaseError as exc:
-            raise _write_error(target, exc) from None
+            damaged = "malformed" in str(exc) or "not a database" in str(exc)  # what was read: this database
+            raise _write_error(self.path if damaged else target, exc) from None
         finally:
             if partial.exists():
                 partial.unlink()
@@ -838,7 +929,8 @@ class Store:
             raise ValidationError([Problem(str(backup), p) for p in problems])
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         kept = self.backup(_unused(backup_dir(self.path) / f"{self.path.stem}-replaced-{stamp}.sqlite3"))
-        source = sqlite3.connect(f"file:{backup.resolve()}?mode=ro", uri=True)
+        # The file just checked, exactly: a '#' or '?' left raw in the URI would open (create) another one.
+        source = sqlite3.connect(backup.resolve().as_uri() + "?mode=ro", uri=True)
         try:
             source.backup(self.conn)  # through SQLite, so WAL readers never see a half-copied file
         except sqlite3.DatabaseError as exc:
@@ -851,10 +943,21 @@ class Store:
 
     def check(self) -> list[str]:
         """Integrity, foreign keys and the audit trail; returns what is wrong (empty when all is well)."""
+        try:
+            return self._check()
+        except sqlite3.DatabaseError as exc:  # a page too damaged to be read at all
+            return [f"integrity: the database file is damaged ({exc})"]
+
+    def _check(self) -> list[str]:
         problems = []
         for (line,) in self.conn.execute("PRAGMA integrity_check"):
             if line != "ok":
                 problems.append(f"integrity: {line}")
+        triggers = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        for name in ("audit_no_update", "audit_no_delete"):
+            if name not in triggers:
+                problems.append(f"audit: the trigger {name} that keeps the trail append-only was removed "
+                                "(outside TOHtrack)")
         for row in self.conn.execute("PRAGMA foreign_key_check"):
             problems.append(f"foreign key: {row[0]} row {row[1]} points at a missing {row[2]} row")
         problems += self._check_chain()
@@ -863,6 +966,9 @@ class Store:
         for row in self.conn.execute("SELECT id, mrn, family_name, given_name, family_key, given_key FROM patients"):
             if row["family_key"] != fold(row["family_name"]) or row["given_key"] != fold(row["given_name"]):
                 problems.append(f"patients row {row['id']} ({row['mrn']}): search keys do not match the name")
+        from . import summary  # the stored assessments, compared with fresh ones (a cache, never a source of truth)
+
+        problems += summary.verify(self)
         return problems
 
     def _check_chain(self) -> list[str]:
@@ -958,11 +1064,13 @@ def _backup_time(path: Path) -> dt.datetime:
 
 def check_backup(path: Path) -> list[str]:
     """What is wrong with a file offered as a backup: not there, not TOHtrack's, damaged, newer, or failing check."""
-    if not path.is_file():
+    if not path.exists():
         return ["no such file"]
+    if not path.is_file():
+        return ["is a folder or a device, not a backup file"]
     try:
         with Store(path, readonly=True) as candidate:
-            if not candidate._migrations.applied(candidate.db):
+            if not candidate.applied_migrations():
                 return ["not a TOHtrack database (no schema)"]
             return candidate.check()
     except StoreError as exc:
@@ -1014,8 +1122,14 @@ def _write_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
     if "locked" in text or "busy" in text:
         return StoreError(f"{path}: the database is busy (another workstation or window is writing); "
                           "nothing was written, try again")
+    if getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY_DIRECTORY":
+        return StoreError(f"{path}: cannot use the database: this user may not create files in its folder, "
+                          "which SQLite needs beside it (-wal and -shm files); nothing was written")
     if "readonly" in text or "read-only" in text:
         return StoreError(f"{path}: the database is read-only here; nothing was written")
+    if "disk I/O error" in text:
+        return StoreError(f"{path}: the disk could not be read or written (full, over a quota, or failing); "
+                          f"nothing was written ({text})")
     if "malformed" in text or "not a database" in text:
         return DatabaseDamaged(f"{path}: the database file is damaged ({text})")
     return StoreError(f"{path}: database error: {text}")

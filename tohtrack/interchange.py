@@ -11,6 +11,7 @@ from typing import Any, Iterable
 from . import model
 from .db import Store
 from .model import Episode, Patient, Problem, ValidationError
+from .perf import gc_paused
 
 FORMAT = "tohtrack/1"
 
@@ -62,8 +63,8 @@ def export_document(store: Store, mrns: Iterable[str] | None = None) -> dict[str
     """Every patient (archived included), or those MRNs (NotFound for an unknown one)."""
     if mrns is None:
         return document(store.patients())
-    ids = [store.patient_id(m) for m in dict.fromkeys(mrns)]
-    return document(store.patients(ids))
+    ids = dict.fromkeys(store.patient_id(m) for m in mrns)  # ' EX-01' and 'EX-01' are one patient: once
+    return document(store.patients(list(ids)))
 
 
 def write_file(path: str | os.PathLike, text: str) -> None:
@@ -72,6 +73,8 @@ def write_file(path: str | os.PathLike, text: str) -> None:
     partial = path.with_name(f".{path.name}.partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
+        if hasattr(os, "fchmod"):  # a leftover from a killed process keeps its mode through O_CREAT
+            os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
@@ -123,6 +126,7 @@ def read_file(path: str | os.PathLike) -> Any:
     return loads(data)
 
 
+@gc_paused()  # a file's records are many objects that all stay alive until written
 def import_document(store: Store, doc: Any, today: dt.date | None = None) -> list[Patient]:
     """Import a loaded tohtrack/1 document in one transaction; ValidationError lists every problem."""
     parsed, problems = model.parse_document(doc)
@@ -135,5 +139,6 @@ def import_document(store: Store, doc: Any, today: dt.date | None = None) -> lis
     return patients
 
 
+@gc_paused()
 def import_file(store: Store, path: str | os.PathLike, today: dt.date | None = None) -> list[Patient]:
     return import_document(store, read_file(path), today)

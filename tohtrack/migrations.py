@@ -1,14 +1,13 @@
-"""Schema migrations of the TOHtrack database, applied in order by the storage gateway."""
+"""Schema migrations of the TOHtrack database, applied in order by the storage gateway (listed in schema.py)."""
 
 from __future__ import annotations
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-#: Written into the database header so that TOHtrack recognises its own files ('TOHT').
-APPLICATION_ID = 0x544F4854
+from .schema import APPLICATION_ID, MIGRATION_SET
 
-migrations = Migrations("tohtrack")
+migrations = Migrations(MIGRATION_SET)
 
 
 def _run(db: Database, script: str) -> None:
@@ -167,6 +166,73 @@ def m002_registry_indexes(db: Database) -> None:
     """)
 
 
+#: The triggers that keep tohtrack.summary's cache in step with the records (m003).
+SUMMARY_TRIGGERS = (
+    ["assessment_summary_patients_update"]
+    + [f"assessment_summary_{table}_{event}" for table in ("episodes", "imaging", "symptoms", "treatments", "settings")
+       for event in ("insert", "update", "delete")]
+)
+_SUMMARY_TRIGGERS = "\n".join(
+    f"""
+        CREATE TRIGGER assessment_summary_{table}_{event.lower()} AFTER {event} ON {table}
+        BEGIN
+            DELETE FROM assessment_summary WHERE patient_id IN ({patients});
+        END;"""
+    for table, event, patients in [
+        ("patients", "UPDATE", "OLD.id, NEW.id"),
+        ("episodes", "INSERT", "NEW.patient_id"),
+        ("episodes", "UPDATE", "OLD.patient_id, NEW.patient_id"),
+        ("episodes", "DELETE", "OLD.patient_id"),
+        *((finding, event, ", ".join(f"(SELECT patient_id FROM episodes WHERE id = {row}.episode_id)"
+                                      for row in rows))
+          for finding in ("imaging", "symptoms", "treatments")
+          for event, rows in (("INSERT", ("NEW",)), ("UPDATE", ("OLD", "NEW")), ("DELETE", ("OLD",)))),
+    ]
+)
+
+
+@migrations()
+def m003_assessment_summary(db: Database) -> None:
+    """A cache of each patient's course assessment (tohtrack.summary), emptied for a patient by triggers in the
+    transaction of any write to the patient's records, and wholly when a setting the assessment uses changes.
+
+    A new patient needs no trigger: it has no summary yet. The cache is never a source of truth.
+    """
+    _run(db, f"""
+        CREATE TABLE assessment_summary (
+            patient_id INTEGER PRIMARY KEY REFERENCES patients (id),
+            rules TEXT NOT NULL,
+            valid_from TEXT,
+            valid_until TEXT,
+            pattern TEXT NOT NULL,
+            next_review TEXT,
+            due INTEGER NOT NULL,
+            overdue INTEGER NOT NULL,
+            flag_count INTEGER NOT NULL,
+            most_urgent TEXT,
+            active_sites TEXT NOT NULL,  -- site codes, separated by spaces
+            flags_json TEXT NOT NULL
+        );
+        {_SUMMARY_TRIGGERS}
+        CREATE TRIGGER assessment_summary_settings_insert AFTER INSERT ON settings
+        WHEN NEW.key IN ('resolution_window_months', 'review_schedule')
+        BEGIN
+            DELETE FROM assessment_summary;
+        END;
+        CREATE TRIGGER assessment_summary_settings_update AFTER UPDATE ON settings
+        WHEN OLD.key IN ('resolution_window_months', 'review_schedule')
+          OR NEW.key IN ('resolution_window_months', 'review_schedule')
+        BEGIN
+            DELETE FROM assessment_summary;
+        END;
+        CREATE TRIGGER assessment_summary_settings_delete AFTER DELETE ON settings
+        WHEN OLD.key IN ('resolution_window_months', 'review_schedule')
+        BEGIN
+            DELETE FROM assessment_summary;
+        END;
+    """)
+
+
 def known_names(migration_set: Migrations = migrations) -> list[str]:
     """Names of the migrations this version of TOHtrack knows, in order."""
-    return [m.name for m in migration_set.pending(Database(memory=True))]
+    return [m.name for m in migration_set.pending(Database(memory=True, execute_plugins=False))]

@@ -23,8 +23,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from . import course
-from .cohort import active_patient_ids
+from . import summary
+from .cohort import ACTIVE_PATIENTS_SQL, active_params
 from .db import Store, fold
 from .model import TOH
 from .settings import Settings
@@ -325,13 +325,8 @@ def _data_version(store: Store) -> tuple[int, int]:
 
 def due_ids(store: Store, as_of: dt.date, settings: Settings | None = None) -> frozenset[int]:
     """Unarchived patients due or overdue for review at as_of (course assessment of the active ones)."""
-    settings = settings or store.settings()
-    found = set()
-    for patient in store.patients(active_patient_ids(store, as_of)):
-        assessment = course.assess(patient, as_of, settings)
-        if assessment.due or assessment.overdue:
-            found.add(patient.id)
-    return frozenset(found)
+    found = summary.joined(store, ACTIVE_PATIENTS_SQL, active_params(as_of), as_of, settings)
+    return frozenset(s.patient_id for _, s in found if s.due or s.overdue)
 
 
 def flagged_ids(store: Store, as_of: dt.date, settings: Settings | None = None) -> frozenset[int]:
@@ -339,7 +334,7 @@ def flagged_ids(store: Store, as_of: dt.date, settings: Settings | None = None) 
 
     Flags read straight off the stored columns (risk factors, pregnancy, findings of a study, two TOH
     episodes that recur, migrate or start the same day) are found in SQL; every other patient who could
-    have a flag (an active episode, or one that resolved late) is assessed with course.assess.
+    have a flag (an active episode, or one that resolved late) is assessed (tohtrack.summary).
     """
     settings = settings or store.settings()
     day = as_of.isoformat()
@@ -348,9 +343,8 @@ def flagged_ids(store: Store, as_of: dt.date, settings: Settings | None = None) 
     late = settings.resolution_window_months[1] * 28  # W2 months are at least this many days
     rest = [row[0] for row in store.conn.execute(_MAYBE_FLAGGED_SQL, dict(params, late_days=late))
             if row[0] not in found]
-    for patient in store.patients(rest):
-        if course.assess(patient, as_of, settings).flags:
-            found.add(patient.id)
+    found.update(pid for pid, s in summary.summaries(store, rest, as_of, settings, flags_json=False).items()
+                 if s.flag_count)
     return frozenset(found)
 
 

@@ -239,8 +239,11 @@ class PatientListModel(_PatientTable):
                 section, None if section in self.SORTS else "Not sortable")
         return None
 
+    #: The roles `data` answers; views ask for a dozen for every cell they size or paint.
+    ROLES = frozenset({Role.DisplayRole, Role.UserRole, Role.ToolTipRole, Role.FontRole, Role.ForegroundRole})
+
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Role.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if role not in self.ROLES or not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         row = self._rows[index.row()]
         column = index.column()
@@ -326,6 +329,7 @@ class WorklistModel(_PatientTable):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._entries: list[WorklistEntry] = []
+        self._colours: tuple[int, QColor, QColor] | None = None
 
     def set_entries(self, entries: Sequence[WorklistEntry]) -> None:
         self.beginResetModel()
@@ -347,8 +351,12 @@ class WorklistModel(_PatientTable):
             return self.COLUMNS[section]
         return None
 
+    #: The roles `data` answers; views ask for a dozen for every cell they size or paint.
+    ROLES = frozenset({Role.DisplayRole, Role.UserRole, Role.ToolTipRole, Role.BackgroundRole, Role.ForegroundRole,
+                       Role.FontRole})
+
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Role.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._entries):
+        if role not in self.ROLES or not index.isValid() or not 0 <= index.row() < len(self._entries):
             return None
         entry = self._entries[index.row()]
         column = index.column()
@@ -359,14 +367,23 @@ class WorklistModel(_PatientTable):
         if role == Role.ToolTipRole:
             return self._tooltip(entry)
         if role == Role.BackgroundRole and entry.overdue:
-            return warning_background(_palette())
+            return self._warning_colours()[0]
         if role == Role.ForegroundRole and column == self.STATE and entry.overdue:
-            return warning_text(_palette())
+            return self._warning_colours()[1]
         if role == Role.FontRole and column == self.STATE and (entry.due or entry.overdue):
             font = QFont()
             font.setBold(True)
             return font
         return None
+
+    def _warning_colours(self) -> tuple[QColor, QColor]:
+        """The overdue rows' background and state text for the current palette (worked out once per palette:
+        the view asks for them for every cell it sizes or paints)."""
+        palette = _palette()
+        key = palette.cacheKey()
+        if self._colours is None or self._colours[0] != key:
+            self._colours = (key, warning_background(palette), warning_text(palette))
+        return self._colours[1], self._colours[2]
 
     def _text_of(self, entry: WorklistEntry, column: int) -> str:
         if column == self.STATE:

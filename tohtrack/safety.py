@@ -1,0 +1,308 @@
+"""Where a database may safely live, and getting back to work when it cannot be opened (no Qt here).
+
+SQLite's own advice: WAL and file locking are unreliable on network filesystems, so two workstations
+writing to one file on a share can damage it. `network_share_warning` says so when a path is on one:
+Linux reads the mount table (/proc/self/mountinfo), macOS asks statfs, Windows looks for UNC paths
+(\\\\server\\share) and mapped network drives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ntpath
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import db
+from .model import Problem, ValidationError
+
+#: Filesystem types (as Linux's mount table or macOS's statfs name them) whose locking SQLite cannot trust:
+#: network filesystems, and the shared folders of virtual machines (which pass locks on just as badly).
+NETWORK_FILESYSTEMS = frozenset({
+    "nfs", "nfs4", "nfsd", "cifs", "smb", "smb2", "smb3", "smbfs", "ncp", "ncpfs", "afs", "openafs", "coda",
+    "9p", "v9fs", "ceph", "glusterfs", "lustre", "gpfs", "beegfs", "orangefs", "pvfs2", "davfs", "webdav",
+    "sshfs", "afpfs", "vboxsf", "vmhgfs", "prl_fs", "fuse.sshfs", "fuse.glusterfs", "fuse.ceph", "fuse.ceph-fuse",
+    "fuse.rclone", "fuse.s3fs", "fuse.gcsfuse", "fuse.davfs2", "fuse.gvfsd-fuse", "fuse.afpfs", "fuse.smbnetfs",
+    "fuse.curlftpfs", "fuse.juicefs", "fuse.mfs", "fuse.moosefs", "fuse.lizardfs", "fuse.seaweedfs",
+    "fuse.cvmfs", "fuse.goofys", "fuse.blobfuse", "fuse.blobfuse2", "fuse.vmhgfs-fuse", "fuse.objectivefs",
+})
+
+#: The latest as-of date the assessment is asked for: it reckons review dates and windows years beyond it, and
+#: Python's dates end with 9999 (a later --as-of, or worklist date, is refused rather than crash).
+LATEST_AS_OF = dt.date(2999, 12, 31)
+
+#: GetDriveTypeW's answer for a network drive.
+DRIVE_REMOTE = 4
+#: macOS statfs f_flags: the filesystem is stored locally.
+MNT_LOCAL = 0x00001000
+
+_HOST_PATH_RE = re.compile(r"^(//|\\\\)[^/\\]+[/\\]|^[^/\s:]+:/")  # //server/share, \\server\share, host:/export
+
+
+@dataclass(frozen=True)
+class Mount:
+    """One line of the mount table: where it is mounted, the filesystem type, what is mounted."""
+
+    point: str
+    fstype: str
+    source: str
+
+
+# ---------------------------------------------------------------------------
+# Linux: the mount table
+# ---------------------------------------------------------------------------
+
+
+def _unescape(field: str) -> str:
+    r"""The mount table's octal escapes (\040 space, \011 tab, \012 newline, \134 backslash) undone."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def parse_mountinfo(text: str) -> list[Mount]:
+    """The mounts of /proc/self/mountinfo text, in table order (later lines mount over earlier ones).
+
+    A line: ``36 35 98:0 /root /mnt/point rw,noatime master:1 - ext3 /dev/root rw``; the optional
+    fields before the lone ``-`` vary in number. Lines that do not fit are skipped.
+    """
+    mounts = []
+    for line in text.splitlines():
+        left, sep, right = line.partition(" - ")
+        fields, tail = left.split(), right.split()
+        if not sep or len(fields) < 5 or not tail:
+            continue
+        mounts.append(Mount(_unescape(fields[4]), tail[0], _unescape(tail[1]) if len(tail) > 1 else ""))
+    return mounts
+
+
+def parse_mounts(text: str) -> list[Mount]:
+    """The mounts of /proc/mounts (or /etc/mtab) text: ``source point fstype options 0 0``."""
+    mounts = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 3:
+            mounts.append(Mount(_unescape(fields[1]), fields[2], _unescape(fields[0])))
+    return mounts
+
+
+def mount_of(path: str, mounts: list[Mount]) -> Mount | None:
+    """The mount holding an absolute path: the longest mount point above it, the last one mounted there."""
+    best: Mount | None = None
+    for mount in mounts:
+        point = mount.point.rstrip("/") or "/"
+        inside = path == point or path.startswith(point if point == "/" else point + "/")
+        if inside and (best is None or len(point) >= len(best.point.rstrip("/") or "/")):
+            best = mount
+    return best
+
+
+def is_network_mount(mount: Mount) -> bool:
+    """Whether a mount is a network filesystem (by its type, or a FUSE mount of a host:path)."""
+    fstype = mount.fstype.lower()
+    if fstype in NETWORK_FILESYSTEMS:
+        return True
+    base = fstype.split(".", 1)[0]
+    if base in NETWORK_FILESYSTEMS and base != "fuse":  # nfs.something, cifs subtypes
+        return True
+    return fstype.startswith("fuse") and bool(_HOST_PATH_RE.match(mount.source))
+
+
+def _linux_mounts() -> list[Mount]:
+    for name, parse in (("/proc/self/mountinfo", parse_mountinfo), ("/proc/mounts", parse_mounts)):
+        try:
+            with open(name, encoding="utf-8", errors="surrogateescape") as f:
+                return parse(f.read())
+        except OSError:
+            continue
+    return []
+
+
+# ---------------------------------------------------------------------------
+# Windows: UNC paths and mapped drives
+# ---------------------------------------------------------------------------
+
+
+def windows_share(path: str, drive_type=None) -> str | None:
+    r"""The share a Windows path is on (\\server\share, or a mapped drive 'Z:'), None when it is local.
+
+    `drive_type(root)` answers like GetDriveTypeW (4 = a network drive); without it drive letters count as
+    local. Long-path forms (\\?\C:\..., \\?\UNC\server\share\...) are understood.
+    """
+    text = path.replace("/", "\\")
+    upper = text.upper()
+    if upper.startswith("\\\\?\\UNC\\"):
+        text = "\\\\" + text[8:]
+    elif upper.startswith(("\\\\?\\", "\\\\.\\")):
+        text = text[4:]
+    if text.startswith("\\\\"):
+        parts = [p for p in text[2:].split("\\") if p]
+        return "\\\\" + "\\".join(parts[:2]) if parts else None
+    drive = ntpath.splitdrive(text)[0]
+    if len(drive) == 2 and drive[1] == ":" and drive_type is not None:
+        try:
+            if drive_type(drive + "\\") == DRIVE_REMOTE:
+                return drive
+        except (OSError, ValueError):
+            return None
+    return None
+
+
+def _windows_drive_type(root: str) -> int:
+    import ctypes
+
+    return ctypes.windll.kernel32.GetDriveTypeW(ctypes.c_wchar_p(root))  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------
+# macOS: statfs
+# ---------------------------------------------------------------------------
+
+
+def _darwin_filesystem(path: str) -> tuple[str, int] | None:
+    """(f_fstypename, f_flags) of the filesystem holding `path`, from statfs (64-bit inode layout)."""
+    import ctypes
+
+    class StatFs(ctypes.Structure):
+        _fields_ = [
+            ("f_bsize", ctypes.c_uint32), ("f_iosize", ctypes.c_int32),
+            ("f_blocks", ctypes.c_uint64), ("f_bfree", ctypes.c_uint64), ("f_bavail", ctypes.c_uint64),
+            ("f_files", ctypes.c_uint64), ("f_ffree", ctypes.c_uint64),
+            ("f_fsid", ctypes.c_int32 * 2), ("f_owner", ctypes.c_uint32), ("f_type", ctypes.c_uint32),
+            ("f_flags", ctypes.c_uint32), ("f_fssubtype", ctypes.c_uint32),
+            ("f_fstypename", ctypes.c_char * 16), ("f_mntonname", ctypes.c_char * 1024),
+            ("f_mntfromname", ctypes.c_char * 1024), ("f_flagext", ctypes.c_uint32),
+            ("f_reserved", ctypes.c_uint32 * 7),
+        ]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    function = getattr(libc, "statfs$INODE64", None) or libc.statfs  # x86-64 names the 64-bit layout apart
+    result = StatFs()
+    if function(os.fsencode(path), ctypes.byref(result)) != 0:
+        return None
+    return result.f_fstypename.decode("ascii", "replace"), result.f_flags
+
+
+# ---------------------------------------------------------------------------
+# The check
+# ---------------------------------------------------------------------------
+
+
+def _existing(path: Path) -> Path:
+    """The path, or the nearest folder above it that exists (a database not created yet)."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return path
+
+
+def network_filesystem(path: str | os.PathLike, *, platform: str | None = None, mounts: list[Mount] | None = None,
+                       drive_type=None) -> str | None:
+    """What network filesystem holds `path` ('nfs4 server:/export on /mnt/clinic'), or None if local or unknown.
+
+    `platform`, `mounts` and `drive_type` are for tests; by default they are this machine's.
+    """
+    platform = platform or sys.platform
+    if platform.startswith("win"):
+        text = os.fspath(path)
+        if drive_type is None and sys.platform.startswith("win"):
+            text, drive_type = os.path.abspath(text), _windows_drive_type
+        share = windows_share(text, drive_type)
+        return f"the network share {share}" if share else None
+    if platform == "darwin" and mounts is None:
+        found = _darwin_filesystem(str(_existing(Path(path).resolve())))
+        if found is None:
+            return None
+        fstype, flags = found
+        if fstype.lower() in NETWORK_FILESYSTEMS or not flags & MNT_LOCAL:
+            return f"a {fstype} network volume"
+        return None
+    if mounts is None:
+        if not platform.startswith("linux"):
+            return None
+        mounts = _linux_mounts()
+        resolved = os.path.realpath(path)  # symbolic links followed to where the file really is
+    else:
+        resolved = os.path.normpath(os.fspath(path))
+    mount = mount_of(resolved, mounts)
+    if mount is None or not is_network_mount(mount):
+        return None
+    return f"{mount.fstype} {mount.source} on {mount.point}".replace("  ", " ")
+
+
+def network_share_warning(path: str | os.PathLike, **kwargs) -> str | None:
+    """A warning to show when the database is on a network share (SQLite's locking is unsafe there), else None.
+
+    Never raises: a mount table that cannot be read means no warning.
+    """
+    try:
+        where = network_filesystem(path, **kwargs)
+    except Exception:  # noqa: BLE001 - a check that fails must not stop the app from opening
+        return None
+    if where is None:
+        return None
+    return (f"{path} is on {where}. SQLite's file locking is not reliable on network shares: two workstations "
+            "writing at the same time can damage the database. Keep the database on a local disk, and copy "
+            "backups to the share instead.")
+
+
+# ---------------------------------------------------------------------------
+# A database that cannot be opened: back to its last good automatic backup
+# ---------------------------------------------------------------------------
+
+
+def newest_good_backup(path: str | os.PathLike) -> Path | None:
+    """The newest automatic backup of a database that passes its check (`db.check_backup`), or None."""
+    for candidate in reversed(db.automatic_backups(Path(path))):
+        if not db.check_backup(candidate):
+            return candidate
+    return None
+
+
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def restore_unopenable(path: str | os.PathLike, backup: str | os.PathLike) -> Path:
+    """Put a checked backup in place of a database file that cannot be opened (damaged, not TOHtrack's).
+
+    The file found at `path` (with its -wal, -shm and -journal, which must never meet another database) is
+    moved into the backups folder, not deleted; returns where it was kept. The backup is restored through
+    `Store.restore` into a new file. Raises ValidationError, nothing moved, if the backup fails its check;
+    StoreError or OSError if the restore fails, with the original file moved back.
+    """
+    path, backup = Path(path), Path(backup)
+    if path.is_dir():
+        raise db.StoreError(f"{path}: this is a folder, not a database file")
+    problems = db.check_backup(backup)
+    if problems:
+        raise ValidationError([Problem(str(backup), p) for p in problems])
+    folder = db.backup_dir(path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    kept = folder / f"{path.stem}-set-aside-{stamp}{path.suffix or '.sqlite3'}"
+    n = 1
+    while kept.exists():
+        n += 1
+        kept = folder / f"{path.stem}-set-aside-{stamp}-{n}{path.suffix or '.sqlite3'}"
+    moved: list[tuple[Path, Path]] = []
+    creating = False
+    try:
+        for suffix in ("", *_SIDE_FILES):
+            source = path.with_name(path.name + suffix)
+            if source.exists():
+                target = kept.with_name(kept.name + suffix)
+                os.replace(source, target)
+                moved.append((source, target))
+        creating = True  # from here on, what is at `path` is ours
+        with db.Store(path) as store:  # a new, empty database (created user-readable only)
+            emptied = store.restore(backup)
+        emptied.unlink(missing_ok=True)  # the copy of that empty database: nothing of the user's in it
+    except BaseException:
+        if creating:
+            for suffix in ("", *_SIDE_FILES):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+        for source, target in reversed(moved):
+            os.replace(target, source)
+        raise
+    return kept
