@@ -411,3 +411,15 @@ def test_a_session_that_changed_something_leaves_a_backup(qtbot, window, store, 
     (backup,) = automatic_backups(store.path)
     with Store(backup) as copy:
         assert copy.patient_by_mrn("EX-06").archived and copy.check() == []
+
+
+def test_no_two_actions_share_a_shortcut(window):
+    from PySide6.QtGui import QAction
+
+    seen = {}
+    for action in window.findChildren(QAction):
+        for shortcut in action.shortcuts():
+            text = shortcut.toString()
+            assert text not in seen, f"{text} is both {seen[text]!r} and {action.text()!r}"
+            seen[text] = action.text()
+    assert "Ctrl+P" in seen and "Ctrl+Shift+D" in seen

@@ -10,13 +10,13 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QDate, QSettings, QThread, QTimer, Qt
+from PySide6.QtCore import QDate, QSettings, QTimer, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHeaderView, QMainWindow, QMessageBox,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHeaderView, QLabel, QMainWindow,
+                               QMessageBox, QWidget)
 
-from .. import __version__, cohort, course, interchange
-from ..db import ConflictError, NotFound, Store, StoreError
+from .. import __version__, cohort, course, interchange, safety
+from ..db import ConflictError, DatabaseDamaged, DatabaseTooNew, NotATohtrackDatabase, NotFound, Store, StoreError
 from ..model import Episode, ImagingStudy, Patient, SymptomRecord, Treatment, ValidationError, site_label
 from . import resources, undo
 from .forms.ui_main_window import Ui_MainWindow
@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self._restore_state()
         self._update_title()
+        self._setup_storage_notice()
 
         self._poll = QTimer(self)
         self._poll.setInterval(2000)
@@ -108,10 +109,13 @@ class MainWindow(QMainWindow):
         table = self.ui.worklist_table
         table.setModel(self.worklist_model)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Columns fit the rows shown and those near them, not the first thousand of a long worklist (100 ms each time).
+        table.horizontalHeader().setResizeContentsPrecision(200)
         table.horizontalHeader().setStretchLastSection(True)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.doubleClicked.connect(self._open_from_worklist)
         table.activated.connect(self._open_from_worklist)
+        self.ui.worklist_date.setMaximumDate(_qdate(safety.LATEST_AS_OF))  # the assessment's dates end there
         self.ui.worklist_date.setDate(_qdate(self.as_of))
         self.ui.worklist_date.dateChanged.connect(lambda _: self.refresh_worklist())
         self.ui.worklist_due_only.toggled.connect(lambda _: self.refresh_worklist())
@@ -126,6 +130,9 @@ class MainWindow(QMainWindow):
             ui.action_import: self.import_file,
             ui.action_export: self.export_file,
             ui.action_backup: self.backup,
+            ui.action_export_report: self.export_report,
+            ui.action_export_report_deidentified: lambda: self.export_report(deidentify=True),
+            ui.action_print: self.print_report,
             ui.action_quit: self.close,
             ui.action_new_patient: self.new_patient,
             ui.action_edit_patient: self.edit_patient,
@@ -183,16 +190,21 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/left_tab", self.ui.left_tabs.currentIndex())
         self.settings.setValue("window/view_splitter", self.view.ui.view_splitter.saveState())
         if self.patient is not None:
-            self.settings.setValue(f"last_patient/{self._db_key()}", self.patient.mrn)
+            # The record's id, not its MRN: no patient data in the settings file (it is not the database's to hold).
+            self.settings.setValue(f"last_patient/{self._db_key()}", f"id:{self.patient.id}")
         self.settings.sync()
 
     def restore_last_patient(self) -> None:
-        mrn = self.settings.value(f"last_patient/{self._db_key()}")
-        if mrn:
-            try:
-                self.open_patient(self.store.patient_id(str(mrn)))
-            except NotFound:
-                pass
+        key = f"last_patient/{self._db_key()}"
+        value = str(self.settings.value(key) or "")
+        if not value.startswith("id:") or not value[3:].isdigit():
+            if value:  # an MRN kept by an earlier version: patient data, taken out of the settings file
+                self.settings.remove(key)
+            return
+        try:
+            self.open_patient(int(value[3:]))
+        except NotFound:
+            pass
 
     def _db_key(self) -> str:
         return str(self.store.path.resolve()).replace("/", "|").replace("\\", "|")
@@ -225,7 +237,7 @@ class MainWindow(QMainWindow):
             return
         try:
             written = self.store.rotate_backups()
-        except StoreError as exc:
+        except (StoreError, OSError) as exc:  # OSError: the backups folder cannot be made or written
             QMessageBox.warning(self, "Automatic backup failed", f"{exc}\n\nYour changes are saved in the database.")
             return
         self.changed_this_session = False
@@ -236,11 +248,41 @@ class MainWindow(QMainWindow):
         who = f" — {self.patient.family_name.upper()}, {self.patient.given_name}" if self.patient else ""
         self.setWindowTitle(f"TOHtrack{who} — {self.store.path.name}")
 
+    def _setup_storage_notice(self) -> None:
+        self.storage_notice: QLabel | None = None  # made when there is something to say (most databases: never)
+        self._show_storage_notice()
+
+    def _show_storage_notice(self) -> None:
+        """A warning that stays in the status bar while the database is on a network share or read-only."""
+        path = self.store.path
+        notes = []
+        warning = safety.network_share_warning(path)
+        if warning:
+            notes.append(("On a network share: keep the database on a local disk", warning))
+        if self.store.readonly or not os.access(path, os.W_OK):
+            notes.append(("Read-only: changes cannot be saved",
+                          f"{path} is read-only here: you can look, but changes cannot be saved. "
+                          "Ask for permission to write to the file and its folder."))
+        if not notes and self.storage_notice is None:
+            return
+        if self.storage_notice is None:
+            self.storage_notice = QLabel(self)
+            self.storage_notice.setObjectName("storage_notice")
+            self.storage_notice.setStyleSheet(STORAGE_NOTICE_STYLE)
+            self.statusBar().addPermanentWidget(self.storage_notice)
+        self.storage_notice.setText("  ·  ".join(short for short, _ in notes))
+        self.storage_notice.setToolTip("\n\n".join(text for _, text in notes))
+        self.storage_notice.setAccessibleDescription(self.storage_notice.toolTip())
+        self.storage_notice.setVisible(bool(notes))
+        if warning:
+            self.statusBar().showMessage(warning, 20000)
+
     def _update_actions(self) -> None:
         ui = self.ui
         has_patient = self.patient is not None
         episode = self.view.selected_episode() if has_patient else None
-        for action in (ui.action_edit_patient, ui.action_archive_patient, ui.action_new_episode, ui.action_audit):
+        for action in (ui.action_edit_patient, ui.action_archive_patient, ui.action_new_episode, ui.action_audit,
+                       ui.action_export_report, ui.action_export_report_deidentified, ui.action_print):
             action.setEnabled(has_patient)
         for action in (ui.action_edit_episode, ui.action_delete_episode, ui.action_new_imaging,
                        ui.action_new_symptom, ui.action_new_treatment, ui.action_edit_finding,
@@ -618,10 +660,73 @@ class MainWindow(QMainWindow):
             return
         try:
             self.store.backup(path)
-        except StoreError as exc:
-            QMessageBox.warning(self, "Backup failed", str(exc))
+        except (StoreError, OSError) as exc:  # OSError: a folder that cannot be written
+            QMessageBox.warning(self, "Backup failed", f"{exc}\n\nNo backup was written.")
             return
         self.statusBar().showMessage(f"Backup written to {path}", 8000)
+
+    # -- reports ---------------------------------------------------------------------
+
+    def _report(self, deidentify: bool = False):
+        from .. import report
+
+        return report.build(self.patient, self.as_of, self.store.settings(), deidentify=deidentify)
+
+    def export_report(self, deidentify: bool = False) -> None:
+        """Write the open patient's timeline report (or its de-identified variant) as a PDF file."""
+        from .. import report as report_mod
+        from . import pdf
+
+        if self.patient is None:
+            return
+        report = self._report(deidentify)
+        folder = Path(self.settings.value("report/folder", str(Path.home())) or Path.home())
+        default = folder / report_mod.file_name(report, self.patient.mrn)
+        title = "Export de-identified timeline" if deidentify else "Export timeline to PDF"
+        path, _ = QFileDialog.getSaveFileName(self, title, str(default), "PDF files (*.pdf)")
+        if not path:
+            return
+        if not path.lower().endswith(".pdf"):
+            path += ".pdf"
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            pages = pdf.write_pdf(report, path)
+        except (StoreError, OSError) as exc:
+            QMessageBox.warning(self, "Export failed", f"{exc}\n\nNothing was written.")
+            return
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.settings.setValue("report/folder", str(Path(path).parent))
+        what = f"De-identified report {report.report_id}" if deidentify else "Timeline report"
+        self.statusBar().showMessage(f"{what} written to {path} ({pages} page{'s' if pages != 1 else ''})", 8000)
+
+    def print_report(self) -> None:
+        """Print the open patient's timeline report through the system print dialog."""
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        from . import pdf
+
+        if self.patient is None:
+            return
+        report = self._report()
+        # At the screen's resolution: the plots' fonts and pens keep their proportions (as in the PDF).
+        printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
+        printer.setPageLayout(pdf.page_layout(report.paper_size))
+        printer.setDocName(report.document_title)
+        printer.setCreator(report.generator)
+        dialog = QPrintDialog(printer, self)
+        dialog.setWindowTitle(f"Print timeline report — {self.patient.display_name}")
+        if dialog.exec() != QPrintDialog.DialogCode.Accepted:
+            return
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            pages = pdf.paint_report(printer, report)
+        except StoreError as exc:
+            QMessageBox.warning(self, "Printing failed", str(exc))
+            return
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.statusBar().showMessage(f"Sent {pages} page{'s' if pages != 1 else ''} to {printer.printerName() or 'the printer'}", 8000)
 
     def open_database(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open database", str(self.store.path.parent),
@@ -640,10 +745,8 @@ class MainWindow(QMainWindow):
         self.switch_database(Path(path))
 
     def switch_database(self, path: Path) -> None:
-        try:
-            store = Store(path, clinician=self.store.clinician)
-        except StoreError as exc:
-            QMessageBox.warning(self, "Cannot open database", str(exc))
+        store = open_store(self, path, self.store.clinician)  # says why not, and offers a backup or another file
+        if store is None:
             return
         self.save_state()
         self.backup_if_changed()
@@ -658,6 +761,7 @@ class MainWindow(QMainWindow):
         self._update_recent_menu()
         self.data_changed()
         self._update_title()
+        self._show_storage_notice()
         if store.count_patients() == 0:
             self.offer_first_run()
 
@@ -668,11 +772,10 @@ class MainWindow(QMainWindow):
 
 
 def settle(app: QApplication, rounds: int = 5) -> None:
-    """Let layouts finish: the plots re-lay out their legends after each resize, over a few event-loop turns."""
-    for _ in range(rounds):
+    """Let layouts finish: the plots re-lay out their legends after each resize, over a few event-loop turns
+    (turns without pauses between them: the same picture, pixel for pixel, and 25 ms sooner)."""
+    for _ in range(rounds + 1):
         app.processEvents()
-        QThread.msleep(5)
-    app.processEvents()
 
 
 def record_date(record) -> dt.date:
@@ -688,6 +791,109 @@ def _qdate(day: dt.date) -> QDate:
 # ---------------------------------------------------------------------------
 
 
+#: The status bar's warning about where the database is (network share, read-only): amber, readable on any palette.
+STORAGE_NOTICE_STYLE = ("QLabel#storage_notice { background: #fff4e5; color: #6d3a00; border: 1px solid #e65100; "
+                        "border-radius: 3px; padding: 1px 6px; }")
+DATABASE_FILES = "SQLite databases (*.sqlite3 *.db);;All files (*)"
+
+
+def open_problem(exc: StoreError, path: Path | None = None) -> tuple[str, bool, bool]:
+    """Why a database could not be opened, in the user's words: (what happened, a backup may help, a retry may help)."""
+    text = str(exc).removeprefix(f"{path}: ")  # the file's name says nothing of what happened
+    if isinstance(exc, DatabaseTooNew):
+        return ("This database was written by a newer version of TOHtrack. Update TOHtrack to open it; "
+                "the file was not changed.", False, False)
+    if isinstance(exc, NotATohtrackDatabase):
+        return "This file is the database of another program, not a TOHtrack database. It was not changed.", True, False
+    if isinstance(exc, DatabaseDamaged):
+        return "This file is not a TOHtrack database, or it is damaged. It was not changed.", True, False
+    if "busy" in text or "locked" in text:
+        return "Another workstation or window kept the database busy for too long. Try again in a moment.", False, True
+    if "read-only" in text or "readonly" in text or "Permission denied" in text or "may not" in text:
+        return ("TOHtrack may not write to this database (it is read-only here). Ask for permission to write to the "
+                "file and its folder, or open another file.", False, True)
+    if "full" in text:
+        return ("The disk is full: TOHtrack could not write to the database. Free some space, then try again.",
+                False, True)
+    return "TOHtrack could not open the database.", False, True
+
+
+def _taken(backup: Path) -> str:
+    return dt.datetime.fromtimestamp(backup.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+
+
+def open_store(parent: QWidget | None, path: Path, clinician: str = "", cancel_text: str = "Cancel") -> Store | None:
+    """Open a database; when it cannot be opened, say what happened (no traceback) and offer what may help:
+    its newest automatic backup that passes its check, trying again, or another file. None when the user gives up.
+    """
+    path = Path(path)
+    while True:
+        try:
+            return Store(path, clinician=clinician)
+        except StoreError as exc:
+            error = exc
+        headline, restorable, retry = open_problem(error, path)
+        backup = None
+        if restorable and path.is_file():
+            QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                backup = safety.newest_good_backup(path)
+            finally:
+                QGuiApplication.restoreOverrideCursor()
+        details = str(error)
+        if backup is not None:
+            details += (f"\n\nThe newest automatic backup that passes its check is of {_taken(backup)}. Restoring it "
+                        "moves this file into the backups folder (nothing is deleted); changes made after the backup "
+                        "are not in it.")
+        elif restorable:
+            details += "\n\nThere is no automatic backup of this database that passes its check."
+        box = QMessageBox(parent)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Cannot open the database")
+        box.setText(headline)
+        box.setInformativeText(details)
+        restore_button = (box.addButton(f"Restore backup of {_taken(backup)}", QMessageBox.ButtonRole.AcceptRole)
+                          if backup is not None else None)
+        retry_button = box.addButton("Try again", QMessageBox.ButtonRole.ActionRole) if retry else None
+        other_button = box.addButton("Open another file…", QMessageBox.ButtonRole.ActionRole)
+        cancel_button = box.addButton(cancel_text, QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(restore_button or retry_button or other_button)
+        box.setEscapeButton(cancel_button)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is None or clicked is cancel_button:
+            return None
+        if clicked is restore_button:
+            try:
+                kept = safety.restore_unopenable(path, backup)
+            except (StoreError, ValidationError, OSError) as exc:
+                QMessageBox.warning(parent, "Restore failed", f"{exc}\n\n{path} was left as it was.")
+                continue
+            QMessageBox.information(parent, "Backup restored",
+                                    f"{path} now holds the backup of {_taken(backup)}.\n\n"
+                                    f"The file that could not be opened was kept as {kept}.")
+        elif clicked is other_button:
+            chosen, _ = QFileDialog.getOpenFileName(parent, "Open database", str(path.parent), DATABASE_FILES)
+            if chosen:
+                path = Path(chosen)
+
+
+def report_unexpected(exc_type, exc, tb) -> None:
+    """The app's last word on an error nothing else caught: a message box, never a traceback.
+
+    Only the kind of error goes to stderr (a desktop session may keep stderr in a file): its text can hold
+    patient data.
+    """
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc, tb)
+        return
+    print(f"TOHtrack: unexpected error ({exc_type.__name__})", file=sys.stderr)
+    QMessageBox.critical(QApplication.activeWindow(), "Unexpected error",
+                         f"Something went wrong ({exc_type.__name__}: {exc}).\n\nWhat was saved before is in the "
+                         "database; the last action may not have been completed. If it happens again, note what you "
+                         "did and tell your administrator.")
+
+
 def create_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
     app.setApplicationName("TOHtrack")
@@ -695,22 +901,33 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationVersion(__version__)
     app.setStyle("Fusion")
     app.setStyleSheet(resources.stylesheet())
+    # The app icon (rendered from resources/icons/tohtrack.svg by packaging/render_icons.py), and the desktop entry
+    # whose icon Wayland docks and task bars show for this window (packaging/org.tohtrack.TOHtrack.desktop).
+    from PySide6.QtGui import QIcon
+
+    icon = QIcon()
+    for png in sorted(resources.path("icons").glob("tohtrack-*.png")):
+        icon.addFile(str(png))
+    app.setWindowIcon(icon)
+    app.setDesktopFileName("org.tohtrack.TOHtrack")
     return app
 
 
 def run(db_path: Path, clinician: str = "") -> int:
     """Open the desktop app on a database; returns the exit code."""
     app = create_application()
+    store = open_store(None, Path(db_path), clinician, cancel_text="Quit")
+    if store is None:
+        return 1
+    previous_hook, sys.excepthook = sys.excepthook, report_unexpected
     try:
-        store = Store(db_path, clinician=clinician)
-    except StoreError as exc:
-        QMessageBox.critical(None, "TOHtrack cannot open the database", str(exc))
-        return exc.exit_code
-    window = MainWindow(store, QSettings())
-    window.show()
-    window.restore_last_patient()
-    code = app.exec()
-    store.close()
+        window = MainWindow(store, QSettings())
+        window.show()
+        window.restore_last_patient()
+        code = app.exec()
+        window.store.close()  # the database open at the end (File > Open may have changed it)
+    finally:
+        sys.excepthook = previous_hook
     return code
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from PySide6.QtCore import QDate, QEvent, QObject, QTime
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDateEdit, QDateTimeEdit, QDialog,
                                QDialogButtonBox, QLabel, QLineEdit, QPlainTextEdit, QTimeEdit, QWidget)
 
@@ -32,6 +33,9 @@ YES_NO = (("not assessed", None), ("yes", True), ("no", False))
 _NUMBER_RE = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
 _INTEGER_RE = re.compile(r"^[+-]?\d+$")
 _PATH_FIELD_RE = re.compile(r"^\.?([A-Za-z_][A-Za-z0-9_]*)")
+#: Characters no record's text may hold (the tohtrack/1 reader refuses them, so an export would not import).
+#: Invisible, and only ever pasted in: line edits drop them as they arrive, text boxes as they are read.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # ---------------------------------------------------------------------------
@@ -110,7 +114,8 @@ def parse_number(text: str, field: str, problems: list[Problem]) -> float | int 
 
 
 def long_text(edit: QPlainTextEdit, field: str, problems: list[Problem], limit: int = MAX_LONG_TEXT) -> str:
-    text = edit.toPlainText()
+    """A text box's text, without control characters (invisible, pasted in; tab and line breaks stay)."""
+    text = CONTROL_CHARACTERS.sub("", edit.toPlainText())
     if len(text) > limit:
         problems.append(Problem(field, f"is {len(text)} characters long (at most {limit})"))
     return text
@@ -121,6 +126,17 @@ def checked_codes(boxes: dict[str, QCheckBox], before: list[str]) -> list[str]:
     ticked = {code for code, box in boxes.items() if box.isChecked()}
     kept = [code for code in before if code in ticked]
     return kept + [code for code in boxes if code in ticked and code not in kept]
+
+
+class NoControlCharacters(QValidator):
+    """A line edit's validator that drops control characters from what is typed or pasted."""
+
+    def validate(self, text: str, pos: int):
+        if not CONTROL_CHARACTERS.search(text):
+            return QValidator.State.Acceptable, text, pos
+        before = text.encode("utf-16-le", "surrogatepass")[:2 * pos].decode("utf-16-le", "ignore")  # Qt counts UTF-16
+        kept = CONTROL_CHARACTERS.sub("", before).encode("utf-16-le", "surrogatepass")
+        return QValidator.State.Acceptable, CONTROL_CHARACTERS.sub("", text), len(kept) // 2
 
 
 def set_flag(widget: QWidget, name: str, value: bool) -> None:
@@ -279,6 +295,8 @@ class RecordDialog(QDialog):
     def _watch(self) -> None:
         for field in self.fields:
             for widget in self.field_widgets(field):
+                if isinstance(widget, QLineEdit):  # a text box's are left out as it is read (long_text)
+                    widget.setValidator(NoControlCharacters(widget))
                 signal = _change_signal(widget)
                 if signal is not None:
                     signal.connect(lambda *_, f=field, w=widget: self._edited(f, w))
