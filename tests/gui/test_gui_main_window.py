@@ -20,22 +20,16 @@ def settings(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, store, vignettes, settings, monkeypatch):
-    create_application()
+def window(open_window, store, vignettes, settings, monkeypatch):
     interchange.import_document(store, vignettes, today=AS_OF)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     messages = []
     for name in ("warning", "critical", "information"):
         monkeypatch.setattr(QMessageBox, name, lambda parent, title, text, *a, **k: messages.append((title, text))
                             or QMessageBox.StandardButton.No)
-    w = MainWindow(store, settings, as_of=AS_OF, first_run_prompt=False)
+    w = open_window(store, settings)
     w.messages = messages
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+    return w
 
 
 def in_dialog(qtbot, act):

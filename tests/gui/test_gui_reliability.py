@@ -287,15 +287,9 @@ def test_the_app_quits_when_the_user_gives_up(qtbot, tmp_path, boxes):
 
 
 @pytest.fixture
-def window(qtbot, store, vignettes, settings, boxes):
+def window(open_window, store, vignettes, settings, boxes):
     interchange.import_document(store, vignettes, today=AS_OF)
-    w = MainWindow(store, settings, as_of=AS_OF, first_run_prompt=False)
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+    return open_window(store, settings)
 
 
 def test_switching_to_a_damaged_database_keeps_the_current_one_on_cancel(qtbot, window, tmp_path, vignettes,

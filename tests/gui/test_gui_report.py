@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 from tohtrack import interchange, report
 from tohtrack.__main__ import main
 from tohtrack.gui import pdf
-from tohtrack.gui.app import MainWindow, create_application
+from tohtrack.gui.app import create_application
 from tohtrack.model import Episode, ImagingStudy, Patient, SymptomRecord, Treatment
 
 AS_OF = dt.date(2026, 3, 1)
@@ -251,20 +251,15 @@ def test_cli_report_never_writes_the_database(clinic, db_path, tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, clinic, tmp_path, monkeypatch):
+def window(open_window, clinic, tmp_path, monkeypatch):
     from PySide6.QtCore import QSettings
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     messages = []
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: messages.append((title, text)))
-    w = MainWindow(clinic, settings, as_of=AS_OF, first_run_prompt=False)
+    w = open_window(clinic, settings)
     w.messages = messages
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+    return w
 
 
 def test_report_actions_need_an_open_patient(window):

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QToolTip
 
 from tohtrack import course, interchange, plotdata
 from tohtrack.gui import timeline, undo
-from tohtrack.gui.app import MainWindow, create_application
+from tohtrack.gui.app import create_application
 from tohtrack.gui.patient_view import PatientView
 from tohtrack.model import Episode, ImagingStudy, Patient, SymptomRecord, Treatment
 from tohtrack.plotdata import DATES, MIGRATION, MONTHS, RECURRENCE, timestamp
@@ -322,17 +322,9 @@ def test_revised_diagnosis_is_grey_and_has_no_window(show):
 
 
 @pytest.fixture
-def window(qtbot, store, vignettes, tmp_path):
-    create_application()
+def window(open_window, store, vignettes, tmp_path):
     interchange.import_document(store, vignettes, today=AS_OF)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(store, settings, as_of=AS_OF, first_run_prompt=False)
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+    return open_window(store, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
 
 
 @pytest.mark.parametrize("mrn", ["EX-01", "EX-02", "EX-05"])
