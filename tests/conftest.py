@@ -65,3 +65,29 @@ def minimal_document() -> dict:
             }],
         }],
     })
+
+
+@pytest.fixture
+def open_window(qtbot):
+    """Open a main window over a store (as of 1 Mar 2026, 1280×800, shown and exposed); closed after the test,
+    before the store fixture closes the database. (Qt is imported here, not at the top: the core tests run
+    without it.)"""
+    import datetime as dt
+
+    from tohtrack.gui.app import MainWindow, create_application
+
+    opened = []
+
+    def open_(store, settings, as_of=dt.date(2026, 3, 1)):
+        create_application()
+        window = MainWindow(store, settings, as_of=as_of, first_run_prompt=False)
+        qtbot.addWidget(window)
+        window.resize(1280, 800)
+        window.show()
+        qtbot.waitExposed(window)
+        opened.append(window)
+        return window
+
+    yield open_
+    for window in opened:
+        window.close()

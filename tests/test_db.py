@@ -523,3 +523,16 @@ def test_opening_an_up_to_date_database_does_not_import_sqlite_utils(db_path):
             "print('sqlite_utils' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code, str(db_path)], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_backup_that_cannot_be_written_is_a_clear_error(db_path, tmp_path, vignettes):
+    """Another user's backups folder (here: a file where the folder should be) before an upgrade, or as a
+    target: a StoreError naming the place, not an OSError."""
+    from tohtrack.db import StoreError
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with Store(db_path) as store:
+        with pytest.raises(StoreError, match="cannot write the backup there.*nothing was changed"):
+            store.backup(blocker / "copy.sqlite3")
+    assert blocker.read_text() == "x"

@@ -4,6 +4,7 @@ and the user's exports, and a database on a network share is warned about (SQLit
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import stat
@@ -386,3 +387,32 @@ def test_a_folder_is_never_moved_aside(tmp_path, vignettes):
     with pytest.raises(dbmod.StoreError, match="folder"):
         safety.restore_unopenable(folder, backup)
     assert folder.is_dir()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the lock query is Linux's")
+def test_no_restore_over_a_database_open_elsewhere(tmp_path, vignettes):
+    """Another workstation still has the damaged file open: moving it aside would send that workstation's
+    saves into the set-aside copy. Refused, nothing moved."""
+    import subprocess
+
+    path = tmp_path / "clinic.sqlite3"
+    with Store(path) as store:
+        interchange.import_document(store, vignettes, today=dt.date(2026, 3, 1))
+        backup = store.backup(tmp_path / "good.sqlite3")
+    child = subprocess.Popen([sys.executable, "-c", "import sys, time; from tohtrack.db import Store; "
+                              "s = Store(sys.argv[1]); s.patients(); print('open', flush=True); time.sleep(30)",
+                              str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "open"
+        assert safety.in_use_elsewhere(path)
+        with path.open("r+b") as f:  # damage the header, as a failing disk would
+            f.write(b"\0" * 100)
+        before = path.read_bytes()
+        with pytest.raises(dbmod.StoreError, match="open elsewhere"):
+            safety.restore_unopenable(path, backup)
+        assert path.read_bytes() == before and not list(dbmod.backup_dir(path).glob("*set-aside*"))
+    finally:
+        child.kill()
+        child.wait()
+    assert not safety.in_use_elsewhere(path)
+    assert safety.restore_unopenable(path, backup).exists()  # once it is closed there, the restore goes ahead

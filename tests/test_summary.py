@@ -357,3 +357,41 @@ def test_rules_key_names_the_settings_and_the_code():
     key = summary.rules_key(Settings())
     assert key.endswith("|6-8|6w 3m 6m 8m") and summary.code_fingerprint() in key
     assert summary.rules_key(SHORT) != key
+
+
+def test_year_one_dates_do_not_overflow(tmp_path):
+    """A review in the first days of year 1 has no 'fourteen days before': the cache must not fail where a
+    fresh assessment works."""
+    import datetime as dt
+
+    from tohtrack import cohort, course
+    from tohtrack.model import Episode, Patient
+    from tohtrack.settings import Settings
+
+    settings = Settings(review_schedule=((1, "w"), (3, "m")))
+    patient = Patient("Y-1", "Early", "Ann", dt.date(1, 1, 1), "female",
+                      episodes=[Episode("hip_left", dt.date(1, 1, 2))])
+    for as_of in (dt.date(1, 1, 5), dt.date(1, 2, 1), dt.date(2026, 3, 1)):
+        summary.validity(patient, as_of, settings)  # no OverflowError
+        course.assess(patient, as_of, settings)
+    with Store(tmp_path / "y.sqlite3") as store:
+        store.add_patients([patient], today=dt.date(2026, 3, 1))
+        store.set_setting("review_schedule", "1w 3m")
+        for as_of in (dt.date(1, 1, 5), dt.date(2026, 3, 1)):
+            assert [e.mrn for e in cohort.worklist(store, as_of, due_only=False)] == ["Y-1"]
+
+
+def test_backups_are_not_written_by_a_look(tmp_path, vignettes):
+    """A read-only look at a backup (rollback journal, not WAL) keeps no summaries in it: its bytes stay."""
+    import datetime as dt
+    import hashlib
+
+    from tohtrack import cohort, interchange
+
+    with Store(tmp_path / "live.sqlite3") as store:
+        interchange.import_document(store, vignettes, today=dt.date(2026, 3, 1))
+        backup = store.backup(tmp_path / "copy.sqlite3")
+    before = hashlib.sha256(backup.read_bytes()).hexdigest()
+    with Store(backup, readonly=True) as look:
+        cohort.worklist(look, dt.date(2026, 3, 1), due_only=False)
+    assert hashlib.sha256(backup.read_bytes()).hexdigest() == before

@@ -876,11 +876,15 @@ class Store:
         target = Path(target)
         if target.exists() and not target.is_file():  # os.replace would put the copy in place of a device
             raise StoreError(f"{target}: is a folder or a device, not a file; nothing was written")
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new backups folder: nobody else's
         partial = target.with_name(target.name + ".partial")
-        if partial.exists():
-            partial.unlink()
-        _create_private(partial)
+        try:
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new backups folder: nobody else's
+            if partial.exists():
+                partial.unlink()
+            _create_private(partial)
+        except OSError as exc:  # another user's backups folder, a read-only disk: say so, change nothing
+            raise StoreError(f"{target}: cannot write the backup there ({exc.strerror or exc}); "
+                             "nothing was changed") from None
         try:
             dest = sqlite3.connect(str(partial))
             try:
@@ -892,6 +896,9 @@ class Store:
             if ok != "ok":  # the copy is page for page: this database is damaged
                 raise DatabaseDamaged(f"{self.path}: the database file is damaged ({ok}); no backup was written")
             os.replace(partial, target)
+        except OSError as exc:
+            raise StoreError(f"{target}: cannot write the backup there ({exc.strerror or exc}); "
+                             "nothing was changed") from None
         except sqlite3.DatabaseError as exc:
             damaged = "malformed" in str(exc) or "not a database" in str(exc)  # what was read: this database
             raise _write_error(self.path if damaged else target, exc) from None

@@ -263,6 +263,39 @@ def newest_good_backup(path: str | os.PathLike) -> Path | None:
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
+# SQLite's unix locks: the database file's lock bytes (PENDING, RESERVED, SHARED) from 2**30, and in the -shm
+# file of a WAL database the bytes from 120 (the 'DMS' byte at 128 is held shared by every open connection).
+_DB_LOCKS = (0x40000000, 512)
+_SHM_LOCKS = (120, 16)
+
+
+def in_use_elsewhere(path: str | os.PathLike) -> bool:
+    """Whether another process holds SQLite locks on the database (asks with F_GETLK: takes no lock itself).
+
+    Linux only; elsewhere False (on Windows, moving a file another process has open fails anyway)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import fcntl
+    import struct
+
+    path = Path(path)
+    for file, (start, length) in ((path, _DB_LOCKS), (path.with_name(path.name + "-shm"), _SHM_LOCKS)):
+        try:
+            fd = os.open(file, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            query = struct.pack("@hhqqi", fcntl.F_WRLCK, os.SEEK_SET, start, length, 0)
+            answer = fcntl.fcntl(fd, fcntl.F_GETLK, query + b"\0" * 8)
+            if struct.unpack_from("@h", answer)[0] != fcntl.F_UNLCK:
+                return True
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+    return False
+
+
 def restore_unopenable(path: str | os.PathLike, backup: str | os.PathLike) -> Path:
     """Put a checked backup in place of a database file that cannot be opened (damaged, not TOHtrack's).
 
@@ -274,6 +307,9 @@ def restore_unopenable(path: str | os.PathLike, backup: str | os.PathLike) -> Pa
     path, backup = Path(path), Path(backup)
     if path.is_dir():
         raise db.StoreError(f"{path}: this is a folder, not a database file")
+    if in_use_elsewhere(path):
+        raise db.StoreError(f"{path}: TOHtrack (or another program) has this database open elsewhere; close it "
+                            "there first, or its changes would go into the file set aside; nothing was changed")
     problems = db.check_backup(backup)
     if problems:
         raise ValidationError([Problem(str(backup), p) for p in problems])

@@ -36,10 +36,9 @@ import hashlib
 import json
 import os
 import sqlite3
-import sys
 from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple, Sequence
 
-from . import __version__, course, model, settings as settings_mod, wording
+from . import __version__, course, settings as settings_mod
 from .model import Episode, ImagingStudy, Patient, SymptomRecord
 from .perf import gc_paused
 
@@ -60,19 +59,18 @@ _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _fingerprint: str | None = None
 
 
+#: Raise with any change to how the assessment decides or words its results (course, model, wording, settings,
+#: this module) that a release does not already mark with a new version.
+RULES_REVISION = 1
+
+
 def code_fingerprint() -> str:
-    """A digest of the code that words and decides the assessment (its source; in a bundle without sources,
-    the version), so that summaries made by other code are made again."""
+    """The version and rules revision that decide and word the assessment, so that summaries made by other
+    rules are made again. Not a digest of the source: an installed and a bundled copy of one version must agree,
+    or two workstations would replace each other's summaries on every refresh."""
     global _fingerprint
     if _fingerprint is None:
-        digest = hashlib.sha256(__version__.encode())
-        for module in (course, model, settings_mod, wording, sys.modules[__name__]):
-            try:
-                source = module.__loader__.get_source(module.__name__)
-            except Exception:  # noqa: BLE001 - a loader without sources: the version stands for them
-                source = None
-            digest.update(module.__name__.encode() + b"\0" + (source or "").encode("utf-8", "surrogatepass"))
-        _fingerprint = digest.hexdigest()[:16]
+        _fingerprint = hashlib.sha256(f"{__version__}/{RULES_REVISION}".encode()).hexdigest()[:16]
     return _fingerprint
 
 
@@ -148,7 +146,8 @@ def _breaks(patient: Patient, as_of: dt.date, settings: settings_mod.Settings) -
             continue
         for offset in settings.review_schedule:
             review = course.add_offset(onset, offset)
-            found.add(review - course.REVIEW_WINDOW)
+            if review - dt.date.min >= course.REVIEW_WINDOW:  # a review in year 1 has no day 14 days before
+                found.add(review - course.REVIEW_WINDOW)
             found.add(review + course.REVIEW_WINDOW + ONE_DAY)
         found.add(course.add_months(onset, last_month) + ONE_DAY)
         if onset <= as_of and (episode.resolved_on is None or episode.resolved_on > as_of):
@@ -366,6 +365,10 @@ def _writer(store: "Store") -> Iterator[sqlite3.Connection | None]:
             conn.execute("PRAGMA synchronous = FULL")
             if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                             (TABLE,)).fetchone() is None:
+                conn.close()
+                conn = None
+            # Only a database in use (WAL) keeps them: a backup (rollback journal) looked at stays as it was.
+            elif conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 conn.close()
                 conn = None
         except sqlite3.DatabaseError:

@@ -417,3 +417,27 @@ def test_no_two_actions_share_a_shortcut(window):
             assert text not in seen, f"{text} is both {seen[text]!r} and {action.text()!r}"
             seen[text] = action.text()
     assert "Ctrl+P" in seen and "Ctrl+Shift+D" in seen
+
+
+def test_summaries_kept_by_another_window_do_not_reload_this_one(window, qtbot, db_path):
+    """Another window's worklist keeps assessment summaries (a cache, no audit entry): no reload, no message.
+    A real change from elsewhere still shows."""
+    from tohtrack import cohort
+
+    window.open_patient(window.store.patient_id("EX-02"))
+    reloads = []
+    original = window.reload_views
+    window.reload_views = lambda: (reloads.append(True), original())
+    window.statusBar().clearMessage()
+    with Store(db_path) as other:
+        other.conn.execute("DELETE FROM assessment_summary")
+        cohort.worklist(other, AS_OF, due_only=False)  # stores summaries through its own connection
+        assert other.conn.execute("SELECT count(*) FROM assessment_summary").fetchone()[0] > 0
+    window._check_external_changes()
+    assert reloads == [] and "another window" not in window.statusBar().currentMessage()
+    with Store(db_path, clinician="Dr Other") as other:
+        patient = other.patient_by_mrn("EX-01")
+        patient.given_name = "Changed"
+        other.update_patient(patient, today=AS_OF)
+    window._check_external_changes()
+    assert reloads == [True] and "another window" in window.statusBar().currentMessage()

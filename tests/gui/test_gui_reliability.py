@@ -500,3 +500,40 @@ def test_the_worklist_date_stops_where_the_assessment_can_reckon(qtbot, window):
     window.ui.worklist_date.setDate(dt.date(9999, 12, 31))  # clamped: no error from the assessment
     assert window.ui.worklist_date.date().toPython() == safety.LATEST_AS_OF
     assert window.worklist_model.rowCount() >= 0
+
+
+def test_damage_beyond_the_header_is_met_with_the_backup_offer(qtbot, tmp_path, vignettes, boxes, monkeypatch):
+    """The header opens, the data pages do not: the first queries fail while the window is being built. The app
+    says so and offers the backup, as for a file that does not open at all (not a one-line exit)."""
+    import sqlite3
+
+    from tohtrack import demo
+
+    path = tmp_path / "clinic.sqlite3"
+    with Store(path) as store:
+        store.add_patients(list(demo.generate(300, seed=1, today=AS_OF)), validate=False)
+        store.rotate_backups()
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn = sqlite3.connect(path)
+    pages = [r[0] for r in conn.execute("SELECT pageno FROM dbstat WHERE name IN ('episodes', 'patients') "
+                                        "AND pagetype = 'leaf'")]
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    with open(path, "r+b") as f:
+        for page in pages[len(pages) // 2: len(pages) // 2 + 3]:
+            f.seek((page - 1) * size)
+            f.write(b"\xff" * size)
+    monkeypatch.setattr(app_mod, "QSettings", lambda *a: QSettings(str(tmp_path / "s.ini"),
+                                                                   QSettings.Format.IniFormat))
+    monkeypatch.setattr(QApplication, "exec", lambda *a: 0)  # run() returns once the window is up
+    seen = []
+    on_modal([click("Restore backup of", seen)])
+    assert app_mod.run(path, "Dr Test") == 0
+    (box,) = seen
+    assert box["title"] == "Cannot open the database" and "damaged" in box["details"]
+    assert "Traceback" not in box["details"]
+    with Store(path, readonly=True) as restored:
+        assert restored.count_patients() == 300 and restored.check() == []
+    for window in QApplication.topLevelWidgets():
+        if isinstance(window, MainWindow):
+            window.close()

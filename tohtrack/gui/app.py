@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -43,6 +44,7 @@ class MainWindow(QMainWindow):
         self._shut = False
         self.ids = undo.Ids()
         self.undo_stack = QUndoStack(self)
+        self._data_version = None
         self._data_version = self._read_data_version()
 
         self._setup_edit_menu()
@@ -223,6 +225,9 @@ class MainWindow(QMainWindow):
         menu.setEnabled(bool(menu.actions()))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if not hasattr(self, "_poll"):  # a window whose building failed (a damaged file): nothing to keep
+            super().closeEvent(event)
+            return
         self.save_state()
         self.backup_if_changed()
         self._poll.stop()
@@ -364,6 +369,7 @@ class MainWindow(QMainWindow):
 
     def data_changed(self) -> None:
         """Something was written: re-query the list, the patient and the worklist."""
+        self._data_version = None
         self._data_version = self._read_data_version()
         self.reload_views()
 
@@ -394,17 +400,24 @@ class MainWindow(QMainWindow):
         overdue = sum(1 for e in entries if e.overdue)
         self.ui.worklist_count.setText(f"{len(entries)} patient(s), {overdue} overdue")
 
-    def _read_data_version(self) -> int:
-        return self.store.conn.execute("PRAGMA data_version").fetchone()[0]
+    def _read_data_version(self) -> tuple[int, tuple]:
+        """SQLite's count of others' commits, and where the audit trail ends: every change of a record or a
+        setting adds to the trail, while another window keeping assessment summaries (a cache) does not."""
+        conn = self.store.conn
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if self._data_version is not None and version == self._data_version[0]:
+            return self._data_version
+        return version, tuple(conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone() or ())
 
     def _check_external_changes(self) -> None:
-        """Another window or workstation committed: show its changes."""
+        """Another window or workstation changed records: show its changes."""
         try:
             version = self._read_data_version()
         except Exception:  # noqa: BLE001 - the database went away; the next action will say so
             return
-        if version != self._data_version:
-            self._data_version = version
+        changed = version[1] != self._data_version[1]
+        self._data_version = version
+        if changed:
             self.reload_views()
             self.statusBar().showMessage("Updated with changes from another window or workstation", 5000)
 
@@ -822,17 +835,21 @@ def _taken(backup: Path) -> str:
     return dt.datetime.fromtimestamp(backup.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
 
 
-def open_store(parent: QWidget | None, path: Path, clinician: str = "", cancel_text: str = "Cancel") -> Store | None:
+def open_store(parent: QWidget | None, path: Path, clinician: str = "", cancel_text: str = "Cancel",
+               error: StoreError | None = None) -> Store | None:
     """Open a database; when it cannot be opened, say what happened (no traceback) and offer what may help:
     its newest automatic backup that passes its check, trying again, or another file. None when the user gives up.
+    `error`: it opened, but failed at once (damage beyond the header, found by the first queries).
     """
     path = Path(path)
     while True:
-        try:
-            return Store(path, clinician=clinician)
-        except StoreError as exc:
-            error = exc
-        headline, restorable, retry = open_problem(error, path)
+        if error is None:
+            try:
+                return Store(path, clinician=clinician)
+            except StoreError as exc:
+                error = exc
+        error, found = None, error
+        headline, restorable, retry = open_problem(found, path)
         backup = None
         if restorable and path.is_file():
             QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
@@ -840,7 +857,7 @@ def open_store(parent: QWidget | None, path: Path, clinician: str = "", cancel_t
                 backup = safety.newest_good_backup(path)
             finally:
                 QGuiApplication.restoreOverrideCursor()
-        details = str(error)
+        details = str(found)
         if backup is not None:
             details += (f"\n\nThe newest automatic backup that passes its check is of {_taken(backup)}. Restoring it "
                         "moves this file into the backups folder (nothing is deleted); changes made after the backup "
@@ -884,8 +901,9 @@ def report_unexpected(exc_type, exc, tb) -> None:
     Only the kind of error goes to stderr (a desktop session may keep stderr in a file): its text can hold
     patient data.
     """
-    if issubclass(exc_type, KeyboardInterrupt):
-        sys.__excepthook__(exc_type, exc, tb)
+    if issubclass(exc_type, KeyboardInterrupt):  # Ctrl+C in the terminal that started the app
+        print("TOHtrack: interrupted", file=sys.stderr)
+        QApplication.quit()
         return
     print(f"TOHtrack: unexpected error ({exc_type.__name__})", file=sys.stderr)
     QMessageBox.critical(QApplication.activeWindow(), "Unexpected error",
@@ -921,7 +939,17 @@ def run(db_path: Path, clinician: str = "") -> int:
         return 1
     previous_hook, sys.excepthook = sys.excepthook, report_unexpected
     try:
-        window = MainWindow(store, QSettings())
+        while True:
+            try:
+                window = MainWindow(store, QSettings())
+                break
+            except sqlite3.DatabaseError as exc:  # opened, but the first queries met damaged pages
+                failed = store.path
+                store.close()
+                damage = DatabaseDamaged(f"{failed}: the database file is damaged ({exc})")
+                store = open_store(None, failed, clinician, cancel_text="Quit", error=damage)
+                if store is None:
+                    return 1
         window.show()
         window.restore_last_patient()
         code = app.exec()
