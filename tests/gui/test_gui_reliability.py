@@ -502,14 +502,13 @@ def test_the_worklist_date_stops_where_the_assessment_can_reckon(qtbot, window):
     assert window.worklist_model.rowCount() >= 0
 
 
-def test_damage_beyond_the_header_is_met_with_the_backup_offer(qtbot, tmp_path, vignettes, boxes, monkeypatch):
-    """The header opens, the data pages do not: the first queries fail while the window is being built. The app
-    says so and offers the backup, as for a file that does not open at all (not a one-line exit)."""
+def damaged_beyond_the_header(path):
+    """A database of 300 patients with a good automatic backup, then three data pages overwritten (the header
+    and the schema intact: it opens, and its first queries fail)."""
     import sqlite3
 
     from tohtrack import demo
 
-    path = tmp_path / "clinic.sqlite3"
     with Store(path) as store:
         store.add_patients(list(demo.generate(300, seed=1, today=AS_OF)), validate=False)
         store.rotate_backups()
@@ -523,6 +522,13 @@ def test_damage_beyond_the_header_is_met_with_the_backup_offer(qtbot, tmp_path, 
         for page in pages[len(pages) // 2: len(pages) // 2 + 3]:
             f.seek((page - 1) * size)
             f.write(b"\xff" * size)
+
+
+def test_damage_beyond_the_header_is_met_with_the_backup_offer(qtbot, tmp_path, vignettes, boxes, monkeypatch):
+    """The header opens, the data pages do not: the first queries fail while the window is being built. The app
+    says so and offers the backup, as for a file that does not open at all (not a one-line exit)."""
+    path = tmp_path / "clinic.sqlite3"
+    damaged_beyond_the_header(path)
     monkeypatch.setattr(app_mod, "QSettings", lambda *a: QSettings(str(tmp_path / "s.ini"),
                                                                    QSettings.Format.IniFormat))
     monkeypatch.setattr(QApplication, "exec", lambda *a: 0)  # run() returns once the window is up
@@ -537,3 +543,25 @@ def test_damage_beyond_the_header_is_met_with_the_backup_offer(qtbot, tmp_path, 
     for window in QApplication.topLevelWidgets():
         if isinstance(window, MainWindow):
             window.close()
+
+
+@pytest.mark.parametrize("choice", ["Restore backup of", "Cancel"])
+def test_file_open_of_a_file_damaged_beyond_the_header(window, qtbot, tmp_path, boxes, choice):
+    """File → Open on such a file: the window goes back to the database it had, then offers the backup."""
+    damaged = tmp_path / "other" / "damaged.sqlite3"
+    damaged.parent.mkdir()
+    damaged_beyond_the_header(damaged)
+    good = window.store.path
+    seen = []
+    on_modal([click(choice, seen)])
+    window.switch_database(damaged)
+    (box,) = seen
+    assert box["title"] == "Cannot open the database" and "damaged" in box["details"]
+    if choice == "Cancel":
+        assert window.store.path == good and window.store.count_patients() == 6
+        assert str(damaged) not in (window.settings.value("recent_databases") or [])
+    else:
+        assert window.store.path == damaged and window.store.count_patients() == 300
+        assert window.store.check() == []
+    window.run_search()
+    assert window.list_model.rowCount() > 0

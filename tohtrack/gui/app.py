@@ -757,22 +757,33 @@ class MainWindow(QMainWindow):
             return
         self.switch_database(Path(path))
 
-    def switch_database(self, path: Path) -> None:
-        store = open_store(self, path, self.store.clinician)  # says why not, and offers a backup or another file
+    def switch_database(self, path: Path, error: StoreError | None = None) -> None:
+        # open_store says why a file cannot be opened, and offers a backup or another file
+        store = open_store(self, path, self.store.clinician, error=error)
         if store is None:
             return
+        previous = self.store.path
         self.save_state()
         self.backup_if_changed()
         self.store.close()
+        try:
+            self._use_store(store)
+        except sqlite3.DatabaseError as exc:  # it opened, but its first queries met damaged pages
+            store.close()
+            self._use_store(Store(previous, clinician=store.clinician))  # back to the one open a moment ago
+            self.switch_database(store.path, DatabaseDamaged(f"{store.path}: the database file is damaged ({exc})"))
+
+    def _use_store(self, store: Store) -> None:
+        """Show another database in this window."""
         self.store = store
         self.patient = None
         self.undo_stack.clear()
         self.ids = undo.Ids()
         self.list_model.set_store(store)
         self.ui.patient_stack.setCurrentWidget(self.ui.empty_page)
+        self.data_changed()  # the first queries: a damaged file fails here, before it is remembered
         self._remember_database()
         self._update_recent_menu()
-        self.data_changed()
         self._update_title()
         self._show_storage_notice()
         if store.count_patients() == 0:
