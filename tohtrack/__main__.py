@@ -266,9 +266,8 @@ def cmd_report(args) -> int:
     # A report never needs a screen: the offscreen platform works on a server too, and its 96 DPI makes the
     # PDF the same whichever workstation writes it.
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from .gui.pdf import write_report
+    from .gui.pdf import write_report  # which refuses a folder, a device or a missing folder as output (exit 2)
 
-    _output_file(args.output)
     with _open(args, readonly=True) as store:
         report, pages = write_report(store, args.mrn, args.output, args.as_of, deidentify=args.deidentify)
     what = f"de-identified report {report.report_id}" if report.deidentified else f"report of {args.mrn}"

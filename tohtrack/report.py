@@ -116,7 +116,7 @@ class Report:
         since that episode's onset, the plot's own x axis."""
         if not self.deidentified:
             return date_text
-        return lambda day: f"{months_from(episode.symptom_onset, day):.1f} mo".replace("-", "−")
+        return lambda day: f"{signed(months_from(episode.symptom_onset, day))} mo"
 
     def text(self) -> str:
         """The report's words as plain text (what a reader of the PDF sees, less the plots)."""
@@ -146,14 +146,18 @@ def age_band(years: int) -> str:
     return f"{low}–{low + 4} years"
 
 
+def signed(months: float) -> str:
+    """Months to one decimal, a true minus sign before the onset: '3.2', '−0.5'."""
+    return f"{months:.1f}".replace("-", "−")
+
+
 def months_words(origin: dt.date) -> Callable[[dt.date], str]:
     """Dates as months since `origin` (the first onset): 'month 3.2', 'month −0.5'."""
 
     def words(day: dt.date | None) -> str:
         if day is None:
             return "—"
-        value = months_from(origin, day)
-        return f"month {value:.1f}".replace("-", "−")
+        return f"month {signed(months_from(origin, day))}"
 
     return words
 
@@ -351,7 +355,7 @@ def _treatment(t: Treatment) -> str:
 
 
 def _months(onset: dt.date, day: dt.date) -> str:
-    return f"{months_from(onset, day):.1f}".replace("-", "−")
+    return signed(months_from(onset, day))
 
 
 def _study_row(s: ImagingStudy, onset: dt.date, words) -> Row:

@@ -56,22 +56,19 @@ _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 # What a summary is made with
 # ---------------------------------------------------------------------------
 
-_fingerprint: str | None = None
-
-
 #: Raise with any change to how the assessment decides or words its results (course, model, wording, settings,
 #: this module) that a release does not already mark with a new version.
 RULES_REVISION = 1
 
+#: The version and rules revision that decide and word the assessment, so that summaries made by other rules are
+#: made again. Not a digest of the source: an installed and a bundled copy of one version must agree, or two
+#: workstations would replace each other's summaries on every refresh.
+FINGERPRINT = hashlib.sha256(f"{__version__}/{RULES_REVISION}".encode()).hexdigest()[:16]
+
 
 def code_fingerprint() -> str:
-    """The version and rules revision that decide and word the assessment, so that summaries made by other
-    rules are made again. Not a digest of the source: an installed and a bundled copy of one version must agree,
-    or two workstations would replace each other's summaries on every refresh."""
-    global _fingerprint
-    if _fingerprint is None:
-        _fingerprint = hashlib.sha256(f"{__version__}/{RULES_REVISION}".encode()).hexdigest()[:16]
-    return _fingerprint
+    """FINGERPRINT (a function for the callers and tests that ask for it)."""
+    return FINGERPRINT
 
 
 def rules_key(settings: settings_mod.Settings) -> str:

@@ -44,8 +44,7 @@ class MainWindow(QMainWindow):
         self._shut = False
         self.ids = undo.Ids()
         self.undo_stack = QUndoStack(self)
-        self._data_version = None
-        self._data_version = self._read_data_version()
+        self._data_version = self._read_marks()
 
         self._setup_edit_menu()
         self._setup_patient_list()
@@ -369,8 +368,7 @@ class MainWindow(QMainWindow):
 
     def data_changed(self) -> None:
         """Something was written: re-query the list, the patient and the worklist."""
-        self._data_version = None
-        self._data_version = self._read_data_version()
+        self._data_version = self._read_marks()
         self.reload_views()
 
     def reload_views(self) -> None:
@@ -400,23 +398,25 @@ class MainWindow(QMainWindow):
         overdue = sum(1 for e in entries if e.overdue)
         self.ui.worklist_count.setText(f"{len(entries)} patient(s), {overdue} overdue")
 
-    def _read_data_version(self) -> tuple[int, tuple]:
+    def _read_data_version(self) -> int:
+        return self.store.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def _read_marks(self) -> tuple[int, tuple]:
         """SQLite's count of others' commits, and where the audit trail ends: every change of a record or a
         setting adds to the trail, while another window keeping assessment summaries (a cache) does not."""
-        conn = self.store.conn
-        version = conn.execute("PRAGMA data_version").fetchone()[0]
-        if self._data_version is not None and version == self._data_version[0]:
-            return self._data_version
-        return version, tuple(conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone() or ())
+        end = self.store.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        return self._read_data_version(), tuple(end or ())
 
     def _check_external_changes(self) -> None:
         """Another window or workstation changed records: show its changes."""
         try:
-            version = self._read_data_version()
+            if self._read_data_version() == self._data_version[0]:  # nobody committed: no need to look further
+                return
+            marks = self._read_marks()
         except Exception:  # noqa: BLE001 - the database went away; the next action will say so
             return
-        changed = version[1] != self._data_version[1]
-        self._data_version = version
+        changed = marks[1] != self._data_version[1]
+        self._data_version = marks
         if changed:
             self.reload_views()
             self.statusBar().showMessage("Updated with changes from another window or workstation", 5000)

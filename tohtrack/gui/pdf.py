@@ -108,14 +108,16 @@ class Text:
         lines = self.lines
         return lines[-1].y() + lines[-1].height() if lines else 0.0
 
-    def draw(self, painter: QPainter, x: float, y: float, first: int = 0, last: int | None = None) -> float:
-        """Draw lines [first, last) with the first at y; returns their height."""
+    def draw(self, painter: QPainter | None, x: float, y: float, first: int = 0, last: int | None = None) -> float:
+        """Draw lines [first, last) with the first at y (no painter: the counting pass, nothing drawn); returns
+        their height."""
         lines = self.lines[first:last]
         if not lines:
             return 0.0
         top = lines[0].y()
-        for line in lines:
-            line.draw(painter, QPointF(x, y - top))
+        if painter is not None:
+            for line in lines:
+                line.draw(painter, QPointF(x, y - top))
         return lines[-1].y() + lines[-1].height() - top
 
     def fitting(self, first: int, room: float) -> int:
@@ -332,10 +334,7 @@ class Pager:
             if count == 0:
                 self.new_page()
                 continue
-            if self.paint:
-                self.y += text.draw(self.painter, indent, self.y, first, first + count)
-            else:
-                self.y += _slice_height(text, first, first + count)
+            self.y += text.draw(self.painter, indent, self.y, first, first + count)
             first += count
             if first < len(text.lines):
                 self.new_page()
@@ -456,10 +455,7 @@ class Pager:
                         self.new_page()
                         draw_header(True)
                         continue
-                    if self.paint:
-                        self.y += note.draw(self.painter, pad + self.mm(4), self.y, line, line + count)
-                    else:
-                        self.y += _slice_height(note, line, line + count)
+                    self.y += note.draw(self.painter, pad + self.mm(4), self.y, line, line + count)
                     line += count
                 self.y += pad
             self._rule()
@@ -468,11 +464,6 @@ class Pager:
         if self.paint:
             self.painter.setPen(QPen(QColor(RULE), self.mm(0.15)))
             self.painter.drawLine(QPointF(0, self.y), QPointF(self.width, self.y))
-
-
-def _slice_height(text: Text, first: int, last: int) -> float:
-    lines = text.lines[first:last]
-    return lines[-1].y() + lines[-1].height() - lines[0].y() if lines else 0.0
 
 
 def _lay_out(pager: Pager, report: Report) -> None:
