@@ -147,7 +147,8 @@ def _ref(url: str) -> dict:
 
 
 def _quantity(value: float, unit: str) -> dict:
-    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
+    """A UCUM quantity: '%', 'mL', or a score ('1', UCUM's unity, shown as 'score')."""
+    return {"value": value, "unit": "score" if unit == "1" else unit, "system": UCUM, "code": unit}
 
 
 def _observation_code(code: str) -> dict:
@@ -378,9 +379,9 @@ class _Writer:
         members = []
         if pain is not None:
             members.append(member(_concept(LOINC, *PAIN_NRS, text="pain (0–10)"),
-                                  {"valueQuantity": _quantity(pain, "{score}")}))
+                                  {"valueQuantity": _quantity(pain, "1")}))
         if score is not None or instrument:
-            value: dict[str, Any] = ({"valueQuantity": _quantity(score, "{score}")} if score is not None else
+            value: dict[str, Any] = ({"valueQuantity": _quantity(score, "1")} if score is not None else
                                      {"dataAbsentReason": _concept(DATA_ABSENT, "unknown", "Unknown")})
             if instrument:
                 value["method"] = {"text": instrument}
@@ -428,7 +429,6 @@ class _Writer:
         for flag in assessment.flags:
             resource: dict[str, Any] = {
                 "resourceType": "Flag", "status": "active",
-                "category": [_concept("http://terminology.hl7.org/CodeSystem/flag-category", "clinical", "Clinical")],
                 "code": _concept(CS_FLAG, flag.code, flag.code.replace("_", " ").capitalize(),
                                  None if self.options.deidentify else flag.message),
                 "subject": _ref(patient_url),
@@ -599,7 +599,7 @@ class _Reader:
             except ValidationError as exc:
                 self.problem(where, f"the value of {name!r} is {exc.problems[0].message}")
                 continue
-            self.map(model.join(record_path, name), where)
+            self.map(model.join(record_path, name), f"{where} ({name})")
 
     def note(self, resource: dict, path: str) -> Any:
         notes = resource.get("note")
