@@ -25,6 +25,7 @@ from typing import Any, Iterable
 
 from . import interchange, model
 from .model import Problem, ValidationError
+from .perf import gc_paused
 from .settings import DEFAULT_FHIR_MRN_SYSTEM, Settings
 
 FHIR_VERSION = "4.0.1"
@@ -151,9 +152,20 @@ def _quantity(value: float, unit: str) -> dict:
     return {"value": value, "unit": "score" if unit == "1" else unit, "system": UCUM, "code": unit}
 
 
+def _own(system: str, code: str, text: str | None = None) -> dict:
+    """A code of this project's code systems: the code and, for people, its words as text (no display: the
+    code system is defined here, in the README)."""
+    out: dict[str, Any] = {"coding": [{"system": system, "code": code}]}
+    if text:
+        out["text"] = text
+    return out
+
+
+_OBSERVATION_CODES = {code: _own(CS_OBSERVATION, code, label) for code, label in OBSERVATION_LABELS.items()}
+
+
 def _observation_code(code: str) -> dict:
-    label = OBSERVATION_LABELS[code]
-    return _concept(CS_OBSERVATION, code, label, label)
+    return _OBSERVATION_CODES[code]  # shared, never changed: the bundle is written, not edited
 
 
 class _Take:
@@ -200,10 +212,15 @@ class _Writer:
         self.options = options
         self.settings = settings
         self.entries: list[dict] = []
+        # Random version-4 UUIDs: one from the system's random source, the next ones counting up in its last
+        # 48 bits (uuid4() for each of a cohort's million entries would be the slowest part of an export).
+        first = uuid.uuid4().int
+        self._high, self._low, self._count = first >> 48 << 48, first & (2 ** 48 - 1), 0
 
-    @staticmethod
-    def new_url() -> str:
-        return f"urn:uuid:{uuid.uuid4()}"
+    def new_url(self) -> str:
+        self._count += 1
+        value = self._high | ((self._low + self._count) & (2 ** 48 - 1))
+        return f"urn:uuid:{uuid.UUID(int=value, version=4)}"
 
     def add(self, resource: dict, url: str | None = None) -> str:
         url = url or self.new_url()
@@ -277,7 +294,7 @@ class _Writer:
             # An episode seen on imaging is confirmed; one with no study yet is a working (provisional) diagnosis.
             "verificationStatus": _concept(CONDITION_VERIFICATION, "confirmed" if imaging else "provisional"),
             "category": [_concept(CONDITION_CATEGORY, "problem-list-item", "Problem List Item")],
-            "code": _concept(CS_DIAGNOSIS, diagnosis, label, label),
+            "code": _own(CS_DIAGNOSIS, diagnosis, label),
             "bodySite": [body_site],
             "subject": _ref(patient_url),
             "onsetDateTime": day(take("symptom_onset")),
@@ -338,7 +355,7 @@ class _Writer:
                                    "valueQuantity": _quantity(value, "%" if key == "edema_extent_pct" else "mL")})
         for region in take("edema_regions", []):
             components.append({"code": _observation_code("edema_regions"),
-                               "valueCodeableConcept": _concept(CS_EDEMA_REGION, region)})
+                               "valueCodeableConcept": _own(CS_EDEMA_REGION, region)})
         if components:
             observations.append(("bone_marrow_edema", {"component": components}))
         for finding in model.FINDINGS:
@@ -348,7 +365,7 @@ class _Writer:
         for key, system in (("dce_enhancement", CS_DCE), ("scintigraphy_uptake", CS_UPTAKE)):
             value = take(key)
             if value is not None:
-                observations.append((key, {"valueCodeableConcept": _concept(system, value)}))
+                observations.append((key, {"valueCodeableConcept": _own(system, value)}))
         if not deid:
             extensions += take.rest()
         _extend(resource, extensions)
@@ -388,7 +405,7 @@ class _Writer:
             members.append(member(_observation_code("function_score"), value))
         if bearing is not None:
             members.append(member(_observation_code("weight_bearing"),
-                                  {"valueCodeableConcept": _concept(CS_WEIGHT_BEARING, bearing)}))
+                                  {"valueCodeableConcept": _own(CS_WEIGHT_BEARING, bearing)}))
         group: dict[str, Any] = {
             "resourceType": "Observation", "status": "final",
             "category": [_concept(OBSERVATION_CATEGORY, "survey", "Survey")],
@@ -408,7 +425,7 @@ class _Writer:
         kind, start, end, detail = take("kind"), day(take("start")), day(take("end")), take("detail", "")
         label = model.TREATMENT_LABELS.get(kind, kind)
         period = {"start": start, **({"end": end} if end else {})}
-        code = _concept(CS_TREATMENT, kind, label, label)
+        code = _own(CS_TREATMENT, kind, label)
         if kind in MEDICATIONS:
             resource: dict[str, Any] = {"resourceType": "MedicationStatement",
                                         "status": "completed" if end else "active",
@@ -429,8 +446,7 @@ class _Writer:
         for flag in assessment.flags:
             resource: dict[str, Any] = {
                 "resourceType": "Flag", "status": "active",
-                "code": _concept(CS_FLAG, flag.code, flag.code.replace("_", " ").capitalize(),
-                                 None if self.options.deidentify else flag.message),
+                "code": _own(CS_FLAG, flag.code, None if self.options.deidentify else flag.message),
                 "subject": _ref(patient_url),
                 "extension": [{"url": EXT_FLAG_SEVERITY, "valueCode": flag.severity}]}
             for index, episode in enumerate(ordered):
@@ -439,6 +455,7 @@ class _Writer:
             self.add(resource)
 
 
+@gc_paused()  # a bundle is a million small objects that all stay alive until written
 def export_bundle(store: Any, mrns: Iterable[str] | None = None, options: ExportOptions | None = None) -> dict:
     """A FHIR R4 Bundle of these patients (all, archived included, when mrns is None), ordered by MRN."""
     from .course import assess
@@ -467,9 +484,10 @@ def export_bundle(store: Any, mrns: Iterable[str] | None = None, options: Export
     return bundle
 
 
+@gc_paused()
 def dumps(bundle: dict) -> str:
     """One line per entry: readable, diffable, and quick for a whole cohort."""
-    dump = json.JSONEncoder(ensure_ascii=False).encode
+    dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     head = ",\n".join(f"  {dump(k)}: {dump(v)}" for k, v in bundle.items() if k != "entry")
     entries = bundle.get("entry")
     if not entries:
@@ -501,7 +519,7 @@ def is_bundle(path: str | os.PathLike) -> bool:
     match = _FORMAT_HEAD.match(head)
     if match:
         return match.group(1) == "resourceType"
-    if '"resourceType"' not in head and '"format"' in head:
+    if '"resourceType"' not in head:  # every FHIR resource has one, and a bundle's first entries show it
         return False
     try:
         if os.path.getsize(path) > MAX_BUNDLE_BYTES:
@@ -1009,11 +1027,13 @@ def _clean(doc: dict) -> dict:
     return doc
 
 
-def _read(bundle: Any, mrn_system: str, today: dt.date | None) -> tuple[dict, _Reader]:
+def _read(bundle: Any, mrn_system: str, today: dt.date | None, check: bool = True) -> tuple[dict, _Reader]:
+    """The bundle as a tohtrack/1 document; ValidationError with the reader's problems, and (with `check`)
+    those of the tohtrack/1 rules, named in bundle terms."""
     reader = _Reader(bundle, mrn_system)
     doc = _clean(reader.read())
     problems = list(reader.problems)
-    if doc:
+    if doc and (check or problems):
         parsed, found = model.parse_document(doc)
         found += model.check_patients([p for p, _ in parsed], [path for _, path in parsed], today)
         problems += [reader.translate(p) for p in found]
@@ -1030,9 +1050,10 @@ def read_bundle(bundle: Any, mrn_system: str = DEFAULT_FHIR_MRN_SYSTEM,
     return doc, reader.skipped
 
 
+@gc_paused()
 def import_bundle(store: Any, bundle: Any, today: dt.date | None = None) -> tuple[list, list[Skipped]]:
     """Import a loaded bundle in one transaction: all or nothing. Returns the patients and what was skipped."""
-    doc, reader = _read(bundle, store.settings().fhir_mrn_system, today)
+    doc, reader = _read(bundle, store.settings().fhir_mrn_system, today, check=False)  # import_document checks
     skipped = reader.skipped
     try:
         patients = interchange.import_document(store, doc, today)
@@ -1052,6 +1073,7 @@ def read_file(path: str | os.PathLike) -> Any:
     return interchange.read_file(path)
 
 
+@gc_paused()
 def import_file(store: Any, path: str | os.PathLike, today: dt.date | None = None) -> tuple[list, list[Skipped]]:
     return import_bundle(store, read_file(path), today)
 
