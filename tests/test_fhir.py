@@ -660,7 +660,12 @@ def test_problems_are_named_by_their_place_in_the_bundle(tmp_path):
 @pytest.mark.parametrize("raw, expected", [
     ('{"resourceType": "Patient", "id": "x"}', "resourceType: 'Patient' is not a Bundle"),
     ('{"resourceType": "Bundle", "entry": {"a": 1}}', "entry: "),
-    ('{"resourceType": "Bundle", "entry": [1, "x", null]}', "entry[0]: 1 is not an entry"),
+    ('{"resourceType": "Bundle", "entry": [1, "x", null, []]}', "entry[3]: a list is not an entry"),
+    ('{"resourceType": "Bundle", "entry": [[[[]]], {"resource": {"resourceType": "Patient", "identifier": [{"type": '
+     '{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}, "value": "X-1"}], '
+     '"name": [{"family": "A"}], "gender": "male", "birthDate": ' + "[" * 900 + "]" * 900 + "}}]}",
+     "entry[1].resource.birthDate: "),
+    ('{"resourceType": "Bundle", "entry": [' + "[" * 990 + "]" * 990 + "]}", "not valid JSON: maximum recursion"),
     ('{"resourceType": "Bundle", "entry": [{"resource": {"id": 1}}]}', "entry[0].resource: is missing"),
     ('{"resourceType": "Bundle", "resourceType": "Bundle"}', "appears twice"),
     ('{"resourceType": "Bundle", "entry": [' + "[" * 50000 + "]" * 50000 + "]}", "not valid JSON"),
