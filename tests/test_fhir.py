@@ -123,7 +123,10 @@ def test_transaction_bundle_round_trips_and_a_server_can_load_it(tmp_path, vigne
     validate(bundle)
     for entry in bundle["entry"]:
         assert entry["request"] == {"method": "POST", "url": entry["resource"]["resourceType"]}
-        assert re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", entry["fullUrl"])
+        assert re.fullmatch(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", entry["fullUrl"])
+    assert len({e["fullUrl"] for e in bundle["entry"]}) == len(bundle["entry"])
+    _, _, other = round_trip(tmp_path, vignettes, name="again", transaction=True)
+    assert not {e["fullUrl"] for e in bundle["entry"]} & {e["fullUrl"] for e in other["entry"]}  # random per bundle
 
 
 def test_demo_cohort_round_trips(tmp_path):

@@ -213,14 +213,13 @@ class _Writer:
         self.settings = settings
         self.entries: list[dict] = []
         # Random version-4 UUIDs: one from the system's random source, the next ones counting up in its last
-        # 48 bits (uuid4() for each of a cohort's million entries would be the slowest part of an export).
-        first = uuid.uuid4().int
-        self._high, self._low, self._count = first >> 48 << 48, first & (2 ** 48 - 1), 0
+        # 48 bits, its node field (uuid4() for each of a cohort's million entries would be the slowest part).
+        first = str(uuid.uuid4())
+        self._prefix, self._low, self._count = f"urn:uuid:{first[:24]}", int(first[24:], 16), 0
 
     def new_url(self) -> str:
         self._count += 1
-        value = self._high | ((self._low + self._count) & (2 ** 48 - 1))
-        return f"urn:uuid:{uuid.UUID(int=value, version=4)}"
+        return f"{self._prefix}{(self._low + self._count) & 0xFFFFFFFFFFFF:012x}"
 
     def add(self, resource: dict, url: str | None = None) -> str:
         url = url or self.new_url()
