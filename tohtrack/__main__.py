@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", parents=[common], help="import a tohtrack/1 JSON file or a FHIR R4 Bundle (all or nothing)")
     p.add_argument("file", metavar="FILE")
 
-    p = sub.add_parser("export", parents=[common], help="write patients as tohtrack/1 JSON")
+    p = sub.add_parser("export", parents=[common], help="write patients as tohtrack/1 JSON or a FHIR R4 Bundle")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-' for stdout)")
     p.add_argument("--patient", action="append", metavar="MRN", help="only this patient (repeatable)")
     p.add_argument("--format", choices=("json", "fhir"), default="json",
