@@ -30,7 +30,8 @@ def test_defaults():
 
 
 def test_keys_in_order():
-    assert KEYS == ("resolution_window_months", "review_schedule", "clinic_name", "paper_size", "backup_keep")
+    assert KEYS == ("resolution_window_months", "review_schedule", "clinic_name", "paper_size", "backup_keep",
+                    "fhir_mrn_system")
 
 
 def test_default_texts():
@@ -40,6 +41,7 @@ def test_default_texts():
         "clinic_name": "",
         "paper_size": "A4",
         "backup_keep": "10",
+        "fhir_mrn_system": "https://tohtrack.invalid/fhir/sid/mrn",
     }
     assert list(DEFAULTS) == list(KEYS)
 

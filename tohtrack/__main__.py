@@ -80,12 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patients", type=_whole(1, 1_000_000), default=200, metavar="N", help="how many patients (default 200)")
     p.add_argument("--seed", type=_whole(0, 999_999), default=0, metavar="S", help="the cohort's seed (default 0)")
 
-    p = sub.add_parser("import", parents=[common], help="import a tohtrack/1 JSON file (all or nothing)")
+    p = sub.add_parser("import", parents=[common], help="import a tohtrack/1 JSON file or a FHIR R4 Bundle (all or nothing)")
     p.add_argument("file", metavar="FILE")
 
-    p = sub.add_parser("export", parents=[common], help="write patients as tohtrack/1 JSON")
+    p = sub.add_parser("export", parents=[common], help="write patients as tohtrack/1 JSON or a FHIR R4 Bundle")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-' for stdout)")
     p.add_argument("--patient", action="append", metavar="MRN", help="only this patient (repeatable)")
+    p.add_argument("--format", choices=("json", "fhir"), default="json",
+                   help="tohtrack/1 JSON (default) or a FHIR R4 Bundle")
+    p.add_argument("--deidentify", action="store_true",
+                   help="with --format fhir: no names, MRNs, birth dates or free text; random ids, age bands, "
+                        "each patient's dates shifted so the first onset falls on 2000-01-01")
+    p.add_argument("--fhir-transaction", action="store_true",
+                   help="with --format fhir: a transaction bundle a FHIR server can load (default: a collection)")
 
     p = sub.add_parser("flags", parents=[common], help="the course assessment and its flags")
     p.add_argument("--patient", action="append", metavar="MRN", help="only this patient (repeatable)")
@@ -165,13 +172,42 @@ def cmd_demo(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from . import interchange
+    from . import fhir, interchange
 
+    if fhir.is_bundle(args.file):
+        return _import_fhir(args)
     with _open(args) as store:
         patients = interchange.import_file(store, args.file)
     episodes = sum(len(p.episodes) for p in patients)
     findings = sum(len(e.imaging) + len(e.symptoms) + len(e.treatments) for p in patients for e in p.episodes)
     print(f"imported {len(patients)} patients, {episodes} episodes, {findings} findings from {args.file}")
+    return EXIT_OK
+
+
+def _import_fhir(args) -> int:
+    from . import fhir
+
+    with _open(args) as store:
+        patients, skipped = fhir.import_file(store, args.file)
+    for line in fhir.skipped_summary(skipped):
+        print(f"tohtrack: {args.file}: {line}", file=sys.stderr)
+    episodes = sum(len(p.episodes) for p in patients)
+    findings = sum(len(e.imaging) + len(e.symptoms) + len(e.treatments) for p in patients for e in p.episodes)
+    print(f"imported {len(patients)} patients, {episodes} episodes, {findings} findings from the FHIR bundle "
+          f"{args.file}" + (f" ({len(skipped)} entries skipped)" if skipped else ""))
+    return EXIT_OK
+
+
+def _export_fhir(args) -> int:
+    from . import fhir
+
+    options = fhir.ExportOptions(transaction=args.fhir_transaction, deidentify=args.deidentify)
+    with _open(args, readonly=True) as store:
+        text = fhir.dumps(fhir.export_bundle(store, args.patient, options))
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        fhir.write(args.output, text)
     return EXIT_OK
 
 
@@ -190,6 +226,10 @@ def cmd_export(args) -> int:
 
     if args.output != "-":
         _output_file(args.output)
+    if args.format != "fhir" and (args.deidentify or args.fhir_transaction):
+        raise UsageError("--deidentify and --fhir-transaction go with --format fhir")
+    if args.format == "fhir":
+        return _export_fhir(args)
     with _open(args, readonly=True) as store:
         text = interchange.dumps(interchange.export_document(store, args.patient))
     if args.output == "-":

@@ -18,6 +18,9 @@ MAX_WINDOW_MONTHS = 36
 MAX_CLINIC_NAME = 200
 BACKUP_KEEP = (1, 365)
 PAPER_SIZES = ("A4", "Letter")
+#: The identifier system of MRNs in FHIR bundles until a clinic sets its own (tohtrack.fhir documents it).
+DEFAULT_FHIR_MRN_SYSTEM = "https://tohtrack.invalid/fhir/sid/mrn"
+MAX_URI = 255
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Settings:
     clinic_name: str = ""
     paper_size: str = "A4"
     backup_keep: int = 10
+    fhir_mrn_system: str = DEFAULT_FHIR_MRN_SYSTEM
 
     def __post_init__(self) -> None:
         problems = []
@@ -173,6 +177,21 @@ def _check_backup_keep(value: Any) -> None:
         raise ValueError(f"{value} is outside {low}–{high}")
 
 
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[!-~]+")
+
+
+def _check_uri(value: Any) -> None:
+    """An absolute URI (scheme:rest, printable ASCII, no spaces) of at most 255 characters, as FHIR's
+    Identifier.system asks (e.g. https://hospital.example/mrn or urn:oid:1.2.3)."""
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not text")
+    if len(value) > MAX_URI:
+        raise ValueError(f"is {len(value)} characters long (at most {MAX_URI})")
+    if not _URI.fullmatch(value):
+        raise ValueError(f"{value!r} is not an absolute URI (expected e.g. https://hospital.example/mrn or "
+                         "urn:oid:1.2.3)")
+
+
 class _Rule(NamedTuple):
     read: Callable[[str], Any]
     check: Callable[[Any], None]
@@ -185,6 +204,7 @@ _RULES = {
     "clinic_name": _Rule(str.strip, _check_clinic_name, str),
     "paper_size": _Rule(_read_paper_size, _check_paper_size, str),
     "backup_keep": _Rule(_read_backup_keep, _check_backup_keep, str),
+    "fhir_mrn_system": _Rule(str.strip, _check_uri, str),
 }
 
 #: The setting keys, in the order they are listed.
