@@ -870,14 +870,16 @@ class Store:
     def patient_id(self, mrn: str) -> int:
         """The patient with this MRN in any spelling that is the same MRN (model.mrn_key: case, fullwidth forms,
         spaces at the ends and invisible characters aside)."""
-        key = model.mrn_key(mrn)
-        if self._has_mrn_keys():
-            row = self.conn.execute("SELECT id FROM patients WHERE mrn_key = ?", (key,)).fetchone()
-        else:  # a database from before the MRN keys, opened read-only (not upgraded)
-            row = next(((i,) for i, m in self.conn.execute("SELECT id, mrn FROM patients ORDER BY id")
-                        if model.mrn_key(m) == key), None)
-        if row is None:  # a patient left without a key (an MRN clash from before the MRN rules): as stored
-            row = self.conn.execute("SELECT id FROM patients WHERE mrn = ?", (mrn.strip(),)).fetchone()
+        # The MRN as stored first: of two MRNs stored before the MRN rules that are the same under them, each
+        # is found by its own spelling.
+        row = self.conn.execute("SELECT id FROM patients WHERE mrn = ?", (mrn.strip(),)).fetchone()
+        if row is None:
+            key = model.mrn_key(mrn)
+            if self._has_mrn_keys():
+                row = self.conn.execute("SELECT id FROM patients WHERE mrn_key = ?", (key,)).fetchone()
+            else:  # a database from before the MRN keys, opened read-only (not upgraded)
+                row = next(((i,) for i, m in self.conn.execute("SELECT id, mrn FROM patients ORDER BY id")
+                            if model.mrn_key(m) == key), None)
         if row is None:
             raise NotFound(f"no patient with MRN {mrn.strip()!r}")
         return row[0]

@@ -539,7 +539,10 @@ class _Reader:
     def fail(self, key: str, message: str) -> None:
         self.problems.append(Problem(join(self.path, key), message))
 
-    def text(self, key: str, required: bool = False, limit: int = MAX_SHORT_TEXT) -> str | None:
+    def text(self, key: str, required: bool = False, limit: int = MAX_SHORT_TEXT,
+             not_blank: bool = False) -> str | None:
+        """Text under the character rules; long texts (notes, reports) are the multi-line ones. `not_blank`: a
+        value of nothing but spaces and invisible characters is empty (an MRN, a family name)."""
         value, present = self._get(key, required)
         if not present:
             return None if required else ""
@@ -548,6 +551,9 @@ class _Reader:
             return None
         if len(value) > limit:
             self.fail(key, f"is {len(value)} characters long (at most {limit})")
+            return None
+        if not_blank and is_blank(value):
+            self.fail(key, "is empty")
             return None
         problem = text_problem(value, multiline=limit > MAX_SHORT_TEXT)
         if problem:
@@ -720,11 +726,11 @@ def patient_from_dict(obj: Any, path: str, problems: list[Problem]) -> Patient |
     if not r.ok:
         return None
     before = len(problems)
-    mrn = r.text("mrn", True, limit=MAX_MRN)
+    mrn = r.text("mrn", True, limit=MAX_MRN, not_blank=True)
     archived = r.boolean("archived")
     kwargs = dict(
         mrn=normalize_mrn(mrn) if mrn is not None else None,
-        family_name=r.text("family_name", True),
+        family_name=r.text("family_name", True, not_blank=True),
         given_name=r.text("given_name", True),
         birth_date=r.date("birth_date", True),
         sex=r.code("sex", True),
