@@ -10,11 +10,13 @@ import subprocess
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from test_gui_dialogs import Saver, error_text, open_dialog, press_ok, type_text, _type_patient  # noqa: F401
+from test_gui_dialogs import (Saver, _type_episode, _type_patient, choose, error_text, open_dialog,  # noqa: F401
+                              press_ok, type_text)
 
 from tohtrack import course, interchange
 from tohtrack.gui import pdf
 from tohtrack.gui.app import create_application
+from tohtrack.gui.episode_dialog import EpisodeDialog
 from tohtrack.gui.patient_dialog import PatientDialog
 from tohtrack.gui.patient_view import PatientView
 from tohtrack.model import (EARLIEST_BIRTH_DATE, Episode, ImagingStudy, Patient, SymptomRecord, Treatment,
@@ -68,6 +70,26 @@ def test_a_fullwidth_mrn_is_stored_as_its_plain_form(qtbot, open_dialog, store):
     dialog.ui.mrn.setText("Ｈ-７７")
     press_ok(qtbot, dialog)
     assert store.patient(dialog.saved.id).mrn == "H-77"
+
+
+def test_the_episode_dialog_refuses_a_pregnancy_outside_ages_10_to_60(qtbot, open_dialog):
+    dialog = open_dialog(EpisodeDialog, birth_date=dt.date(2020, 5, 1), save=Saver())
+    _type_episode(qtbot, dialog)  # onset 10 Jan 2025: aged 4
+    assert dialog.ok_button.isEnabled()
+    choose(qtbot, dialog.ui.pregnancy, "Second trimester")
+    assert "a pregnancy at age 4 (at the symptom onset) is not plausible" in error_text(dialog, "pregnancy").lower()
+    assert not dialog.ok_button.isEnabled()
+
+
+def test_the_store_refuses_a_pregnancy_of_a_male_patient_beside_the_field(qtbot, open_dialog, store):
+    patient = store.add_patient(Patient("M-1", "Rossi", "Marco", dt.date(1980, 1, 1), "male"), AS_OF)
+    dialog = open_dialog(EpisodeDialog, birth_date=patient.birth_date,
+                         save=lambda e: store.add_episode(patient.id, e, AS_OF))
+    _type_episode(qtbot, dialog)
+    choose(qtbot, dialog.ui.pregnancy, "Postpartum")
+    press_ok(qtbot, dialog)
+    assert dialog.isVisible() and "cannot be recorded for a male patient" in error_text(dialog, "pregnancy")
+    assert store.patient(patient.id).episodes == []
 
 
 # -- finding and showing -----------------------------------------------------------------------
