@@ -17,7 +17,7 @@ from sqlite_utils.migrations import Migrations
 from tohtrack import interchange, migrations as mig
 from tohtrack.__main__ import main, printable
 from tohtrack.db import Store
-from tohtrack.model import (MAX_CLINICIAN, Patient, ValidationError, check_clinician, is_blank, load_document,
+from tohtrack.model import (MAX_CLINICIAN, Episode, Patient, ValidationError, check_clinician, is_blank, load_document,
                             mrn_key, normalize_mrn, text_problem)
 
 TODAY = dt.date(2026, 3, 1)
@@ -258,3 +258,13 @@ def test_stored_text_cannot_forge_lines_in_the_audit_listing(capsys, db_path):
     assert "    notes: line one\\nline two\\u202e\\x1b[2J" in lines
     assert all(line.isprintable() for line in lines)
     assert printable("Müller · 東京") == "Müller · 東京"
+
+
+def test_stored_text_cannot_forge_lines_in_flags_and_worklist(capsys, db_path):
+    with Store(db_path) as store, store.transaction():  # as an older version stored them
+        store._insert_patients([Patient("D0\n  warning  FORGED", "Ros\nsi", "Anna", dt.date(1970, 1, 1), "female",
+                                        episodes=[Episode("hip_left", dt.date(2025, 1, 10))])])
+    for args in (["flags", "--as-of", "2026-03-01"], ["worklist", "--all", "--as-of", "2026-03-01"]):
+        code, out, _ = run(capsys, *args)
+        assert code == 0 and "D0\\n  warning  FORGED" in out
+        assert not any(line.lstrip().startswith(("warning  FORGED", "si")) for line in out.splitlines())

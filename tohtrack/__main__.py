@@ -246,7 +246,7 @@ def format_assessment(a) -> str:
     """One patient's assessment as readable lines."""
     review = a.next_review.isoformat() if a.next_review else "—"
     status = "overdue" if a.overdue else ("due" if a.due else "")
-    lines = [f"{a.mrn:<14} {a.pattern.replace('_', ' '):<34} next review {review} {status}".rstrip()]
+    lines = [f"{printable(a.mrn):<14} {a.pattern.replace('_', ' '):<34} next review {review} {status}".rstrip()]
     lines += [f"    {f.severity:<8} {f.code:<22} {f.message}" for f in a.flags]
     return "\n".join(lines)
 
@@ -261,7 +261,7 @@ def cmd_worklist(args) -> int:
     for e in entries:
         review = e.next_review.isoformat() if e.next_review else "—"
         urgent = f"{e.most_urgent.code}: {e.most_urgent.message}" if e.most_urgent else ""
-        print(f"{e.state or '-':<8} {review:<10}  {e.mrn:<14} {e.name[:30]:<30}  {urgent}".rstrip())
+        print(f"{e.state or '-':<8} {review:<10}  {printable(e.mrn):<14} {printable(e.name[:30]):<30}  {urgent}".rstrip())
     return EXIT_OK
 
 
