@@ -628,6 +628,8 @@ class Store:
     def mrn_key_clashes(self) -> list[str]:
         """Patients whose MRN is the same as another's under the MRN rules (possible only in a database from
         before those rules: the upgrade leaves them without a key, and `check` names them until one is changed)."""
+        if not self._has_mrn_keys():
+            return []
         rows = self.conn.execute("SELECT id, mrn FROM patients WHERE mrn_key IS NULL ORDER BY id").fetchall()
         out = []
         for row_id, mrn in rows:

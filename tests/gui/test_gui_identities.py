@@ -158,3 +158,25 @@ def test_plots_and_the_pdf_of_the_extreme_accepted_dates_draw(qtbot, store, tmp_
         text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
         assert "MRN OLD-1" in text and "1 Jan 1900" in text
     pdf.write_report(store, "OLD-1", tmp_path / "deid.pdf", as_of, today=today, deidentify=True)
+
+
+def test_the_app_names_mrn_clashes_left_by_the_upgrade(qtbot, open_window, db_path, tmp_path):
+    from sqlite_utils.migrations import Migrations
+
+    from tohtrack import migrations as mig
+    from tohtrack.db import Store
+
+    ms = Migrations("tohtrack")
+    for fn in (mig.m001_initial, mig.m002_registry_indexes, mig.m003_assessment_summary):
+        ms()(fn)
+    with Store(db_path, migration_set=ms) as old, old.transaction():  # as the version before the MRN rules
+        old._insert_patients([Patient(m, "Rossi", "Anna", dt.date(1970, 1, 1), "female") for m in ("H-1", "h-1")])
+    store = Store(db_path)
+    try:
+        window = open_window(store, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+        notice = window.storage_notice
+        assert notice is not None and notice.isVisible() and notice.text() == "1 MRN clash: see the tooltip"
+        assert "patients row 2 ('h-1') has the same MRN as patients row 1 ('H-1')" in notice.toolTip()
+    finally:
+        window.close()
+        store.close()
