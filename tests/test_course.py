@@ -872,7 +872,8 @@ def site_history(draw, site: str) -> list[Episode]:
 @st.composite
 def histories(draw) -> Patient:
     episodes = [e for site in SITES for e in draw(site_history(site))]
-    return patient(*draw(st.permutations(episodes)))
+    # A patient who may carry the pregnancies drawn: not male, 38–47 years old at the onsets.
+    return dataclasses.replace(patient(*draw(st.permutations(episodes))), sex="female", birth_date=d("1980-01-01"))
 
 
 def as_it_stood(p: Patient, as_of: dt.date) -> Patient:

@@ -41,10 +41,11 @@ def identified_patient() -> Patient:
 
 def test_header_summary_and_flags_of_ex02(patients):
     r = report.build(patients["EX-02"], AS_OF, today=TODAY)
-    assert dict(r.identity) == {"Patient": "WEBER, Jonas", "MRN": "EX-02", "Born": "2 Oct 1969",
+    assert dict(r.identity) == {"Patient": "WEBER, Jonas", "MRN": "\u2066EX-02\u2069", "Born": "2 Oct 1969",
                                 "Age": "56 years", "Sex": "male"}
     assert dict(r.dates) == {"Report date": "2 Mar 2026", "As of": "1 Mar 2026"}
-    assert r.running_head == "WEBER, Jonas · MRN EX-02 · born 2 Oct 1969"
+    # The MRN in a left-to-right isolate: no neighbouring text (a right-to-left name) can reorder it.
+    assert r.running_head == "WEBER, Jonas · MRN \u2066EX-02\u2069 · born 2 Oct 1969"
     assert r.summary[0] == "Pattern: regional migratory osteoporosis."
     assert "2 episodes recorded, 1 active:" in r.summary
     assert any(line.startswith("– Right hip: 8.6 months since onset (12 Jun 2025)") for line in r.summary)

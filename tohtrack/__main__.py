@@ -144,7 +144,10 @@ def _open(args, readonly: bool = False):
     warning = network_share_warning(path)
     if warning:
         print(f"tohtrack: warning: {warning}", file=sys.stderr)
-    return Store(path, clinician=getattr(args, "clinician", "") or "")
+    store = Store(path, clinician=getattr(args, "clinician", "") or "")
+    for line in store.migration_warnings:
+        print(f"tohtrack: warning: {line}", file=sys.stderr)
+    return store
 
 
 # ---------------------------------------------------------------------------
@@ -283,7 +286,7 @@ def format_assessment(a) -> str:
     """One patient's assessment as readable lines."""
     review = a.next_review.isoformat() if a.next_review else "—"
     status = "overdue" if a.overdue else ("due" if a.due else "")
-    lines = [f"{a.mrn:<14} {a.pattern.replace('_', ' '):<34} next review {review} {status}".rstrip()]
+    lines = [f"{printable(a.mrn):<14} {a.pattern.replace('_', ' '):<34} next review {review} {status}".rstrip()]
     lines += [f"    {f.severity:<8} {f.code:<22} {f.message}" for f in a.flags]
     return "\n".join(lines)
 
@@ -298,7 +301,7 @@ def cmd_worklist(args) -> int:
     for e in entries:
         review = e.next_review.isoformat() if e.next_review else "—"
         urgent = f"{e.most_urgent.code}: {e.most_urgent.message}" if e.most_urgent else ""
-        print(f"{e.state or '-':<8} {review:<10}  {e.mrn:<14} {e.name[:30]:<30}  {urgent}".rstrip())
+        print(f"{e.state or '-':<8} {review:<10}  {printable(e.mrn):<14} {printable(e.name[:30]):<30}  {urgent}".rstrip())
     return EXIT_OK
 
 
@@ -353,7 +356,27 @@ def cmd_check(args) -> int:
 
 
 def _show(value) -> str:
-    return "null" if value is None else json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return printable("null" if value is None else json.dumps(value, ensure_ascii=False)
+                     if not isinstance(value, str) else value)
+
+
+def printable(text: str | None) -> str:
+    """Stored text as one line of output: every character the character rules refuse in a single-line text
+    (line breaks, control and invisible formatting characters…) written as an escape (\\n, \\u202e), so that no
+    stored value — even one written before those rules, or outside TOHtrack — can forge or reorder lines."""
+    from .model import refused_character
+
+    text = text or ""
+    if refused_character(text) is None:
+        return text
+    out = []
+    for char in text:
+        if refused_character(char) is None:
+            out.append(char)
+        else:
+            escaped = char.encode("unicode_escape", "backslashreplace").decode("ascii")
+            out.append(escaped if escaped != char else f"\\u{ord(char):04x}")
+    return "".join(out)
 
 
 def cmd_audit(args) -> int:
@@ -361,13 +384,14 @@ def cmd_audit(args) -> int:
         patient_id = store.patient_id(args.patient) if args.patient is not None else None  # "" is no MRN
         out = sys.stdout
         for e in store.audit_entries(patient_id):
-            who = e.os_user + (f" ({e.clinician})" if e.clinician else "")
-            subject = f"{e.table_name} #{e.row_id}" + (f" of {e.mrn}" if e.mrn else "")
-            out.write(f"{e.at}  {who}  {e.action} {subject}\n")
+            who = printable(e.os_user) + (f" ({printable(e.clinician)})" if e.clinician else "")
+            subject = f"{printable(e.table_name)} #{e.row_id}" + (f" of {printable(e.mrn)}" if e.mrn else "")
+            out.write(f"{printable(e.at)}  {who}  {printable(e.action)} {subject}\n")
             fields = sorted(set(e.old or {}) | set(e.new or {}))
             for field in fields:
                 old = (e.old or {}).get(field) if e.old is not None else None
                 new = (e.new or {}).get(field) if e.new is not None else None
+                field = printable(field)
                 if e.action == "create":
                     out.write(f"    {field}: {_show(new)}\n")
                 elif e.action == "delete":
@@ -446,6 +470,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .model import ValidationError
 
     context = getattr(args, "file", None) or args.command or "tohtrack"
+    from .model import check_clinician
+
+    clinician_problem = check_clinician(getattr(args, "clinician", ""))
+    if clinician_problem:  # before anything is opened or written: it would be stored with every audit entry
+        print(f"tohtrack: --clinician: {clinician_problem}; nothing was written", file=sys.stderr)
+        return EXIT_INVALID
     try:
         if args.command is None:
             return run_gui(args)

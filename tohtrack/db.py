@@ -242,6 +242,18 @@ def _q(name: str) -> str:
     return f'"{name}"'
 
 
+class MrnSet(set):
+    """A set of stored MRNs whose `in` compares as MRNs compare (model.mrn_key), from (mrn, mrn_key) rows."""
+
+    def __init__(self, rows: Iterable[tuple[str, str | None]] = ()):
+        rows = list(rows)
+        super().__init__(mrn for mrn, _ in rows)
+        self._keys = {key if key is not None else model.mrn_key(mrn) for mrn, key in rows}
+
+    def __contains__(self, mrn: object) -> bool:
+        return isinstance(mrn, str) and model.mrn_key(mrn) in self._keys
+
+
 @dataclass
 class AuditEntry:
     id: int
@@ -301,7 +313,9 @@ class Store:
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot create the database ({exc.strerror})") from None
         self._db: "Database | None" = None
+        self._mrn_keys: bool | None = None
         self.last_migration_backup: Path | None = None
+        self.migration_warnings: list[str] = []
         try:
             self._check_identity()
             self._configure()
@@ -427,6 +441,10 @@ class Store:
         except (sqlite3.DatabaseError, StoreError) as exc:
             detail = str(exc).removeprefix(f"{self.path}: ")
             raise StoreError(f"{self.path}: upgrading the database failed, nothing was changed ({detail})") from None
+        self._mrn_keys = None
+        if "m005_mrn_key" in pending:
+            # MRNs that were distinct before the MRN rules and are the same under them: named, not refused.
+            self.migration_warnings += self.mrn_key_clashes()
 
     def close(self) -> None:
         self.conn.close()
@@ -565,25 +583,62 @@ class Store:
         return len(patients)
 
     def mrn_clashes(self, patients: Sequence[Patient], paths: Sequence[str]) -> list[Problem]:
-        """A problem for each patient whose MRN is already in the database."""
+        """A problem for each patient whose MRN is already in the database (as MRNs compare: model.mrn_key)."""
         existing = self.existing_mrns([p.mrn for p in patients])
-        return [Problem(model.join(path, "mrn"), f"{p.mrn!r} already exists in the database"
-                        + (" (archived)" if existing[p.mrn] else ""))
-                for p, path in zip(patients, paths) if p.mrn in existing]
+        problems = []
+        for p, path in zip(patients, paths):
+            found = existing.get(model.mrn_key(p.mrn)) if isinstance(p.mrn, str) else None
+            if found is not None:
+                stored, archived = found
+                what = f"{p.mrn!r} already exists" if stored == p.mrn else f"{p.mrn!r} is the same MRN as {stored!r}"
+                problems.append(Problem(model.join(path, "mrn"), f"{what} in the database"
+                                        + (" (archived)" if archived else "")))
+        return problems
 
-    def existing_mrns(self, mrns: Iterable[str]) -> dict[str, bool]:
-        """Which of these MRNs exist, each with whether it is archived."""
-        found: dict[str, bool] = {}
-        mrns = list(dict.fromkeys(mrns))
-        for i in range(0, len(mrns), _CHUNK):
-            chunk = mrns[i:i + _CHUNK]
+    def existing_mrns(self, mrns: Iterable[str]) -> dict[str, tuple[str, bool]]:
+        """Which of these MRNs exist: {mrn_key: (the MRN as stored, archived)}."""
+        found: dict[str, tuple[str, bool]] = {}
+        keys = list(dict.fromkeys(model.mrn_key(m) for m in mrns if isinstance(m, str)))
+        if not self._has_mrn_keys():  # a file from before the MRN keys (opened read-only, or in tests)
+            wanted = set(keys)
+            for mrn, archived in self.conn.execute("SELECT mrn, archived FROM patients ORDER BY id"):
+                if model.mrn_key(mrn) in wanted:
+                    found.setdefault(model.mrn_key(mrn), (mrn, bool(archived)))
+            return found
+        for i in range(0, len(keys), _CHUNK):
+            chunk = keys[i:i + _CHUNK]
             for row in self.conn.execute(
-                    f"SELECT mrn, archived FROM patients WHERE mrn IN ({','.join('?' * len(chunk))})", chunk):
-                found[row[0]] = bool(row[1])
+                    f"SELECT mrn_key, mrn, archived FROM patients WHERE mrn_key IN ({','.join('?' * len(chunk))})",
+                    chunk):
+                found[row[0]] = (row[1], bool(row[2]))
         return found
 
-    def all_mrns(self) -> set[str]:
-        return {r[0] for r in self.conn.execute("SELECT mrn FROM patients")}
+    def all_mrns(self) -> "MrnSet":
+        """Every MRN stored; `in` compares as MRNs compare (model.mrn_key)."""
+        if not self._has_mrn_keys():
+            return MrnSet((mrn, None) for (mrn,) in self.conn.execute("SELECT mrn FROM patients"))
+        return MrnSet(self.conn.execute("SELECT mrn, mrn_key FROM patients"))
+
+    def _has_mrn_keys(self) -> bool:
+        """Whether the file has the MRN key column (m005; not yet in an old file opened read-only)."""
+        if self._mrn_keys is None:
+            self._mrn_keys = any(r[1] == "mrn_key" for r in self.conn.execute("PRAGMA table_info(patients)"))
+        return self._mrn_keys
+
+    def mrn_key_clashes(self) -> list[str]:
+        """Patients whose MRN is the same as another's under the MRN rules (possible only in a database from
+        before those rules: the upgrade leaves them without a key, and `check` names them until one is changed)."""
+        if not self._has_mrn_keys():
+            return []
+        rows = self.conn.execute("SELECT id, mrn FROM patients WHERE mrn_key IS NULL ORDER BY id").fetchall()
+        out = []
+        for row_id, mrn in rows:
+            other = self.conn.execute("SELECT id, mrn FROM patients WHERE mrn_key = ?",
+                                      (model.mrn_key(mrn),)).fetchone()
+            same = f"the same MRN as patients row {other[0]} ({other[1]!r})" if other else "without an MRN key"
+            out.append(f"patients row {row_id} ({mrn!r}) has {same} once case, width and invisible characters "
+                       "are set aside: give one of them another MRN (Edit patient)")
+        return out
 
     def _insert_patients(self, patients: Sequence[Patient]) -> None:
         """Bulk insert with ids assigned here, so that each table takes one executemany."""
@@ -592,6 +647,7 @@ class Store:
         audit: list[tuple] = []
         n_episodes = sum(len(p.episodes) for p in patients)
         patient_ids = self._next_ids(PATIENTS, len(patients))
+        keyed = self._has_mrn_keys()
         episode_ids = self._next_ids(EPISODES, n_episodes)
         finding_ids = {
             t.name: self._next_ids(t, sum(len(getattr(e, t.name)) for p in patients for e in p.episodes))
@@ -602,6 +658,8 @@ class Store:
             row = PATIENTS.to_row(patient)
             audit.append(("patients", pid, pid, "create", None, PATIENTS.created(row)))
             row.update(id=pid, family_key=fold(patient.family_name), given_key=fold(patient.given_name))
+            if keyed:
+                row["mrn_key"] = model.mrn_key(patient.mrn)
             rows["patients"].append(row)
             patient.id, patient.version = pid, 1
             for episode in patient.episodes:
@@ -636,8 +694,16 @@ class Store:
         problems = model.check_patient_fields(patient, "", today)
         with self.transaction():
             current = self._patient_row(patient.id)
-            if patient.mrn != current["mrn"] and self.existing_mrns([patient.mrn]):
-                problems.append(Problem("mrn", f"{patient.mrn!r} already exists in the database"))
+            extra = {"family_key": fold(patient.family_name), "given_key": fold(patient.given_name)}
+            if patient.mrn != current["mrn"] and isinstance(patient.mrn, str) and self._has_mrn_keys():
+                extra["mrn_key"] = model.mrn_key(patient.mrn)
+                other = self.conn.execute("SELECT id, mrn FROM patients WHERE mrn_key = ? AND id != ?",
+                                          (extra["mrn_key"], patient.id)).fetchone()
+                if other is not None:
+                    what = (f"{patient.mrn!r} already exists" if other[1] == patient.mrn
+                            else f"{patient.mrn!r} is the same MRN as {other[1]!r}")
+                    problems.append(Problem("mrn", f"{what} in the database"))
+            problems += self._pregnancy_problems(patient)
             first_onset = self.conn.execute(
                 "SELECT min(symptom_onset) FROM episodes WHERE patient_id = ?", (patient.id,)).fetchone()[0]
             if first_onset and patient.birth_date and patient.birth_date.isoformat() > first_onset:
@@ -646,10 +712,21 @@ class Store:
             if problems:
                 raise ValidationError(problems)
             new = PATIENTS.to_row(patient)
-            patient.version = self._update_row(
-                PATIENTS, patient.id, patient.version, new, patient.id,
-                extra={"family_key": fold(patient.family_name), "given_key": fold(patient.given_name)})
+            patient.version = self._update_row(PATIENTS, patient.id, patient.version, new, patient.id, extra=extra)
         return patient
+
+    def _pregnancy_problems(self, patient: Patient) -> list[Problem]:
+        """A new sex or birth date must keep the patient's recorded pregnancies plausible."""
+        problems = []
+        for pregnancy, onset in self.conn.execute(
+                "SELECT pregnancy, symptom_onset FROM episodes WHERE patient_id = ? AND pregnancy IS NOT NULL "
+                "ORDER BY symptom_onset", (patient.id,)):
+            problem = model.pregnancy_problem(pregnancy, patient.sex, patient.birth_date, _date_in(onset))
+            if problem:
+                field = "sex" if patient.sex == "male" else "birth_date"
+                problems.append(Problem(field, f"the episode of {onset} records a pregnancy: {problem}"))
+                break
+        return problems
 
     def set_archived(self, patient_id: int, version: int | None, archived: bool = True) -> int:
         """Archive (or bring back) a patient; returns the new version."""
@@ -758,7 +835,7 @@ class Store:
         return self._load_patients([patient_id], with_findings=False)[0]
 
     def _check_episode(self, patient: Patient, episode: Episode, today: dt.date | None) -> None:
-        problems = model.check_episode_fields(episode, "", patient.birth_date, today)
+        problems = model.check_episode_fields(episode, "", patient.birth_date, today, patient.sex)
         if episode.id is not None and episode.symptom_onset is not None:
             onset = episode.symptom_onset.isoformat()
             for table, column in ((IMAGING, "date"), (SYMPTOMS, "date"), (TREATMENTS, "start")):
@@ -793,7 +870,18 @@ class Store:
     # -- reading ---------------------------------------------------------------
 
     def patient_id(self, mrn: str) -> int:
+        """The patient with this MRN in any spelling that is the same MRN (model.mrn_key: case, fullwidth forms,
+        spaces at the ends and invisible characters aside)."""
+        # The MRN as stored first: of two MRNs stored before the MRN rules that are the same under them, each
+        # is found by its own spelling.
         row = self.conn.execute("SELECT id FROM patients WHERE mrn = ?", (mrn.strip(),)).fetchone()
+        if row is None:
+            key = model.mrn_key(mrn)
+            if self._has_mrn_keys():
+                row = self.conn.execute("SELECT id FROM patients WHERE mrn_key = ?", (key,)).fetchone()
+            else:  # a database from before the MRN keys, opened read-only (not upgraded)
+                row = next(((i,) for i, m in self.conn.execute("SELECT id, mrn FROM patients ORDER BY id")
+                            if model.mrn_key(m) == key), None)
         if row is None:
             raise NotFound(f"no patient with MRN {mrn.strip()!r}")
         return row[0]
@@ -968,6 +1056,7 @@ class Store:
         for row in self.conn.execute("PRAGMA foreign_key_check"):
             problems.append(f"foreign key: {row[0]} row {row[1]} points at a missing {row[2]} row")
         problems += self._check_chain()
+        problems += self._check_mrn_keys()
         for table in TABLES.values():
             problems += self._check_table_trail(table)
         for row in self.conn.execute("SELECT id, mrn, family_name, given_name, family_key, given_key FROM patients"):
@@ -976,6 +1065,17 @@ class Store:
         from . import summary  # the stored assessments, compared with fresh ones (a cache, never a source of truth)
 
         problems += summary.verify(self)
+        return problems
+
+    def _check_mrn_keys(self) -> list[str]:
+        """Each patient's MRN key is its MRN's (or none, for an MRN clash from before the MRN rules, named)."""
+        if not self._has_mrn_keys():
+            return []
+        problems = self.mrn_key_clashes()
+        for row_id, mrn, key in self.conn.execute("SELECT id, mrn, mrn_key FROM patients WHERE mrn_key IS NOT NULL"):
+            if key != model.mrn_key(mrn):
+                problems.append(f"patients row {row_id} ({mrn!r}): the MRN key does not match the MRN "
+                                "(changed outside TOHtrack)")
         return problems
 
     def _check_chain(self) -> list[str]:

@@ -233,6 +233,29 @@ def m003_assessment_summary(db: Database) -> None:
     """)
 
 
+@migrations()
+def m005_mrn_key(db: Database) -> None:
+    """MRNs unique as they compare (model.mrn_key: NFKC, case folded, trimmed, invisible characters left out):
+    a key column beside each MRN with a unique index.
+
+    MRNs stored before this rule that are the same under it (`H-1` and `h-1`) are not changed and do not stop the
+    upgrade: the later patient is left without a key, found by its MRN as stored, and named by `check` (and on
+    the upgrade) until one of them is given another MRN.
+    """
+    from .model import mrn_key
+
+    db.execute("ALTER TABLE patients ADD COLUMN mrn_key TEXT")
+    seen: set[str] = set()
+    keys = []
+    for row_id, mrn in db.execute("SELECT id, mrn FROM patients ORDER BY id").fetchall():
+        key = mrn_key(mrn)
+        if key not in seen:
+            seen.add(key)
+            keys.append((key, row_id))
+    db.conn.executemany("UPDATE patients SET mrn_key = ? WHERE id = ?", keys)
+    db.execute("CREATE UNIQUE INDEX patients_mrn_key ON patients (mrn_key)")
+
+
 def known_names(migration_set: Migrations = migrations) -> list[str]:
     """Names of the migrations this version of TOHtrack knows, in order."""
     return [m.name for m in migration_set.pending(Database(memory=True, execute_plugins=False))]

@@ -17,6 +17,7 @@ from typing import Callable
 
 from . import __version__
 from .course import ACTIVE, FLAG_CODES, WARNING, PatientAssessment, assess, months_since_onset
+from .model import isolate_mrn
 from .model import (MODALITY_LABELS, PREGNANCY_LABELS, TREATMENT_LABELS, Episode, ImagingStudy, Patient,
                     SymptomRecord, Treatment, site_label)
 from .plotdata import DATES, MONTHS, months_from
@@ -215,11 +216,11 @@ def build(patient: Patient, as_of: dt.date, settings: Settings = Settings(), tod
         running_head = running_name = f"De-identified report {report_id}"
         document_title = f"TOHtrack report {report_id}"
     else:
-        identity = (("Patient", patient.display_name), ("MRN", patient.mrn),
+        identity = (("Patient", patient.display_name), ("MRN", isolate_mrn(patient.mrn)),
                     ("Born", date_text(patient.birth_date)), ("Age", f"{years} years"), ("Sex", sex))
         dates = (("Report date", date_text(today)), ("As of", date_text(as_of)))
         running_name = patient.display_name
-        running_head = f"{running_name} · MRN {patient.mrn} · born {date_text(patient.birth_date)}"
+        running_head = f"{running_name} · MRN {isolate_mrn(patient.mrn)} · born {date_text(patient.birth_date)}"
         document_title = f"TOHtrack report: {patient.display_name}, MRN {patient.mrn}"
 
     shown = list(reversed(assessment.episodes))  # newest first, as on screen: the visit is about the latest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .model import isolate_mrn
 from .model import (DIAGNOSIS_LABELS, MODALITY_LABELS, TREATMENT_LABELS, ImagingStudy, Patient, SymptomRecord,
                     Treatment)
 
@@ -103,5 +104,5 @@ def pattern_text(pattern: str) -> str:
 
 def patient_line(patient: Patient, on: dt.date) -> str:
     """'MRN H-000123 · 48 years · male · born 2 Mar 1976'."""
-    return (f"MRN {patient.mrn} · {age(patient.birth_date, on)} years · {SEX_WORDS.get(patient.sex, patient.sex)}"
+    return (f"MRN {isolate_mrn(patient.mrn)} · {age(patient.birth_date, on)} years · {SEX_WORDS.get(patient.sex, patient.sex)}"
             f" · born {date_text(patient.birth_date)}" + (" · archived" if patient.archived else ""))

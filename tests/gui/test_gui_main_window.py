@@ -115,7 +115,7 @@ def test_clicking_a_patient_opens_it(qtbot, window):
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.patient.mrn == "EX-04"
     assert "NOVAK, Peter" in window.view.ui.name_label.text()
-    assert "MRN EX-04" in window.view.ui.details_label.text()
+    assert "MRN \u2066EX-04\u2069" in window.view.ui.details_label.text()
 
 
 def test_filters_narrow_the_list(qtbot, window):

@@ -36,7 +36,12 @@ def model(qapp, filled):
 
 
 def column(model, col):
-    return [model.data(model.index(r, col)) for r in range(model.rowCount())]
+    """A column's texts, MRNs without their left-to-right isolate (test_display_texts_roles_and_tooltips)."""
+    return [unisolated(model.data(model.index(r, col))) for r in range(model.rowCount())]
+
+
+def unisolated(text):
+    return text.removeprefix("\u2066").removesuffix("\u2069") if isinstance(text, str) else text
 
 
 def loaded_ids(model):
@@ -149,13 +154,13 @@ def test_display_texts_roles_and_tooltips(model, filled):
     weber = model.row_of(filled.patient_id("EX-02"))
     assert weber == 5 and model.row_of(10 ** 9) == -1
     texts = [model.data(model.index(weber, c)) for c in range(model.columnCount())]
-    assert texts == ["EX-02", "WEBER, Jonas", f"{filled.patient_by_mrn('EX-02').birth_date.isoformat()} "
+    assert texts == ["\u2066EX-02\u2069", "WEBER, Jonas", f"{filled.patient_by_mrn('EX-02').birth_date.isoformat()} "
                      f"({registry.age_on(filled.patient_by_mrn('EX-02').birth_date, TODAY)})",
                      texts[3], "Right hip", "2025-06-12"]
     assert texts[3] in {"Male", "Female", "Other", "Unknown"}
     assert model.data(model.index(weber, M.SITES), Role.UserRole) == filled.patient_id("EX-02")
     tip = model.data(model.index(weber, M.NAME), Role.ToolTipRole)
-    assert "WEBER, Jonas — MRN EX-02" in tip and "Active: Right hip" in tip
+    assert "WEBER, Jonas — MRN \u2066EX-02\u2069" in tip and "Active: Right hip" in tip
     assert model.data(model.index(weber, M.NAME), Role.FontRole) is None
     assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)] == list(M.COLUMNS)
     assert model.headerData(0, Qt.Orientation.Vertical) is None
@@ -216,15 +221,16 @@ def worklist(qapp, filled, qtmodeltester):
 def test_worklist_contents(worklist, filled):
     entries = cohort.worklist(filled, TODAY)
     assert worklist.rowCount() == len(entries) > 0
-    assert [worklist.data(worklist.index(r, W.MRN)) for r in range(worklist.rowCount())] == [e.mrn for e in entries]
+    assert column(worklist, W.MRN) == [e.mrn for e in entries]
     assert [worklist.headerData(c, Qt.Orientation.Horizontal) for c in range(6)] == list(W.COLUMNS)
     ex02 = worklist.row_of(filled.patient_id("EX-02"))
     texts = [worklist.data(worklist.index(ex02, c)) for c in range(6)]
     entry = entries[ex02]
-    assert texts == [entry.state.capitalize(), entry.next_review.isoformat() if entry.next_review else "", "EX-02",
+    assert texts == [entry.state.capitalize(), entry.next_review.isoformat() if entry.next_review else "",
+                     "\u2066EX-02\u2069",
                      "WEBER, Jonas", entry.most_urgent.message, "Right hip"]
     assert worklist.data(worklist.index(ex02, 0), Role.UserRole) == filled.patient_id("EX-02")
-    assert "MRN EX-02" in worklist.data(worklist.index(ex02, 0), Role.ToolTipRole)
+    assert "MRN \u2066EX-02\u2069" in worklist.data(worklist.index(ex02, 0), Role.ToolTipRole)
     assert worklist.patient_id(ex02) == filled.patient_id("EX-02")
 
 

@@ -267,6 +267,10 @@ class MainWindow(QMainWindow):
             notes.append(("Read-only: changes cannot be saved",
                           f"{path} is read-only here: you can look, but changes cannot be saved. "
                           "Ask for permission to write to the file and its folder."))
+        clashes = self.store.mrn_key_clashes()  # MRNs that were distinct before the MRN rules, the same now
+        if clashes:
+            notes.append((f"{len(clashes)} MRN clash{'es' if len(clashes) > 1 else ''}: see the tooltip",
+                          "\n".join(clashes)))
         if not notes and self.storage_notice is None:
             return
         if self.storage_notice is None:

@@ -13,6 +13,7 @@ from .. import registry
 from ..cohort import WorklistEntry
 from ..db import Store
 from ..model import site_label
+from ..model import isolate_mrn
 from ..registry import Filters, PatientRow
 
 Role = Qt.ItemDataRole
@@ -264,7 +265,7 @@ class PatientListModel(_PatientTable):
 
     def _text_of(self, row: PatientRow, column: int) -> str:
         if column == self.MRN:
-            return row.mrn
+            return isolate_mrn(row.mrn)
         if column == self.NAME:
             return row.display_name
         if column == self.BORN:
@@ -278,7 +279,7 @@ class PatientListModel(_PatientTable):
         return ""
 
     def _tooltip(self, row: PatientRow) -> str:
-        lines = [f"{row.display_name} — MRN {row.mrn}",
+        lines = [f"{row.display_name} — MRN {isolate_mrn(row.mrn)}",
                  f"Born {row.birth_date.isoformat()}, aged {registry.age_on(row.birth_date, self.as_of)}"
                  f" on {self.as_of.isoformat()}"]
         lines.append(f"Active: {sites_text(row.active_sites)}" if row.active_sites else "No active episode")
@@ -391,7 +392,7 @@ class WorklistModel(_PatientTable):
         if column == self.NEXT_REVIEW:
             return _date(entry.next_review)
         if column == self.MRN:
-            return entry.mrn
+            return isolate_mrn(entry.mrn)
         if column == self.NAME:
             return entry.name
         if column == self.FLAG:
@@ -401,7 +402,7 @@ class WorklistModel(_PatientTable):
         return ""
 
     def _tooltip(self, entry: WorklistEntry) -> str:
-        lines = [f"{entry.name} — MRN {entry.mrn}"]
+        lines = [f"{entry.name} — MRN {isolate_mrn(entry.mrn)}"]
         if entry.overdue:
             lines.append("A review was missed")
         elif entry.due:
