@@ -233,6 +233,39 @@ def m003_assessment_summary(db: Database) -> None:
     """)
 
 
+@migrations()
+def m004_audit_identity(db: Database) -> None:
+    """A random identity for the database, by which the audit trail's witness outside the file (tohtrack.witness)
+    knows it, kept through copies and backups and protected like the trail; and the table in which a backup
+    carries the witness's view of the trail when it was made (empty in a database until a backup is restored).
+    """
+    _run(db, """
+        CREATE TABLE audit_identity (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            identity TEXT NOT NULL,
+            created TEXT NOT NULL
+        );
+        INSERT INTO audit_identity (id, identity, created)
+        VALUES (1, lower(hex(randomblob(16))), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+        CREATE TRIGGER audit_identity_no_update BEFORE UPDATE ON audit_identity
+        BEGIN
+            SELECT RAISE(ABORT, 'the database identity cannot be changed');
+        END;
+        CREATE TRIGGER audit_identity_no_delete BEFORE DELETE ON audit_identity
+        BEGIN
+            SELECT RAISE(ABORT, 'the database identity cannot be removed');
+        END;
+
+        CREATE TABLE audit_anchor (
+            identity TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            head TEXT NOT NULL,
+            seen TEXT NOT NULL,
+            backed_up TEXT NOT NULL
+        );
+    """)
+
+
 def known_names(migration_set: Migrations = migrations) -> list[str]:
     """Names of the migrations this version of TOHtrack knows, in order."""
     return [m.name for m in migration_set.pending(Database(memory=True, execute_plugins=False))]
