@@ -1064,6 +1064,7 @@ class Store:
         kept = self.backup(_unused(backup_dir(self.path) / f"{self.path.stem}-replaced-{stamp}.sqlite3"))
         # The file just checked, exactly: a '#' or '?' left raw in the URI would open (create) another one.
         source = sqlite3.connect(backup.resolve().as_uri() + "?mode=ro", uri=True)
+        self._expect_restore(source)
         try:
             source.backup(self.conn)  # through SQLite, so WAL readers never see a half-copied file
         except sqlite3.DatabaseError as exc:
@@ -1072,6 +1073,20 @@ class Store:
             source.close()
         self._after_commit(force=True)  # a restore moves the witness to the backup's trail, even back in time
         return kept
+
+    def _expect_restore(self, source: sqlite3.Connection) -> None:
+        """Tell the witness which trail the restore is about to put in place (see witness.expect)."""
+        try:
+            identity = source.execute("SELECT identity FROM audit_identity WHERE id = 1").fetchone()
+            last = source.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        except sqlite3.DatabaseError:  # a backup from before m004_audit_identity: it gets an identity later
+            return
+        if identity is None or not witness.valid_identity(identity[0]):
+            return
+        try:
+            witness.expect(identity[0], *(last if last else (0, GENESIS_HASH)), self.path)
+        except witness.WitnessError as exc:
+            _warn(f"{exc}; the restore goes on")
 
     # -- integrity ---------------------------------------------------------------
 
@@ -1114,10 +1129,14 @@ class Store:
         if expected is None:
             return []
         actual = _schema_of(self.conn)
+        from .migrations import SUMMARY_TRIGGERS
+
+        # Removals said in their own words already: above, and by summary.verify.
+        said_elsewhere = {"audit_no_update", "audit_no_delete", *SUMMARY_TRIGGERS}
         problems = []
         for (kind, name), sql in expected.items():
             if (kind, name) not in actual:
-                if name not in ("audit_no_update", "audit_no_delete"):  # said above, in its own words
+                if name not in said_elsewhere:
                     problems.append(f"schema: the {kind} {name} is missing (removed outside TOHtrack)")
             elif actual[(kind, name)] != sql:
                 what = (" that keeps the audit trail append-only" if name.startswith("audit_no_")
@@ -1148,7 +1167,7 @@ class Store:
             if carried != identity:
                 problems.append(f"audit: the anchor carried since the backup of {when} belongs to another database")
             elif not isinstance(n, int) or n > count:
-                problems.append(f"audit: this database is {n - count if isinstance(n, int) else 'some'} entries "
+                problems.append(f"audit: this database is {witness.entries(n - count) if isinstance(n, int) else 'some entries'} "
                                 f"behind what the workstation that made its backup on {when} had seen: entries "
                                 "were removed, or an older copy was backed up")
             elif self.hash_at(n) != head:
@@ -1231,7 +1250,6 @@ def parse_seal(text: str) -> tuple[int, str]:
 
 
 _EXPECTED_SCHEMAS: dict[tuple, dict | None] = {}
-
 
 def _schema_of(conn: sqlite3.Connection) -> dict[tuple[str, str], str | None]:
     """Each table, index, trigger and view by (type, name): its SQL with runs of white space made one space.

@@ -235,9 +235,14 @@ def m003_assessment_summary(db: Database) -> None:
 
 @migrations()
 def m004_audit_identity(db: Database) -> None:
-    """A random identity for the database, by which the audit trail's witness outside the file (tohtrack.witness)
+    """An identity for the database, by which the audit trail's witness outside the file (tohtrack.witness)
     knows it, kept through copies and backups and protected like the trail; and the table in which a backup
     carries the witness's view of the trail when it was made (empty in a database until a backup is restored).
+
+    A new database gets a random one. One that already has a trail gets the start of its first entry's hash (as
+    unique as the entry: when, who, what): every copy of an older file, upgraded on any day, is then the same
+    database to the witness, and a backup from before this migration restored and upgraded again is not taken
+    for another database.
     """
     _run(db, """
         CREATE TABLE audit_identity (
@@ -246,7 +251,8 @@ def m004_audit_identity(db: Database) -> None:
             created TEXT NOT NULL
         );
         INSERT INTO audit_identity (id, identity, created)
-        VALUES (1, lower(hex(randomblob(16))), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+        VALUES (1, coalesce((SELECT substr(hash, 1, 32) FROM audit WHERE id = 1), lower(hex(randomblob(16)))),
+                strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
         CREATE TRIGGER audit_identity_no_update BEFORE UPDATE ON audit_identity
         BEGIN
             SELECT RAISE(ABORT, 'the database identity cannot be changed');

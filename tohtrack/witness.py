@@ -52,6 +52,9 @@ class Anchor:
     head: str
     seen: str  # UTC, ISO 8601
     path: str
+    #: (count, head) of a backup being restored: the trail may become it (a restore killed after copying the
+    #: backup in, before moving the witness, is not a rollback). Cleared by the next move.
+    pending: tuple[int, str] | None = None
 
     @property
     def when(self) -> str:
@@ -63,6 +66,7 @@ class PathRecord:
     path: str
     identity: str
     seen: str
+    pending_identity: str | None = None  # a restore is putting this database at the path
 
 
 def folder() -> Path:
@@ -208,10 +212,25 @@ def _anchor(value: dict | None, identity: str, where: Path) -> Anchor | None:
     if value is None:
         return None
     count, head, seen, path = value.get("count"), value.get("head"), value.get("seen"), value.get("path")
-    if (value.get("identity") != identity or type(count) is not int or count < 0 or not isinstance(head, str)
-            or not _HASH.fullmatch(head) or not isinstance(seen, str) or not isinstance(path, str)):
+    pending = value.get("pending")
+    if (value.get("identity") != identity or not _count_and_hash(count, head) or not isinstance(seen, str)
+            or not isinstance(path, str)
+            or (pending is not None and not (isinstance(pending, list) and len(pending) == 2
+                                             and _count_and_hash(*pending)))):
         raise WitnessError(f"the audit witness {where} is damaged (its values are not a witness's)")
-    return Anchor(identity, count, head, seen, path)
+    return Anchor(identity, count, head, seen, path, tuple(pending) if pending else None)
+
+
+def _count_and_hash(count: object, head: object) -> bool:
+    return type(count) is int and count >= 0 and isinstance(head, str) and _HASH.fullmatch(head) is not None
+
+
+def _value(anchor: Anchor) -> dict:
+    value = {"format": FORMAT, "identity": anchor.identity, "count": anchor.count, "head": anchor.head,
+             "seen": anchor.seen, "path": anchor.path}
+    if anchor.pending is not None:
+        value["pending"] = list(anchor.pending)
+    return value
 
 
 def _identity_file(where: Path, identity: str) -> Path:
@@ -237,10 +256,11 @@ def seen_at(path: Path) -> PathRecord | None:
     value = _read(file)
     if value is None:
         return None
+    pending = value.get("pending_identity")
     if not valid_identity(value.get("identity")) or not isinstance(value.get("seen"), str) \
-            or not isinstance(value.get("path"), str):
+            or not isinstance(value.get("path"), str) or not (pending is None or valid_identity(pending)):
         raise WitnessError(f"the audit witness {file} is damaged (its values are not a witness's)")
-    return PathRecord(value["path"], value["identity"], value["seen"])
+    return PathRecord(value["path"], value["identity"], value["seen"], pending)
 
 
 def observe(identity: str, count: int, head: str, path: Path, hash_at: Callable[[int], str | None],
@@ -259,13 +279,35 @@ def observe(identity: str, count: int, head: str, path: Path, hash_at: Callable[
     with _locked(where):
         current = _anchor(_read(file), identity, file)
         new = Anchor(identity, count, head, now, _text(path))
-        if current is None or force or (count > current.count and hash_at(current.count) == current.head):
-            _write(file, {"format": FORMAT, **new.__dict__})
+        if current is None or force or follows(current, count, hash_at) or (
+                count > current.count and hash_at(current.count) == current.head):
+            _write(file, _value(new))
             current = new
-        at_path = _read(path_file)
-        if at_path is None or (force and at_path.get("identity") != identity):
+        at_path = seen_at(path)
+        if at_path is None or (at_path.identity != identity and (force or at_path.pending_identity == identity)):
             _write(path_file, {"format": FORMAT, "path": _text(path), "identity": identity, "seen": now})
     return current
+
+
+def follows(anchor: Anchor, count: int, hash_at: Callable[[int], str | None]) -> bool:
+    """Whether a trail of `count` entries is the backup being restored, or has grown from it."""
+    return anchor.pending is not None and count >= anchor.pending[0] and hash_at(anchor.pending[0]) == anchor.pending[1]
+
+
+def expect(identity: str, count: int, head: str, path: Path) -> None:
+    """Before a restore copies a backup (this identity, count, head) in at `path`: let the trail become it, so
+    that a restore killed between copying and moving the witness does not read as a rollback afterwards."""
+    where = folder()
+    file = _identity_file(where, identity)
+    path_file = where / f"path-{_path_key(path)}.json"
+    with _locked(where):
+        current = _anchor(_read(file), identity, file) or Anchor(identity, count, head, _now(), _text(path))
+        _write(file, _value(Anchor(identity, current.count, current.head, current.seen, current.path,
+                                   (count, head))))
+        at_path = seen_at(path)
+        if at_path is not None and at_path.identity != identity:
+            _write(path_file, {"format": FORMAT, "path": at_path.path, "identity": at_path.identity,
+                               "seen": at_path.seen, "pending_identity": identity})
 
 
 def verify(store) -> tuple[list[str], list[str]]:
@@ -291,7 +333,7 @@ def verify(store) -> tuple[list[str], list[str]]:
         return [], [f"audit anchor: {exc}; the audit trail was checked within the file only"]
     problems: list[str] = []
     notes: list[str] = []
-    if at_path is not None and at_path.identity != identity:
+    if at_path is not None and at_path.identity != identity and at_path.pending_identity != identity:
         other = None
         with contextlib.suppress(WitnessError):
             other = read(at_path.identity)
@@ -299,9 +341,14 @@ def verify(store) -> tuple[list[str], list[str]]:
         problems.append(f"audit anchor: this is not the database this workstation first saw at {store.path} on "
                         f"{seen_words(at_path.seen)}{last}: the file was replaced by another database")
     where = "" if held is None or held.path == _text(store.path) else f" at {held.path}"
+    restored = held is not None and follows(held, count, store.hash_at) and not (
+        count >= held.count and store.hash_at(held.count) == held.head)
     if held is None:
         notes.append(f"audit anchor: this workstation has not seen this database before, so there is nothing to "
                      f"hold its audit trail against; it remembers it from now on ({count} entries)")
+    elif restored:
+        notes.append(f"audit anchor: the trail is the backup restored here ({held.pending[0]} entries"
+                     + (f", {count - held.pending[0]} added since)" if count > held.pending[0] else ")"))
     elif count < held.count:
         problems.append(f"audit anchor: this database is {entries(held.count - count)} behind what this workstation "
                         f"last saw on {held.when}{where} ({held.count} entries, now {count}): its last changes were "
@@ -315,7 +362,8 @@ def verify(store) -> tuple[list[str], list[str]]:
         grown = f", {count - held.count} added since" if count > held.count else ""
         notes.append(f"audit anchor: the trail matches what this workstation last saw on {held.when} "
                      f"({held.count} entries{grown})")
-    if not problems and (held is None or count > held.count or at_path is None):
+    if not problems and (held is None or count > held.count or at_path is None or restored
+                         or at_path.identity != identity):
         try:
             observe(identity, count, head, store.path, store.hash_at)
         except WitnessError as exc:
