@@ -190,6 +190,13 @@ def test_a_damaged_witness_file_is_said_and_not_trusted(clinic, capsys):
     (Path(os.environ["TOHTRACK_WITNESS"]) / f"{identity}.json").write_text("{not json")
     code, out, err = run(capsys, "--db", clinic, "check")
     assert code == 0 and "is damaged" in out and "checked within the file only" in out
+    assert "'tohtrack check --accept' starts it again" in out
+    code, out, err = run(capsys, "--db", clinic, "settings", "clinic_name", "Y")  # kept as found, said
+    assert code == 0 and "is damaged" in err and "the change itself was saved" in err
+    code, out, err = run(capsys, "--db", clinic, "check", "--accept")
+    assert code == 0 and "had not seen this database before" in out, err
+    code, out, err = run(capsys, "--db", clinic, "check")
+    assert code == 0 and "matches what this workstation last saw" in out
 
 
 # -- what check finds ------------------------------------------------------------------------------------

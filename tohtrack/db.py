@@ -568,10 +568,14 @@ class Store:
         if identity is None or not witness.valid_identity(identity):
             raise StoreError(f"{self.path}: this database has no valid identity to anchor (it was removed or "
                              "changed outside TOHtrack)")
+        held = at_path = None
         try:
-            held, at_path = witness.read(identity), witness.seen_at(self.path)
+            held = witness.read(identity)
         except witness.WitnessError as exc:
-            raise StoreError(f"{exc}; nothing was accepted") from None
+            if "damaged" not in str(exc):  # out of reach: it could not be moved either
+                raise StoreError(f"{exc}; nothing was accepted") from None
+        with contextlib.suppress(witness.WitnessError):  # a damaged one is written again below
+            at_path = witness.seen_at(self.path)
         count, head = self.audit_head()
         old = None if held is None else {"count": held.count, "head": held.head, "seen": held.seen, "path": held.path}
         if at_path is not None and at_path.identity != identity:

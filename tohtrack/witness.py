@@ -182,7 +182,7 @@ def _read(path: Path) -> dict | None:
 
 
 def _write(path: Path, value: dict) -> None:
-    """The whole file, or the previous one: mkstemp (O_EXCL, 0600) beside it, fsync, rename, fsync the folder."""
+    """The whole file, or the previous one: mkstemp (O_EXCL, 0600) beside it, fsync, rename."""
     temp = None
     try:
         fd, temp = tempfile.mkstemp(prefix=".witness-", suffix=".partial", dir=path.parent)
@@ -194,12 +194,8 @@ def _write(path: Path, value: dict) -> None:
             os.fsync(f.fileno())
         os.replace(temp, path)
         temp = None
-        if hasattr(os, "O_DIRECTORY"):
-            dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
+        # The folder is not fsync'd: a rename lost to a power cut leaves the previous head, which the trail
+        # still extends (a witness behind the file is never a false alarm); that saves a journal commit a write.
     except OSError as exc:
         raise WitnessError(f"the audit witness {path} cannot be written ({exc.strerror or exc})") from None
     finally:
@@ -277,13 +273,23 @@ def observe(identity: str, count: int, head: str, path: Path, hash_at: Callable[
     path_file = where / f"path-{_path_key(path)}.json"
     now = _now()
     with _locked(where):
-        current = _anchor(_read(file), identity, file)
+        try:
+            current = _anchor(_read(file), identity, file)
+        except WitnessError:
+            if not force:  # kept as found, for `check` to say; an acceptance starts it again
+                raise
+            current = None
         new = Anchor(identity, count, head, now, _text(path))
         if current is None or force or follows(current, count, hash_at) or (
                 count > current.count and hash_at(current.count) == current.head):
             _write(file, _value(new))
             current = new
-        at_path = seen_at(path)
+        try:
+            at_path = seen_at(path)
+        except WitnessError:
+            if not force:
+                raise
+            at_path = None
         if at_path is None or (at_path.identity != identity and (force or at_path.pending_identity == identity)):
             _write(path_file, {"format": FORMAT, "path": _text(path), "identity": identity, "seen": now})
     return current
@@ -330,7 +336,8 @@ def verify(store) -> tuple[list[str], list[str]]:
     try:
         held, at_path = read(identity), seen_at(store.path)
     except WitnessError as exc:
-        return [], [f"audit anchor: {exc}; the audit trail was checked within the file only"]
+        return [], [f"audit anchor: {exc}; the audit trail was checked within the file only"
+                    + ("; 'tohtrack check --accept' starts it again" if "damaged" in str(exc) else "")]
     problems: list[str] = []
     notes: list[str] = []
     if at_path is not None and at_path.identity != identity and at_path.pending_identity != identity:
