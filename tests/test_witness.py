@@ -485,3 +485,18 @@ def test_copies_of_an_older_file_upgraded_apart_are_one_database(db_path, tmp_pa
     with Store(db_path) as a, Store(tmp_path / "copy.sqlite3") as b:
         assert a.identity() == b.identity() and witness.valid_identity(a.identity())
         assert a.identity() == a.hash_at(1)[:32]
+
+
+def test_hostile_values_in_the_file_are_reported_not_crashed_on(clinic, capsys):
+    conn = sqlite3.connect(clinic, isolation_level=None)
+    conn.execute("DROP TRIGGER audit_identity_no_update")
+    conn.execute("UPDATE audit_identity SET identity = 12345")
+    conn.execute("INSERT INTO audit_anchor VALUES ('x', 'many', 7, X'00', 3)")
+    conn.execute("DROP TRIGGER audit_no_update")
+    conn.execute("UPDATE audit SET hash = 42 WHERE id = (SELECT max(id) FROM audit)")
+    conn.close()
+    code, out, err = run(capsys, "--db", clinic, "check")
+    assert code == 1 and "the database identity '12345' is not one TOHtrack writes" in err
+    assert "belongs to another database" in err
+    with Store(clinic, readonly=True) as store:
+        assert store.audit_seal().endswith("·42")

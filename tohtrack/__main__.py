@@ -326,8 +326,9 @@ def cmd_check(args) -> int:
         anchor_problems, notes = witness.verify(store)
         problems += anchor_problems
         if args.seal is not None:
-            problems += store.verify_seal(args.seal)
-            if not problems:
+            sealed = store.verify_seal(args.seal)
+            problems += sealed
+            if not sealed:
                 notes.append(f"seal {args.seal.strip()}: matches this database's audit trail")
     if problems:
         for line in notes:

@@ -517,14 +517,14 @@ class Store:
     def audit_head(self) -> tuple[int, str]:
         """(entry count, head hash) of the trail: the last entry's id and hash; (0, the genesis hash) if empty."""
         row = self.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-        return (row[0], row[1]) if row else (0, GENESIS_HASH)
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)  # str: a hash forged as a number
 
     def hash_at(self, count: int) -> str | None:
         """The hash of the trail when it had `count` entries (None: it has fewer)."""
         if count == 0:
             return GENESIS_HASH
         row = self.conn.execute("SELECT hash FROM audit WHERE id = ?", (count,)).fetchone()
-        return row[0] if row else None
+        return str(row[0]) if row else None
 
     def audit_seal(self) -> str:
         """The trail's head as printed on reports: 'entries·hash prefix', e.g. '1234·9f3a7c21d0e4'."""
@@ -1162,7 +1162,7 @@ class Store:
         if identity is None:
             problems.append("audit: the database identity was removed (outside TOHtrack)")
         elif not witness.valid_identity(identity):
-            problems.append(f"audit: the database identity {identity[:40]!r} is not one TOHtrack writes "
+            problems.append(f"audit: the database identity {str(identity)[:40]!r} is not one TOHtrack writes "
                             "(changed outside TOHtrack)")
         count, _ = self.audit_head()
         for row in self.conn.execute("SELECT identity, count, head, seen, backed_up FROM audit_anchor"):

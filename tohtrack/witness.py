@@ -130,7 +130,9 @@ def _ensure_folder(where: Path) -> None:
 
     if not stat.S_ISDIR(info.st_mode):
         raise WitnessError(f"the audit witness folder {where} is not a folder")
-    if hasattr(os, "getuid") and info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():  # another user's folder: they could forge it
+        raise WitnessError(f"the audit witness folder {where} cannot be used: it belongs to another user")
+    if stat.S_IMODE(info.st_mode) & 0o077:
         with contextlib.suppress(OSError):
             os.chmod(where, 0o700)
 
