@@ -117,7 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", parents=[common], help="put a checked backup in place of the database")
     p.add_argument("backup", metavar="BACKUP")
 
-    sub.add_parser("check", parents=[common], help="verify integrity and the audit trail")
+    p = sub.add_parser("check", parents=[common], help="verify integrity and the audit trail")
+    p.add_argument("--seal", metavar="SEAL",
+                   help="also verify that the audit trail still has this seal, as printed on a report "
+                        "(entries·hash, e.g. 1234·9f3a7c21d0e4)")
+    p.add_argument("--accept", action="store_true",
+                   help="accept this database as it is where this workstation remembers another state of it "
+                        "(a copy put in place by hand); says what is accepted, and is audited")
 
     p = sub.add_parser("audit", parents=[common], help="print the audit trail")
     p.add_argument("--patient", metavar="MRN", help="only this patient's records")
@@ -322,7 +328,8 @@ def cmd_backup(args) -> int:
     _output_file(args.output)
     with _open(args, readonly=True) as store:
         target = store.backup(args.output)
-    print(f"backup written to {target}")
+        seal = store.audit_seal()
+    print(f"backup written to {target} (audit seal {seal})")
     return EXIT_OK
 
 
@@ -343,15 +350,77 @@ def cmd_restore(args) -> int:
 
 
 def cmd_check(args) -> int:
+    from . import witness
+
+    if args.seal is not None and args.accept:
+        raise UsageError("check: --seal and --accept go separately")
+    if args.seal is not None:
+        from .db import parse_seal
+
+        try:
+            parse_seal(args.seal)
+        except ValueError as exc:
+            raise UsageError(f"check --seal: {exc}") from None
+    if args.accept:
+        return _check_accept(args)
     with _open(args, readonly=True) as store:
         problems = store.check()
         count = store.count_patients()
+        anchor_problems, notes = witness.verify(store)
+        problems += anchor_problems
+        if args.seal is not None:
+            sealed = store.verify_seal(args.seal)
+            problems += sealed
+            if not sealed:
+                notes.append(f"seal {args.seal.strip()}: matches this database's audit trail")
     if problems:
+        for line in notes:
+            print(line)
         for line in problems:
             print(line, file=sys.stderr)
+        if anchor_problems:
+            print("If this file was put in place on purpose (a copy brought by hand), accept it with "
+                  "'tohtrack check --accept'; otherwise restore a backup.", file=sys.stderr)
         print(f"check failed: {len(problems)} problem(s) in {store.path}", file=sys.stderr)
         return EXIT_FAILURE
     print(f"ok: {store.path} ({count} patients): integrity, foreign keys and audit trail verified")
+    for line in notes:
+        print(line)
+    return EXIT_OK
+
+
+def _check_accept(args) -> int:
+    """check --accept: the file's own checks must pass; then say what is accepted, audit it, move the witness."""
+    from . import witness
+
+    with _open(args) as store:
+        problems = store.check()
+        if problems:
+            for line in problems:
+                print(line, file=sys.stderr)
+            print(f"not accepted: {len(problems)} problem(s) in {store.path} beyond what this workstation "
+                  "remembers; restore a backup instead", file=sys.stderr)
+            return EXIT_FAILURE
+        identity = store.identity()
+        held, at_path, count, head = store.accept_as_seen()
+        lines = [f"accepted: {store.path} as it is, with {count} audit entries (head {head[:12]}…)"]
+        if at_path is not None and at_path.identity != identity:
+            lines.append(f"  in place of another database this workstation first saw at this path on "
+                         f"{witness.seen_words(at_path.seen)}")
+        if held is None:
+            lines.append("  this workstation had not seen this database before")
+        else:
+            at = store.hash_at(held.count)
+            if count < held.count:
+                change = f"{witness.entries(held.count - count)} behind"
+            elif at != held.head:
+                change = f"a different audit trail (entry {held.count} was {held.head[:12]}…, is {at[:12]}…)"
+            else:
+                change = f"{witness.entries(count - held.count)} ahead of" if count > held.count else "the same as"
+            lines.append(f"  {change} what this workstation last saw on {held.when} ({held.count} entries, "
+                         f"at {held.path})")
+    print("\n".join(lines))
+    print("the acceptance is recorded in the audit trail; this workstation holds the database to it from now on")
     return EXIT_OK
 
 

@@ -12,6 +12,7 @@ import json
 import operator
 import os
 import sqlite3
+import sys
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 
-from . import model, settings as settings_mod
+from . import model, settings as settings_mod, witness
 from .schema import APPLICATION_ID, MIGRATION_SET, SCHEMA
 
 if TYPE_CHECKING:  # sqlite-utils costs ~55 ms to import: only for an upgrade (tohtrack.migrations)
@@ -38,6 +39,14 @@ from .perf import gc_paused
 
 BUSY_TIMEOUT_MS = 5000
 GENESIS_HASH = "0" * 64
+#: Hex digits of the head hash in an audit seal: 48 bits, far beyond grinding one entry to match a printed seal.
+SEAL_DIGITS = 12
+
+
+def _warn(text: str) -> None:
+    """A warning on standard error (the witness could not be updated; the change itself stands)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        print(f"tohtrack: warning: {text}", file=sys.stderr)
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
@@ -306,6 +315,9 @@ class Store:
         self.os_user = _os_user()
         self.readonly = readonly
         self._migrations = migration_set
+        self._appended = False  # audit entries were appended in the open transaction (tohtrack.witness)
+        #: Why the witness could not be updated after the last commit (the commit itself stood), else None.
+        self.witness_problem: str | None = None
         try:
             self.conn = self._connect()
         except sqlite3.DatabaseError as exc:
@@ -445,6 +457,7 @@ class Store:
         if "m005_mrn_key" in pending:
             # MRNs that were distinct before the MRN rules and are the same under them: named, not refused.
             self.migration_warnings += self.mrn_key_clashes()
+        self._after_commit()  # a database that just got its identity is anchored as it is (first sight)
 
     def close(self) -> None:
         self.conn.close()
@@ -468,6 +481,7 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise _write_error(self.path, exc) from None
+        self._appended = False
         try:
             yield self
             self.conn.execute("COMMIT")
@@ -479,6 +493,9 @@ class Store:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
+        if self._appended:  # the one place a commit that appended audit entries passes: move the witness on
+            self._appended = False
+            self._after_commit()
 
     # -- audit -----------------------------------------------------------------
 
@@ -486,6 +503,7 @@ class Store:
         """Append audit entries (table, row id, patient id, action, old, new) to the hash chain."""
         if not entries:
             return
+        self._appended = True
         last = self.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
         next_id, prev = (last["id"] + 1, last["hash"]) if last else (1, GENESIS_HASH)
         at = utc_now()
@@ -499,6 +517,96 @@ class Store:
         self.conn.executemany(
             "INSERT INTO audit (id, at, os_user, clinician, table_name, row_id, patient_id, action, old, new, hash)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    # -- the witness outside the file (tohtrack.witness) ------------------------------
+
+    def identity(self) -> str | None:
+        """The database's random identity (None: a database from before m004_audit_identity, or it was removed)."""
+        try:
+            row = self.conn.execute("SELECT identity FROM audit_identity WHERE id = 1").fetchone()
+        except sqlite3.OperationalError:  # no such table
+            return None
+        return row[0] if row else None
+
+    def has_identity_table(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_identity'"
+                                 ).fetchone() is not None
+
+    def audit_head(self) -> tuple[int, str]:
+        """(entry count, head hash) of the trail: the last entry's id and hash; (0, the genesis hash) if empty."""
+        row = self.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)  # str: a hash forged as a number
+
+    def hash_at(self, count: int) -> str | None:
+        """The hash of the trail when it had `count` entries (None: it has fewer)."""
+        if count == 0:
+            return GENESIS_HASH
+        row = self.conn.execute("SELECT hash FROM audit WHERE id = ?", (count,)).fetchone()
+        return str(row[0]) if row else None
+
+    def audit_seal(self) -> str:
+        """The trail's head as printed on reports: 'entries·hash prefix', e.g. '1234·9f3a7c21d0e4'."""
+        count, head = self.audit_head()
+        return f"{count}·{head[:SEAL_DIGITS]}"
+
+    def verify_seal(self, seal: str) -> list[str]:
+        """What is wrong when the printed seal is held against this database's trail (empty: it matches).
+
+        Raises ValueError for text that is not a seal."""
+        count, prefix = parse_seal(seal)
+        have, _ = self.audit_head()
+        at = self.hash_at(count)
+        if at is None:
+            return [f"seal {count}·{prefix}: this database's audit trail has {have} entries, fewer than the {count} "
+                    "it had when the report was printed: entries were removed, or this is an older copy"]
+        if not at.startswith(prefix):
+            return [f"seal {count}·{prefix}: does not match: entry {count} of this database's audit trail has "
+                    "another hash: the trail up to that entry was changed since the report was printed, or the "
+                    "report is from another database"]
+        return []
+
+    def _after_commit(self, force: bool = False) -> None:
+        """Move the witness on to the trail as committed (never raises: the commit itself stands)."""
+        try:
+            identity = self.identity()
+            if identity is None:
+                return
+            count, head = self.audit_head()
+            witness.observe(identity, count, head, self.path, self.hash_at, force=force)
+            self.witness_problem = None
+        except (witness.WitnessError, sqlite3.DatabaseError) as exc:
+            self.witness_problem = str(exc)
+            _warn(f"{exc}; the change itself was saved")
+
+    def accept_as_seen(self) -> tuple["witness.Anchor | None", "witness.PathRecord | None", int, str]:
+        """Accept this database as it is (a copy put in place by hand): an audit entry saying what the witness
+        held and what the file has, then the witness moved to it. Returns (what the witness held, which database
+        it had seen at this path, entries, head) as they were before."""
+        identity = self.identity()
+        if identity is None or not witness.valid_identity(identity):
+            raise StoreError(f"{self.path}: this database has no valid identity to anchor (it was removed or "
+                             "changed outside TOHtrack)")
+        held = at_path = None
+        try:
+            held = witness.read(identity)
+        except witness.WitnessError as exc:
+            if "damaged" not in str(exc):  # out of reach: it could not be moved either
+                raise StoreError(f"{exc}; nothing was accepted") from None
+        with contextlib.suppress(witness.WitnessError):  # a damaged one is written again below
+            at_path = witness.seen_at(self.path)
+        count, head = self.audit_head()
+        old = None if held is None else {"count": held.count, "head": held.head, "seen": held.seen, "path": held.path}
+        if at_path is not None and at_path.identity != identity:
+            old = dict(old or {}, database_seen_here=at_path.identity)
+        with self.transaction():
+            self._audit([("database", 1, None, "accept", old,
+                          {"count": count, "head": head, "path": witness._text(self.path)})])
+            self._appended = False  # moved below, by force
+        self._after_commit(force=True)
+        if self.witness_problem:
+            raise StoreError(f"{self.witness_problem}; the acceptance is in the audit trail, but the witness "
+                             "could not be moved")
+        return held, at_path, count, head
 
     def audit_entries(self, patient_id: int | None = None) -> Iterator[AuditEntry]:
         sql = ("SELECT audit.*, patients.mrn FROM audit LEFT JOIN patients ON patients.id = audit.patient_id")
@@ -977,6 +1085,7 @@ class Store:
             dest = sqlite3.connect(str(partial))
             try:
                 self.conn.backup(dest)
+                self._carry_anchor(dest)
                 dest.execute("PRAGMA journal_mode = DELETE")
                 ok = dest.execute("PRAGMA quick_check").fetchone()[0]
             finally:
@@ -994,6 +1103,27 @@ class Store:
             if partial.exists():
                 partial.unlink()
         return target
+
+    def _carry_anchor(self, dest: sqlite3.Connection) -> None:
+        """Write into a backup copy what the witness saw of the trail (its table audit_anchor, one row), so the
+        backup carries the evidence with it: a backup taken of a rolled-back file fails its check."""
+        if not dest.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_anchor'").fetchone():
+            return  # a database from before m004_audit_identity
+        identity = self.identity()
+        if identity is None or not witness.valid_identity(identity):
+            return
+        count, head = self.audit_head()
+        now = utc_now()
+        seen = (count, head, now)
+        try:
+            anchor = witness.observe(identity, count, head, self.path, self.hash_at)
+            seen = (anchor.count, anchor.head, anchor.seen)
+        except witness.WitnessError as exc:  # the file's own head, then
+            _warn(f"{exc}; the backup carries the trail's head as the file has it")
+        dest.execute("DELETE FROM audit_anchor")
+        dest.execute("INSERT INTO audit_anchor (identity, count, head, seen, backed_up) VALUES (?, ?, ?, ?, ?)",
+                     (identity, *seen, now))
+        dest.commit()
 
     def rotate_backups(self, keep: int | None = None, every: dt.timedelta = dt.timedelta(days=1),
                        now: dt.datetime | None = None) -> Path | None:
@@ -1026,13 +1156,29 @@ class Store:
         kept = self.backup(_unused(backup_dir(self.path) / f"{self.path.stem}-replaced-{stamp}.sqlite3"))
         # The file just checked, exactly: a '#' or '?' left raw in the URI would open (create) another one.
         source = sqlite3.connect(backup.resolve().as_uri() + "?mode=ro", uri=True)
+        self._expect_restore(source)
         try:
             source.backup(self.conn)  # through SQLite, so WAL readers never see a half-copied file
         except sqlite3.DatabaseError as exc:
             raise _write_error(self.path, exc) from None
         finally:
             source.close()
+        self._after_commit(force=True)  # a restore moves the witness to the backup's trail, even back in time
         return kept
+
+    def _expect_restore(self, source: sqlite3.Connection) -> None:
+        """Tell the witness which trail the restore is about to put in place (see witness.expect)."""
+        try:
+            identity = source.execute("SELECT identity FROM audit_identity WHERE id = 1").fetchone()
+            last = source.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        except sqlite3.DatabaseError:  # a backup from before m004_audit_identity: it gets an identity later
+            return
+        if identity is None or not witness.valid_identity(identity[0]):
+            return
+        try:
+            witness.expect(identity[0], *(last if last else (0, GENESIS_HASH)), self.path)
+        except witness.WitnessError as exc:
+            _warn(f"{exc}; the restore goes on")
 
     # -- integrity ---------------------------------------------------------------
 
@@ -1053,6 +1199,8 @@ class Store:
             if name not in triggers:
                 problems.append(f"audit: the trigger {name} that keeps the trail append-only was removed "
                                 "(outside TOHtrack)")
+        problems += self._check_schema()
+        problems += self._check_identity_and_anchors()
         for row in self.conn.execute("PRAGMA foreign_key_check"):
             problems.append(f"foreign key: {row[0]} row {row[1]} points at a missing {row[2]} row")
         problems += self._check_chain()
@@ -1076,6 +1224,57 @@ class Store:
             if key != model.mrn_key(mrn):
                 problems.append(f"patients row {row_id} ({mrn!r}): the MRN key does not match the MRN "
                                 "(changed outside TOHtrack)")
+    def _check_schema(self) -> list[str]:
+        """Every table, index and trigger exactly as this version's migrations define them (not only their names):
+        a trigger that keeps the trail append-only replaced by a same-named one that does nothing is found."""
+        expected = _expected_schema(self.migration_set, tuple(self.applied_migrations()))
+        if expected is None:
+            return []
+        actual = _schema_of(self.conn)
+        from .migrations import SUMMARY_TRIGGERS
+
+        # Removals said in their own words already: above, and by summary.verify.
+        said_elsewhere = {"audit_no_update", "audit_no_delete", *SUMMARY_TRIGGERS}
+        problems = []
+        for (kind, name), sql in expected.items():
+            if (kind, name) not in actual:
+                if name not in said_elsewhere:
+                    problems.append(f"schema: the {kind} {name} is missing (removed outside TOHtrack)")
+            elif actual[(kind, name)] != sql:
+                what = (" that keeps the audit trail append-only" if name.startswith("audit_no_")
+                        else " that protects the database identity" if name.startswith("audit_identity_no_")
+                        else "")
+                problems.append(f"schema: the {kind} {name}{what} is not TOHtrack's definition: it was replaced "
+                                "by a different one (outside TOHtrack)")
+        for (kind, name), sql in actual.items():
+            if (kind, name) not in expected:
+                problems.append(f"schema: an unexpected {kind} {name} (added outside TOHtrack)")
+        return problems
+
+    def _check_identity_and_anchors(self) -> list[str]:
+        """The identity row, and each witness view a backup carried in (audit_anchor) against the trail."""
+        if not self.has_identity_table():
+            return []
+        problems = []
+        identity = self.identity()
+        if identity is None:
+            problems.append("audit: the database identity was removed (outside TOHtrack)")
+        elif not witness.valid_identity(identity):
+            problems.append(f"audit: the database identity {str(identity)[:40]!r} is not one TOHtrack writes "
+                            "(changed outside TOHtrack)")
+        count, _ = self.audit_head()
+        for row in self.conn.execute("SELECT identity, count, head, seen, backed_up FROM audit_anchor"):
+            carried, n, head, seen, backed_up = tuple(row)
+            when = witness.seen_words(str(backed_up))
+            if carried != identity:
+                problems.append(f"audit: the anchor carried since the backup of {when} belongs to another database")
+            elif not isinstance(n, int) or n > count:
+                problems.append(f"audit: this database is {witness.entries(n - count) if isinstance(n, int) else 'some entries'} "
+                                f"behind what the workstation that made its backup on {when} had seen: entries "
+                                "were removed, or an older copy was backed up")
+            elif self.hash_at(n) != head:
+                problems.append(f"audit: the audit trail differs at entry {n} from what the workstation that made "
+                                f"its backup on {when} had seen: the chain was recomputed after a change")
         return problems
 
     def _check_chain(self) -> list[str]:
@@ -1136,6 +1335,51 @@ class Store:
             row = next(stored, None)
             state = next(replayed, None)
         return problems
+
+
+def parse_seal(text: str) -> tuple[int, str]:
+    """'1234·9f3a7c21d0e4' (also with '.', '-', ':' or a space between, 'Audit seal' before) -> (1234, '9f3a7c21d0e4').
+
+    At least 8 hex digits; raises ValueError naming what a seal looks like."""
+    import re
+
+    match = re.fullmatch(r"\s*(?:audit\s+seal\s+)?(\d{1,12})\s*[·.:\-\s]\s*([0-9a-f]{8,64})\s*", text or "",
+                         re.IGNORECASE)
+    if not match:
+        raise ValueError(f"{text!r} is not an audit seal; a seal is the entry count and a hash prefix as printed "
+                         "on a report, e.g. 1234·9f3a7c21d0e4")
+    return int(match.group(1)), match.group(2).lower()
+
+
+_EXPECTED_SCHEMAS: dict[tuple, dict | None] = {}
+
+def _schema_of(conn: sqlite3.Connection) -> dict[tuple[str, str], str | None]:
+    """Each table, index, trigger and view by (type, name): its SQL with runs of white space made one space.
+    The migrations bookkeeping table (written by sqlite-utils, whose wording varies by version) is left out."""
+    return {(kind, name): None if sql is None else " ".join(sql.split())
+            for kind, name, table, sql in conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")
+            if table != "_sqlite_migrations" and not name.startswith("sqlite_stat")}
+
+
+def _expected_schema(migration_set: "Migrations", applied: tuple[str, ...]) -> dict | None:
+    """The schema the applied migrations make, made by applying them to an empty database in memory (None: the
+    file's migrations are not a prefix of this version's, so there is nothing to compare with)."""
+    from .migrations import migrations as this_version
+
+    key = applied
+    if migration_set is not this_version or key not in _EXPECTED_SCHEMAS:  # another set (tests): never cached
+        from sqlite_utils import Database
+
+        memory = Database(memory=True, execute_plugins=False)
+        known = [m.name for m in migration_set.pending(memory)]
+        if not applied or list(applied) != known[:len(applied)]:
+            _EXPECTED_SCHEMAS[key] = None
+        else:
+            stop = known[len(applied)] if len(applied) < len(known) else None
+            migration_set.apply(memory, stop_before=stop)
+            _EXPECTED_SCHEMAS[key] = _schema_of(memory.conn)
+        memory.close()
+    return _EXPECTED_SCHEMAS.pop(key) if migration_set is not this_version else _EXPECTED_SCHEMAS[key]
 
 
 def _forget_ids(records: Iterable[Any]) -> None:

@@ -111,6 +111,10 @@ class Report:
     #: How the plots word dates, and the history plot's x axis (calendar, or months since first onset).
     date_words: Callable[[dt.date], str] = field(compare=False, repr=False, default=date_text)
     history_axis: str = DATES
+    #: The database's audit seal when the report was made ('1234·9f3a7c21d0e4', Store.audit_seal): printed on
+    #: each page, so the paper can be held against the database later (`tohtrack check --seal`). Not on a
+    #: de-identified report: the trail's count and timestamps would date it, which its months since onset hide.
+    seal: str = ""
 
     def course_words(self, episode: Episode) -> Callable[[dt.date], str]:
         """How an episode's course plot words dates in its legend: calendar dates, or (de-identified) months
@@ -192,7 +196,7 @@ def stripped(patient: Patient) -> Patient:
 
 
 def build(patient: Patient, as_of: dt.date, settings: Settings = Settings(), today: dt.date | None = None,
-          deidentify: bool = False, report_id: str | None = None) -> Report:
+          deidentify: bool = False, report_id: str | None = None, seal: str = "") -> Report:
     """The report of a patient's record as it stood at `as_of`."""
     today = today or dt.date.today()
     report_id = report_id or new_report_id()
@@ -243,7 +247,8 @@ def build(patient: Patient, as_of: dt.date, settings: Settings = Settings(), tod
         identity=identity, dates=dates, running_head=running_head, running_name=running_name, summary=summary, flags=flags, episodes=table,
         sections=sections, deidentified=deidentify, report_id=report_id, paper_size=settings.paper_size,
         document_title=document_title, generator=f"TOHtrack {__version__}", assessment=assessment,
-        settings=settings, date_words=words, history_axis=MONTHS if deidentify else DATES)
+        settings=settings, date_words=words, history_axis=MONTHS if deidentify else DATES,
+        seal="" if deidentify else seal)
 
 
 def _flag_rank(code: str) -> int:

@@ -687,7 +687,8 @@ class MainWindow(QMainWindow):
     def _report(self, deidentify: bool = False):
         from .. import report
 
-        return report.build(self.patient, self.as_of, self.store.settings(), deidentify=deidentify)
+        return report.build(self.patient, self.as_of, self.store.settings(), deidentify=deidentify,
+                            seal=self.store.audit_seal())
 
     def export_report(self, deidentify: bool = False) -> None:
         """Write the open patient's timeline report (or its de-identified variant) as a PDF file."""
