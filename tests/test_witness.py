@@ -123,8 +123,8 @@ def test_a_database_from_before_the_identity_gets_one_and_is_anchored(db_path, v
         assert store.last_migration_backup is not None
     anchor = witness.read(identity)
     assert (anchor.count, anchor.head) == (count, top) and count == 39
-    code, out, _ = run(capsys, "check")
-    assert code == 0 and "matches what this workstation last saw" in out
+    code, out, err = run(capsys, "check")
+    assert code == 0 and "matches what this workstation last saw" in out, out + err
 
 
 # -- the witness, moved on by commits --------------------------------------------------------------------

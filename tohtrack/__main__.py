@@ -582,6 +582,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tohtrack: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILURE
     except Exception as exc:  # the promise: no traceback, ever
+        if os.environ.get("TOHTRACK_DEBUG"):
+            raise
         print(f"tohtrack: unexpected error ({type(exc).__name__}: {exc})", file=sys.stderr)
         return EXIT_FAILURE
 

@@ -1224,6 +1224,8 @@ class Store:
             if key != model.mrn_key(mrn):
                 problems.append(f"patients row {row_id} ({mrn!r}): the MRN key does not match the MRN "
                                 "(changed outside TOHtrack)")
+        return problems
+
     def _check_schema(self) -> list[str]:
         """Every table, index and trigger exactly as this version's migrations define them (not only their names):
         a trigger that keeps the trail append-only replaced by a same-named one that does nothing is found."""

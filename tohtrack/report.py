@@ -112,8 +112,9 @@ class Report:
     date_words: Callable[[dt.date], str] = field(compare=False, repr=False, default=date_text)
     history_axis: str = DATES
     #: The database's audit seal when the report was made ('1234·9f3a7c21d0e4', Store.audit_seal): printed on
-    #: each page, so the paper can be held against the database later (`tohtrack check --seal`). Not on a
-    #: de-identified report: the trail's count and timestamps would date it, which its months since onset hide.
+    #: each page, so the paper can be held against the database later (`tohtrack check --seal`). A de-identified
+    #: report carries it too: an entry count and a hash prefix name no patient, and a teaching copy can then be
+    #: traced to the database state it came from.
     seal: str = ""
 
     def course_words(self, episode: Episode) -> Callable[[dt.date], str]:
@@ -248,7 +249,7 @@ def build(patient: Patient, as_of: dt.date, settings: Settings = Settings(), tod
         sections=sections, deidentified=deidentify, report_id=report_id, paper_size=settings.paper_size,
         document_title=document_title, generator=f"TOHtrack {__version__}", assessment=assessment,
         settings=settings, date_words=words, history_axis=MONTHS if deidentify else DATES,
-        seal="" if deidentify else seal)
+        seal=seal)
 
 
 def _flag_rank(code: str) -> int:
