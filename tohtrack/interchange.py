@@ -255,7 +255,7 @@ class _Source:
         self.base += self.pos
         self.buf, self.pos = self.buf[self.pos:], 0
 
-    def more(self, at_least: int = READ_CHARS) -> bool:
+    def more(self, at_least: int = 0) -> bool:
         """Read more text; False at the end of the file."""
         if self.eof:
             return False

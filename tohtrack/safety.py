@@ -406,7 +406,7 @@ def check_output(out: str | os.PathLike, database: str | os.PathLike | None = No
     Refused: no name; a folder, device or FIFO; a folder that does not exist (no command creates folders for
     its output); a symbolic link owned by another user (as Linux's protected_symlinks); and — by any spelling,
     compared by device and inode, not by name — the open `database`, its -wal, -shm or -journal file, its
-    backups folder and anything inside it (`backup=True`: the backup command may write into that folder).
+    backups folder and anything inside it (`backup=True`: a backup may add a new file there, not replace one).
     Returns the path to write to (a link of this user's is followed, so it stays a link).
     """
     text = os.fspath(out)
@@ -444,13 +444,14 @@ def check_output(out: str | os.PathLike, database: str | os.PathLike | None = No
             backups = _identity(backups_st)
             if st is not None and _identity(st) == backups:
                 raise _refuse(text, f"is the backups folder of the database {database}; choose another file")
-            if not backup:
+            if not backup or st is not None:  # a backup may add a file there, never replace one
                 inside = Path(os.path.realpath(folder))
                 for above in (inside, *inside.parents):
                     above_st = _stat(above)
                     if above_st is not None and _identity(above_st) == backups:
-                        raise _refuse(text, f"is inside the backups folder of the database {database}; "
-                                            "choose another file")
+                        raise _refuse(text, f"is inside the backups folder of the database {database}"
+                                            + ("; a backup there is never replaced" if backup else "")
+                                            + "; choose another file")
     return target
 
 
