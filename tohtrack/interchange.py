@@ -403,6 +403,7 @@ class _Importer:
             self.counts.findings += sum(len(e.imaging) + len(e.symptoms) + len(e.treatments) for e in patient.episodes)
 
 
+@gc_paused()  # records are freed by reference counting as each batch is written; the collector only costs time
 def import_stream(store: Store, f: BinaryIO, today: dt.date | None = None) -> ImportCounts:
     """Import a tohtrack/1 document read from a binary file, patient by patient: memory stays flat however
     large the file. All or nothing (one transaction); ValidationError names every problem (a file that is not
