@@ -39,8 +39,10 @@ def run(capsys, *args):
 
 def cli(*args, timeout=60, stdin=None, **kwargs):
     """The command line in a child process (for what could hang or exhaust memory)."""
-    return subprocess.run([sys.executable, "-m", "tohtrack", *map(str, args)], capture_output=True,
-                          timeout=timeout, stdin=stdin, **kwargs)
+    if "stdout" not in kwargs:
+        kwargs["capture_output"] = True
+    return subprocess.run([sys.executable, "-m", "tohtrack", *map(str, args)], timeout=timeout, stdin=stdin,
+                          **kwargs)
 
 
 def fingerprint(path: Path) -> tuple:
@@ -562,3 +564,23 @@ def test_export_and_import_memory_stays_flat_as_the_cohort_grows(tmp_path):
     assert export < 400 and imported < 400
     small_export, small_import = peaks[1_000]
     assert export < small_export + 60 and imported < small_import + 80  # flat, not growing with the file
+
+
+def test_standard_output_appended_to_the_database_is_refused(clinic):
+    before = fingerprint(clinic)
+    for argv in (["export", "-o", "-"], ["report", "EX-01", "-o", "-"]):
+        with open(clinic, "ab") as out:
+            result = cli("--db", clinic, *argv, stdout=out, stderr=subprocess.PIPE,
+                         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+        assert result.returncode == 2 and b"standard output: is the open database" in result.stderr, result.stderr
+    assert fingerprint(clinic) == before
+
+
+@pytest.mark.parametrize("argv, says", [(["settings", "clinic_name", "x" * 500], "clinic_name"),
+                                        (["restore", "nowhere.sqlite3"], "no such file"),
+                                        (["import", "absent.json"], "No such file")])
+def test_a_failed_command_leaves_no_database_or_folder_at_a_mistyped_db(capsys, tmp_path, monkeypatch, argv, says):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "--db", tmp_path / "typo" / "clinic.sqlite3", *argv)
+    assert code == 2 and says in err, err
+    assert list(tmp_path.iterdir()) == []

@@ -205,7 +205,7 @@ def cmd_import(args) -> int:
 
     # The file first: one that cannot be read (or a FIFO, a device) is refused before a database is created.
     source = sys.stdin.buffer if args.file == "-" else safety.open_input(args.file)
-    with source, _no_trace_if_failed(_database_path(args)), _open(args) as store:
+    with source, _open(args) as store:  # main() removes a database this command created, should it fail
         counts = interchange.import_stream(store, source)
     shown = "standard input" if args.file == "-" else args.file
     print(f"imported {counts.patients} patients, {counts.episodes} episodes, {counts.findings} findings from {shown}")
@@ -450,7 +450,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.screenshot or args.screenshot_patient or args.screenshot_as_of:
             raise UsageError(f"--screenshot, and --patient or --as-of before a command, go without a command; "
                              f"give them after '{args.command}'")
-        return COMMANDS[args.command](args)
+        # A command that may create the database: if it fails, it leaves no new database or folder behind.
+        creates = args.command in ("demo", "import", "restore") or (args.command == "settings" and args.value)
+        with _no_trace_if_failed(_database_path(args)) if creates else contextlib.nullcontext():
+            return COMMANDS[args.command](args)
     except ValidationError as exc:
         _report_problems(exc.problems, context)
         return EXIT_INVALID

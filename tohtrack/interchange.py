@@ -128,6 +128,7 @@ def write_export(store: Store, out: str | os.PathLike, mrns: Iterable[str] | Non
         safety.check_output(out, store.path)  # before the patients are read: a refused output costs nothing
     ids = export_ids(store, mrns)
     if os.fspath(out) == "-":
+        safety.check_stream(sys.stdout, store.path)
         stream = getattr(sys.stdout, "buffer", None)
         buffered = _Buffered(stream.write if stream is not None else lambda b: sys.stdout.write(b.decode()))
         for chunk in export_chunks(store, ids):

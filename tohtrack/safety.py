@@ -455,6 +455,22 @@ def check_output(out: str | os.PathLike, database: str | os.PathLike | None = No
     return target
 
 
+def check_stream(stream, database: str | os.PathLike | None, shown: str = "standard output") -> None:
+    """Refuse (OutputRefused, exit 2) to write to a stream that is the database or one of its side files
+    (`tohtrack export -o - >> clinic.sqlite3`), compared by device and inode."""
+    if database is None:
+        return
+    try:
+        st = os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's buffer)
+        return
+    for path in database_files(Path(database)):
+        file_st = _stat(path)
+        if file_st is not None and _identity(file_st) == _identity(st):
+            raise _refuse(shown, f"is the open database {database} (or its -wal, -shm or -journal file); "
+                                 "choose another file")
+
+
 def _fsync_folder(folder: Path) -> None:
     """Make a rename in `folder` durable (POSIX); Windows has no directory handles to sync."""
     if os.name != "posix":

@@ -627,6 +627,10 @@ def write_pdf(report: Report, out: str | os.PathLike, today: dt.date | None = No
     target that nobody can plant, flushed to the disk and renamed into place: a full disk or a failure leaves
     the file that was there (if any) as it was. `database`: the open database, which it may never be."""
     if os.fspath(out) == "-":
+        try:
+            safety.check_stream(sys.stdout, database)
+        except safety.OutputRefused as exc:
+            raise ReportError(str(exc), exit_code=2) from None
         content, pages = render_pdf(report, today)
         stream = getattr(sys.stdout, "buffer", sys.stdout)
         stream.write(content)
