@@ -593,7 +593,7 @@ def open_input(path: str | os.PathLike) -> BinaryIO:
         if not stat.S_ISREG(mode):
             what = "a folder" if stat.S_ISDIR(mode) else "a FIFO, a device or a socket"
             raise InputRefused(path, f"is {what}, not a regular file; give the name of a file")
-        if hasattr(os, "set_blocking"):
+        if getattr(os, "O_NONBLOCK", 0):  # POSIX: reads of the regular file block as usual again
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
