@@ -129,6 +129,7 @@ def write_export(store: Store, out: str | os.PathLike, mrns: Iterable[str] | Non
     ids = export_ids(store, mrns)
     if os.fspath(out) == "-":
         safety.check_stream(sys.stdout, store.path)
+        sys.stdout.flush()  # text printed before goes first
         stream = getattr(sys.stdout, "buffer", None)
         buffered = _Buffered(stream.write if stream is not None else lambda b: sys.stdout.write(b.decode()))
         for chunk in export_chunks(store, ids):
