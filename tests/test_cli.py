@@ -80,7 +80,8 @@ def test_bad_files_exit_2_naming_the_field(capsys, db_path, tmp_path, content, e
     bad.write_text(content)
     code, _, err = run(capsys, "--db", db_path, "import", bad)
     assert code == 2 and expected in err and str(bad) in err
-    assert counts(db_path)["patients"] == 0
+    # The database did not exist: a failed import leaves none behind (nor its -wal and -shm files).
+    assert sorted(p.name for p in db_path.parent.iterdir()) == ["bad.json"]
 
 
 def test_missing_import_file_exits_2(capsys, db_path, tmp_path):

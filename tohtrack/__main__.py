@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_whole(0, 999_999), default=0, metavar="S", help="the cohort's seed (default 0)")
 
     p = sub.add_parser("import", parents=[common], help="import a tohtrack/1 JSON file or a FHIR R4 Bundle (all or nothing)")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", help="the file to import ('-' for standard input, tohtrack/1 only)")
 
     p = sub.add_parser("export", parents=[common], help="write patients as tohtrack/1 JSON or a FHIR R4 Bundle")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-' for stdout)")
@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", parents=[common], help="write a patient's timeline report as PDF")
     p.add_argument("mrn", metavar="MRN", help="the patient")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.pdf", help="the PDF file to write")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.pdf", help="the PDF file to write ('-' for stdout)")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="the record as it stood on this date (default today)")
     p.add_argument("--deidentify", action="store_true",
                    help="leave out name, MRN, birth date, accession numbers and free text; age in 5-year bands, "
@@ -151,9 +151,44 @@ def _open(args, readonly: bool = False):
     if warning:
         print(f"tohtrack: warning: {warning}", file=sys.stderr)
     store = Store(path, clinician=getattr(args, "clinician", "") or "")
+    store.on_wait = lambda message: print(f"tohtrack: {message}", file=sys.stderr, flush=True)
     for line in store.migration_warnings:
         print(f"tohtrack: warning: {line}", file=sys.stderr)
     return store
+
+
+def _database_path(args) -> Path:
+    from .db import default_path
+
+    explicit = getattr(args, "db", None)
+    return Path(explicit) if explicit else default_path()
+
+
+@contextlib.contextmanager
+def _no_trace_if_failed(path: Path):
+    """A command that may create the database: if it fails, the database it created (an empty one, with its
+    side files) and the folders made for it are removed again, so a mistyped --db leaves nothing behind."""
+    missing = [folder for folder in (path, *path.parents) if not os.path.lexists(folder)]
+    try:
+        yield
+    except BaseException:
+        if missing and missing[0] == path:
+            from .db import Store
+            from .safety import database_files
+
+            try:
+                with Store(path, readonly=True) as store:
+                    empty = store.count_patients() == 0
+            except Exception:  # noqa: BLE001 - no schema yet, or not readable: nothing of the user's in it
+                empty = True
+            if empty:
+                for file in database_files(path):
+                    with contextlib.suppress(OSError):
+                        file.unlink()
+                for folder in missing[1:]:
+                    with contextlib.suppress(OSError):
+                        folder.rmdir()  # only if empty: never a folder something else was put in meanwhile
+        raise
 
 
 # ---------------------------------------------------------------------------
@@ -181,15 +216,17 @@ def cmd_demo(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from . import fhir, interchange
+    from . import fhir, interchange, safety
 
-    if fhir.is_bundle(args.file):
+    # The file first: one that cannot be read (or a FIFO, a device) is refused before a database is created.
+    source = sys.stdin.buffer if args.file == "-" else safety.open_input(args.file)
+    if args.file != "-" and fhir.is_bundle(args.file):
+        source.close()
         return _import_fhir(args)
-    with _open(args) as store:
-        patients = interchange.import_file(store, args.file)
-    episodes = sum(len(p.episodes) for p in patients)
-    findings = sum(len(e.imaging) + len(e.symptoms) + len(e.treatments) for p in patients for e in p.episodes)
-    print(f"imported {len(patients)} patients, {episodes} episodes, {findings} findings from {args.file}")
+    with source, _open(args) as store:  # main() removes a database this command created, should it fail
+        counts = interchange.import_stream(store, source)
+    shown = "standard input" if args.file == "-" else args.file
+    print(f"imported {counts.patients} patients, {counts.episodes} episodes, {counts.findings} findings from {shown}")
     return EXIT_OK
 
 
@@ -208,25 +245,26 @@ def _import_fhir(args) -> int:
 
 
 def _export_fhir(args) -> int:
-    from . import fhir
+    from . import fhir, interchange, safety
 
     options = fhir.ExportOptions(transaction=args.fhir_transaction, deidentify=args.deidentify)
     with _open(args, readonly=True) as store:
         text = fhir.dumps(fhir.export_bundle(store, args.patient, options))
+        database = store.path
     if args.output == "-":
+        safety.check_stream(sys.stdout, database)
         sys.stdout.write(text)
     else:
-        fhir.write(args.output, text)
+        interchange.write_file(args.output, text, database)
     return EXIT_OK
 
 
-def _output_file(name: str) -> str:
-    """An output path that is a file or nothing yet: writing through a temporary file and moving it into
-    place would otherwise replace a device such as /dev/null, or fail on a folder."""
-    if not name:
-        raise UsageError("no output file named; give the name of a file to write")
-    if os.path.exists(name) and not os.path.isfile(name):
-        raise UsageError(f"{name}: is a folder or a device, not a file; give the name of a file to write")
+def _output_file(name: str, args=None, backup: bool = False) -> str:
+    """An output path that may be written (safety.check_output, exit 2 with one wording for every command): a
+    file or nothing yet, in a folder that exists, and never the database, its side files or its backups."""
+    from .safety import check_output
+
+    check_output(name, _database_path(args) if args is not None else None, backup=backup)
     return name
 
 
@@ -234,17 +272,13 @@ def cmd_export(args) -> int:
     from . import interchange
 
     if args.output != "-":
-        _output_file(args.output)
+        _output_file(args.output, args)
     if args.format != "fhir" and (args.deidentify or args.fhir_transaction):
         raise UsageError("--deidentify and --fhir-transaction go with --format fhir")
     if args.format == "fhir":
         return _export_fhir(args)
     with _open(args, readonly=True) as store:
-        text = interchange.dumps(interchange.export_document(store, args.patient))
-    if args.output == "-":
-        sys.stdout.write(text)
-    else:
-        interchange.write_file(args.output, text)
+        interchange.write_export(store, args.output, args.patient)
     return EXIT_OK
 
 
@@ -315,17 +349,22 @@ def cmd_report(args) -> int:
     # A report never needs a screen: the offscreen platform works on a server too, and its 96 DPI makes the
     # PDF the same whichever workstation writes it.
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from .gui.pdf import write_report  # which refuses a folder, a device or a missing folder as output (exit 2)
+    to_stdout = args.output == "-"
+    if not to_stdout:
+        _output_file(args.output, args)  # before the report is laid out: a refused output costs nothing
+    from .gui.pdf import write_report  # which checks the output again, as every output is (exit 2)
 
     with _open(args, readonly=True) as store:
         report, pages = write_report(store, args.mrn, args.output, args.as_of, deidentify=args.deidentify)
     what = f"de-identified report {report.report_id}" if report.deidentified else f"report of {args.mrn}"
-    print(f"{what} written to {args.output} ({pages} page{'s' if pages != 1 else ''})")
+    where = "standard output" if to_stdout else args.output
+    print(f"{what} written to {where} ({pages} page{'s' if pages != 1 else ''})",
+          file=sys.stderr if to_stdout else sys.stdout)
     return EXIT_OK
 
 
 def cmd_backup(args) -> int:
-    _output_file(args.output)
+    _output_file(args.output, args, backup=True)
     with _open(args, readonly=True) as store:
         target = store.backup(args.output)
         seal = store.audit_seal()
@@ -495,6 +534,7 @@ def run_gui(args) -> int:
 
     path = Path(args.db) if getattr(args, "db", None) else default_path()
     if args.screenshot:
+        _output_file(args.screenshot, args)  # before the window is built; written 0600, all or nothing
         from .gui.app import screenshot
 
         screenshot(path, Path(args.screenshot), args.screenshot_patient, args.screenshot_as_of)
@@ -551,7 +591,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.screenshot or args.screenshot_patient or args.screenshot_as_of:
             raise UsageError(f"--screenshot, and --patient or --as-of before a command, go without a command; "
                              f"give them after '{args.command}'")
-        return COMMANDS[args.command](args)
+        # A command that may create the database: if it fails, it leaves no new database or folder behind.
+        creates = args.command in ("demo", "import", "restore") or (args.command == "settings" and args.value)
+        with _no_trace_if_failed(_database_path(args)) if creates else contextlib.nullcontext():
+            return COMMANDS[args.command](args)
     except ValidationError as exc:
         _report_problems(exc.problems, context)
         return EXIT_INVALID
@@ -568,7 +611,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tohtrack: {_write_error(path, exc)}", file=sys.stderr)
         return EXIT_FAILURE
     except UnicodeEncodeError:  # an MRN, a name or a value from bytes that are not UTF-8: it cannot be stored
-        print(f"tohtrack: {context}: a value on the command line is not valid text (bytes that are not UTF-8); "
+        source = getattr(args, "file", None)
+        where = ("standard input holds text that is" if source == "-" else
+                 f"the file {source} holds text that is" if source else "a value on the command line is")
+        print(f"tohtrack: {context}: {where} not valid text (bytes that are not UTF-8, or a lone surrogate); "
               "nothing was written", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:

@@ -17,7 +17,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 
 from . import model, settings as settings_mod, witness
@@ -37,7 +37,8 @@ from .model import (
 )
 from .perf import gc_paused
 
-BUSY_TIMEOUT_MS = 5000
+BUSY_TIMEOUT_MS = 120_000  # a write waits this long for another writer to finish
+WAIT_NOTICE_MS = 2000  # then, if still waiting, `Store.on_wait` is told (the command line says so on stderr)
 GENESIS_HASH = "0" * 64
 #: Hex digits of the head hash in an audit seal: 48 bits, far beyond grinding one entry to match a printed seal.
 SEAL_DIGITS = 12
@@ -71,6 +72,12 @@ class DatabaseTooNew(StoreError):
 
 class DatabaseDamaged(StoreError):
     pass
+
+
+class NotADatabaseFile(StoreError):
+    """A database path that is not a regular file (a FIFO, a device): bad input, exit code 2."""
+
+    exit_code = 2
 
 
 class ConflictError(StoreError):
@@ -318,6 +325,7 @@ class Store:
         self._appended = False  # audit entries were appended in the open transaction (tohtrack.witness)
         #: Why the witness could not be updated after the last commit (the commit itself stood), else None.
         self.witness_problem: str | None = None
+        self.on_wait: "Callable[[str], None] | None" = None  # told when a write has waited WAIT_NOTICE_MS
         try:
             self.conn = self._connect()
         except sqlite3.DatabaseError as exc:
@@ -375,6 +383,8 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a folder, not a database file")
+        if self.path.exists() and not self.path.is_file():  # a FIFO would hang SQLite, a device feed it forever
+            raise NotADatabaseFile(f"{self.path}: is a FIFO, a device or a socket, not a database file")
         if self.readonly:
             if not self.path.exists():
                 raise StoreError(f"{self.path}: no database there")
@@ -478,7 +488,7 @@ class Store:
                 yield self
             return
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin_immediate()
         except sqlite3.OperationalError as exc:
             raise _write_error(self.path, exc) from None
         self._appended = False
@@ -496,6 +506,27 @@ class Store:
         if self._appended:  # the one place a commit that appended audit entries passes: move the witness on
             self._appended = False
             self._after_commit()
+
+    def _begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE, waiting up to BUSY_TIMEOUT_MS for another writer; after WAIT_NOTICE_MS says so."""
+        first = min(WAIT_NOTICE_MS, BUSY_TIMEOUT_MS)
+        if first >= BUSY_TIMEOUT_MS or self.on_wait is None:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return
+        self.conn.execute(f"PRAGMA busy_timeout = {first}")
+        try:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+            self.on_wait(f"{self.path}: waiting for another workstation or window to finish writing "
+                         f"(up to {BUSY_TIMEOUT_MS // 1000} s)…")
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS - first}")
+            self.conn.execute("BEGIN IMMEDIATE")
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     # -- audit -----------------------------------------------------------------
 
@@ -1068,41 +1099,39 @@ class Store:
     # -- backup ----------------------------------------------------------------
 
     def backup(self, target: str | os.PathLike) -> Path:
-        """An online, consistent copy through the SQLite backup API, written beside and then moved into place."""
+        """An online, consistent copy through the SQLite backup API, written beside and then moved into place.
+
+        The target is checked as every output is (`safety.check_output`: never this database, its side files
+        or a missing folder — only its own backups folder is created); the copy is made in a folder only this
+        user may enter, checked, then renamed into place (`safety.private_scratch`)."""
+        from . import safety
+
         target = Path(target)
-        if target.exists() and not target.is_file():  # os.replace would put the copy in place of a device
-            raise StoreError(f"{target}: is a folder or a device, not a file; nothing was written")
-        partial = target.with_name(target.name + ".partial")
-        try:
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new backups folder: nobody else's
-            if partial.exists():
-                partial.unlink()
-            _create_private(partial)
-        except OSError as exc:  # another user's backups folder, a read-only disk: say so, change nothing
-            raise StoreError(f"{target}: cannot write the backup there ({exc.strerror or exc}); "
-                             "nothing was changed") from None
-        try:
-            dest = sqlite3.connect(str(partial))
+        own_folder = backup_dir(self.path)
+        if target.parent == own_folder and not own_folder.exists():
             try:
-                self.conn.backup(dest)
-                self._carry_anchor(dest)
-                dest.execute("PRAGMA journal_mode = DELETE")
-                ok = dest.execute("PRAGMA quick_check").fetchone()[0]
-            finally:
-                dest.close()
+                own_folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new backups folder: nobody else's
+            except OSError as exc:  # another user's folder, a read-only disk: say so, change nothing
+                raise safety.write_failed(target, exc) from None
+        with safety.private_scratch(target, self.path, backup=True) as (partial, install):
+            try:
+                _create_private(partial)
+                dest = sqlite3.connect(str(partial))
+                try:
+                    self.conn.backup(dest)
+                    self._carry_anchor(dest)
+                    dest.execute("PRAGMA journal_mode = DELETE")
+                    ok = dest.execute("PRAGMA quick_check").fetchone()[0]
+                finally:
+                    dest.close()
+            except OSError as exc:
+                raise safety.write_failed(target, exc) from None
+            except sqlite3.DatabaseError as exc:
+                damaged = "malformed" in str(exc) or "not a database" in str(exc)  # what was read: this database
+                raise _write_error(self.path if damaged else target, exc) from None
             if ok != "ok":  # the copy is page for page: this database is damaged
                 raise DatabaseDamaged(f"{self.path}: the database file is damaged ({ok}); no backup was written")
-            os.replace(partial, target)
-        except OSError as exc:
-            raise StoreError(f"{target}: cannot write the backup there ({exc.strerror or exc}); "
-                             "nothing was changed") from None
-        except sqlite3.DatabaseError as exc:
-            damaged = "malformed" in str(exc) or "not a database" in str(exc)  # what was read: this database
-            raise _write_error(self.path if damaged else target, exc) from None
-        finally:
-            if partial.exists():
-                partial.unlink()
-        return target
+            return install()
 
     def _carry_anchor(self, dest: sqlite3.Connection) -> None:
         """Write into a backup copy what the witness saw of the trail (its table audit_anchor, one row), so the

@@ -993,12 +993,21 @@ def check_patients(patients: list[Patient], paths: list[str], today: dt.date | N
     first_seen: dict[str, tuple[str, str]] = {}
     for p, path in zip(patients, paths):
         problems += check_patient(p, path, today)
-        if p.mrn and isinstance(p.mrn, str):
-            key = mrn_key(p.mrn)
-            if key in first_seen:
-                other_path, other = first_seen[key]
-                same = "appears twice in the file" if other == p.mrn else f"is the same MRN as {other!r}"
-                problems.append(Problem(join(path, "mrn"), f"{p.mrn!r} {same} (also {other_path})"))
-            else:
-                first_seen[key] = (path, p.mrn)
+        repeated = repeated_mrn(first_seen, p.mrn, path)
+        if repeated:
+            problems.append(repeated)
     return problems
+
+
+def repeated_mrn(first_seen: dict[str, tuple[str, str]], mrn: Any, path: str) -> Problem | None:
+    """The problem when this MRN is one already seen in the file (as MRNs compare), else None and it is noted:
+    `first_seen` maps each MRN key to the path and spelling it was first seen with."""
+    if not mrn or not isinstance(mrn, str):
+        return None
+    key = mrn_key(mrn)
+    if key not in first_seen:
+        first_seen[key] = (path, mrn)
+        return None
+    other_path, other = first_seen[key]
+    same = "appears twice in the file" if other == mrn else f"is the same MRN as {other!r}"
+    return Problem(join(path, "mrn"), f"{mrn!r} {same} (also {other_path})")

@@ -259,6 +259,7 @@ def test_killed_backup_leaves_the_database_and_no_broken_copy(capsys, tmp_path, 
     db = fresh_copy(cohort, tmp_path / "clinic.sqlite3")
     before = export_text(db)
     target = tmp_path / "copies" / "b.sqlite3"
+    target.parent.mkdir()  # no command makes folders for its output
     duration = min(timed(spawn("cli", "--db", db, "backup", "-o", target)) for _ in range(2))
     rng = random.Random(3)
 

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QDate, QSettings, QTimer, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QDate, QIODevice, QSettings, QTimer, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHeaderView, QLabel, QMainWindow,
                                QMessageBox, QWidget)
@@ -662,7 +662,7 @@ class MainWindow(QMainWindow):
         if not path:
             return
         try:
-            interchange.write_file(path, interchange.dumps(interchange.export_document(self.store)))
+            interchange.write_export(self.store, path)  # streamed; never over the database (safety)
         except (OSError, StoreError) as exc:
             QMessageBox.warning(self, "Export failed", f"{exc}\n\nNothing was written.")
             return
@@ -708,7 +708,7 @@ class MainWindow(QMainWindow):
             path += ".pdf"
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            pages = pdf.write_pdf(report, path)
+            pages = pdf.write_pdf(report, path, database=self.store.path)
         except (StoreError, OSError) as exc:
             QMessageBox.warning(self, "Export failed", f"{exc}\n\nNothing was written.")
             return
@@ -989,8 +989,15 @@ def screenshot(db_path: Path, out: Path, mrn: str | None = None, as_of: dt.date 
             if mrn:
                 window.open_patient(store.patient_id(mrn))
             settle(app)
-            if not window.grab().save(str(out), "PNG"):
+            data = QByteArray()
+            buffer = QBuffer(data)
+            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+            if not window.grab().save(buffer, "PNG"):
                 raise StoreError(f"{out}: could not write the screenshot")
+            buffer.close()
+            # It shows patient data: written like every output (readable by its owner only, all or nothing,
+            # never over the database), see safety.atomic_output.
+            safety.write_output(out, bytes(data.data()), db_path)
         finally:
             window.close()
             store.close()

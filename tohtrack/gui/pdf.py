@@ -17,7 +17,6 @@ import datetime as dt
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -27,7 +26,7 @@ from PySide6.QtGui import (QColor, QFont, QFontDatabase, QFontMetricsF, QGuiAppl
                            QPagedPaintDevice, QPainter, QPdfWriter, QPen, QTextCharFormat, QTextLayout, QTextOption)
 from PySide6.QtWidgets import QApplication
 
-from .. import plotdata
+from .. import db, plotdata, safety
 from ..db import Store, StoreError
 from ..report import BULLET, Report, Row, Table, build
 from ..wording import date_text
@@ -609,45 +608,43 @@ def render_pdf(report: Report, today: dt.date | None = None) -> tuple[bytes, int
     return (_blank_dates(content) if report.deidentified else content), pages
 
 
-def check_output(out: str | os.PathLike) -> Path:
-    """Where a report may be written: a file or nothing yet, in a folder that exists (else exit 2).
+def check_output(out: str | os.PathLike, database: str | os.PathLike | None = None) -> Path:
+    """Where a report may be written (safety.check_output, the one rule for every output): a file or nothing
+    yet, in a folder that exists, never the open database or its backups; else ReportError, exit 2.
 
-    A link is followed, so the report goes where it points and the link stays a link."""
-    out = Path(out)
-    if out.is_symlink():
-        out = out.resolve()
-    if out.exists() and not out.is_file():
-        raise ReportError(f"{out} is a folder or a device, not a file; give the PDF file's name", exit_code=2)
-    folder = out.parent
-    if not folder.is_dir():
-        raise ReportError(f"{out}: the folder {folder} does not exist; nothing was written", exit_code=2)
-    return out
-
-
-def write_pdf(report: Report, out: str | os.PathLike, today: dt.date | None = None) -> int:
-    """Write the report as a PDF file readable by its owner only; returns the number of pages.
-
-    Laid out in memory first, then written to a temporary file beside the target, flushed to the disk and
-    renamed into place: a full disk or a failure leaves the file that was there (if any) as it was."""
-    target = check_output(out)
-    content, pages = render_pdf(report, today)
-    temp = None
+    A link of this user's is followed, so the report goes where it points and the link stays a link."""
     try:
-        handle, temp = tempfile.mkstemp(prefix=".tohtrack-report-", suffix=".pdf", dir=target.parent)
-        with os.fdopen(handle, "wb") as f:
-            if hasattr(os, "fchmod"):
-                os.fchmod(f.fileno(), 0o600)
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, target)
-        temp = None
-    except OSError as exc:
-        raise ReportError(f"{out}: the report could not be written ({exc.strerror or exc}); nothing was "
-                          "written") from None
-    finally:
-        if temp is not None and os.path.exists(temp):
-            os.unlink(temp)
+        return safety.check_output(out, database)
+    except safety.OutputRefused as exc:
+        raise ReportError(str(exc), exit_code=2) from None
+
+
+def write_pdf(report: Report, out: str | os.PathLike, today: dt.date | None = None,
+              database: str | os.PathLike | None = None) -> int:
+    """Write the report as a PDF file readable by its owner only (or '-': to standard output); returns the
+    number of pages.
+
+    Laid out in memory first, then written through safety.atomic_output: a new temporary file beside the
+    target that nobody can plant, flushed to the disk and renamed into place: a full disk or a failure leaves
+    the file that was there (if any) as it was. `database`: the open database, which it may never be."""
+    if os.fspath(out) == "-":
+        try:
+            safety.check_stream(sys.stdout, database)
+        except safety.OutputRefused as exc:
+            raise ReportError(str(exc), exit_code=2) from None
+        content, pages = render_pdf(report, today)
+        stream = getattr(sys.stdout, "buffer", sys.stdout)
+        stream.write(content)
+        stream.flush()
+        return pages
+    check_output(out, database)
+    content, pages = render_pdf(report, today)
+    try:
+        safety.write_output(out, content, database)
+    except safety.OutputRefused as exc:
+        raise ReportError(str(exc), exit_code=2) from None
+    except db.StoreError as exc:
+        raise ReportError(str(exc)) from None
     return pages
 
 
@@ -659,4 +656,4 @@ def write_report(store: Store, mrn: str, path: str | os.PathLike, as_of: dt.date
     patient = store.patient_by_mrn(mrn)
     today = today or dt.date.today()
     report = build(patient, as_of or today, store.settings(), today, deidentify, seal=store.audit_seal())
-    return report, write_pdf(report, path, today)
+    return report, write_pdf(report, path, today, database=store.path)
