@@ -243,8 +243,11 @@ def format_assessment(a) -> str:
     """One patient's assessment as readable lines."""
     review = a.next_review.isoformat() if a.next_review else "—"
     status = "overdue" if a.overdue else ("due" if a.due else "")
-    lines = [f"{a.mrn:<14} {a.pattern.replace('_', ' '):<34} next review {review} {status}".rstrip()]
-    lines += [f"    {f.severity:<8} {f.code:<22} {f.message}" for f in a.flags]
+    when = f"next review {review} {status}"
+    if a.missed_review is not None:  # the review that was missed, not a later one
+        when = f"overdue: review of {a.missed_review.isoformat()} missed, {(a.as_of - a.missed_review).days} days"
+    lines = [f"{a.mrn:<14} {a.pattern.replace('_', ' '):<34} {when}".rstrip()]
+    lines += [f"    {f.severity:<8} {f.code:<22} {f.message}" for f in a.flags_by_urgency]  # most urgent first
     return "\n".join(lines)
 
 
@@ -256,9 +259,9 @@ def cmd_worklist(args) -> int:
         entries = cohort.worklist(store, as_of, due_only=not args.all)
     print(f"Review worklist as of {as_of.isoformat()}: {len(entries)} patient(s)")
     for e in entries:
-        review = e.next_review.isoformat() if e.next_review else "—"
+        # Overdue: the missed review and how long ago, never a later date; the most urgent flag in words.
         urgent = f"{e.most_urgent.code}: {e.most_urgent.message}" if e.most_urgent else ""
-        print(f"{e.state or '-':<8} {review:<10}  {e.mrn:<14} {e.name[:30]:<30}  {urgent}".rstrip())
+        print(f"{e.state or '-':<8} {e.review_text:<38}  {e.mrn:<14} {e.name[:30]:<30}  {urgent}".rstrip())
     return EXIT_OK
 
 
