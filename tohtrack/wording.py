@@ -33,14 +33,14 @@ UPTAKE_WORDS = {"normal": "normal uptake", "increased_homogeneous": "increased h
 #: Each flag code in a few words, for a column or a list where the whole message does not fit.
 FLAG_TITLES = {
     "JOINT_SPACE_NARROWING": "joint space narrowed",
-    "AVN_SIGNS": "signs of avascular necrosis",
+    "AVN_SIGNS": "signs of AVN",
     "NOT_REGRESSING": "edema not regressing",
     "FOLLOW_UP_OVERDUE": "review missed",
     "PROLONGED_COURSE": "prolonged course",
     "MIGRATION": "migration (RMO)",
     "RECURRENCE": "recurrence (RMO)",
     "AVN_RISK_FACTORS": "AVN risk factors",
-    "SUBCHONDRAL_FRACTURE": "subchondral fracture line",
+    "SUBCHONDRAL_FRACTURE": "subchondral fracture",
     "MULTIFOCAL_ONSET": "multifocal onset",
     "PREGNANCY_ASSOCIATED": "pregnancy-associated",
     "LATE_RESOLUTION": "late resolution",
@@ -53,13 +53,18 @@ def flag_title(code: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def reason_text(flag, others: int = 0) -> str:
-    """A flag in a few words with its episode, for the worklist's reason column: 'Signs of avascular necrosis —
-    left knee', and '(+2 more)' when the patient has other flags. '' without a flag."""
+def reason_text(flag, others: int = 0, lines: bool = False) -> str:
+    """A flag in a few words with its episode, for the worklist's reason: 'Signs of AVN — right knee (+2 more)'
+    ('+2 more': the patient's other flags); with `lines`, the title over the episode ('Signs of AVN' over
+    'right knee · +2 more'). '' without a flag."""
     if flag is None:
         return ""
     name = flag.episode_name
-    text = f"{flag_title(flag.code)} — {name[:1].lower() + name[1:]}" if name else flag_title(flag.code)
+    name = name[:1].lower() + name[1:]
+    if lines:
+        more = f" · +{others} more" if others > 0 else ""
+        return f"{flag_title(flag.code)}\n{name}{more}" if name else flag_title(flag.code) + more
+    text = f"{flag_title(flag.code)} — {name}" if name else flag_title(flag.code)
     return text + (f" (+{others} more)" if others > 0 else "")
 
 

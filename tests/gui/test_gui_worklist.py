@@ -1,0 +1,64 @@
+"""The review worklist as a clinician meets it: what to do, for whom and why, readable at the default size."""
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from tohtrack import interchange
+from tohtrack.gui.models import WorklistModel as W
+
+AS_OF = dt.date(2026, 3, 1)
+
+
+@pytest.fixture
+def window(open_window, store, vignettes, tmp_path, monkeypatch):
+    interchange.import_document(store, vignettes, today=AS_OF)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    return open_window(store, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+
+
+def _show_worklist(qtbot, window):
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.worklist_model.rowCount() == 3)
+    qtbot.wait(50)  # as a user sees it: after the event loop has laid the table out
+    return window.ui.worklist_table
+
+
+def test_worklist_reads_what_to_do_at_the_default_width(qtbot, window):
+    table = _show_worklist(qtbot, window)
+    model = window.worklist_model
+    viewport = table.viewport().rect()
+    # When, who and why lie inside the pane without scrolling, at 1280×800.
+    for column in (W.STATE, W.NAME, W.FLAG):
+        assert table.columnViewportPosition(column) >= 0
+        assert table.columnViewportPosition(column) + table.columnWidth(column) <= viewport.width(), column
+    metrics = table.fontMetrics()
+    for row in range(model.rowCount()):
+        for column in (W.STATE, W.FLAG):
+            text = model.data(model.index(row, column))
+            box = metrics.boundingRect(0, 0, table.columnWidth(column) - 6, 1000, Qt.TextFlag.TextWordWrap, text)
+            assert box.height() <= table.rowHeight(row), (row, column, text)  # wrapped, never cut
+    mrn = {r: model.entries()[r].mrn for r in range(3)}
+    assert all(model.data(model.index(r, W.NAME)).endswith("\n" + mrn[r]) for r in range(3))
+    texts = {mrn[r]: model.data(model.index(r, W.STATE)) for r in range(3)}
+    assert texts["EX-02"] == "Overdue, 17 days\nmissed 12 Feb 2026"
+    reasons = {mrn[r]: model.data(model.index(r, W.FLAG)) for r in range(3)}
+    assert reasons["EX-04"] == "Signs of AVN\nright knee · +3 more"
+
+
+def test_clicking_the_reason_header_sorts_by_urgency(qtbot, window):
+    table = _show_worklist(qtbot, window)
+    header = table.horizontalHeader()
+    x = header.sectionViewportPosition(W.FLAG) + header.sectionSize(W.FLAG) // 2
+    assert [e.mrn for e in window.worklist_model.entries()] == ["EX-03", "EX-04", "EX-02"]  # the longest missed first
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
+    assert header.sortIndicatorSection() == W.FLAG
+    order = [e.mrn for e in window.worklist_model.entries()]
+    clinical = ["EX-04", "EX-02", "EX-03"]  # signs of AVN, edema not regressing, a review missed
+    assert order == (clinical if header.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder else clinical[::-1])
+    # A refresh (another as-of date, a write) keeps the order asked for.
+    window.ui.worklist_date.setDate(AS_OF - dt.timedelta(days=1))
+    window.ui.worklist_date.setDate(AS_OF)
+    assert [e.mrn for e in window.worklist_model.entries()] == order
