@@ -140,10 +140,14 @@ def test_audit_shows_who_what_and_values(capsys, loaded):
     run(capsys, "--clinician", "Dr Rossi", "settings", "clinic_name", "Ortho Clinic")
     code, out, _ = run(capsys, "audit")
     assert code == 0
-    assert "create patients #1 of EX-01" in out and "family_name: Bianchi" in out
-    assert "(Dr Rossi)  update settings" in out or "(Dr Rossi)  create settings" in out
+    # The form's language, not column names.
+    assert "created  Patient details (EX-01)" in out and "    family name: Bianchi" in out
+    assert "created  MRI of 20 Apr 2025, right hip (EX-01)" in out and "    edema: 75 %" in out
+    assert "(Dr Rossi)  created  Setting clinic name" in out and "    value: Ortho Clinic" in out
+    for column in ("pain_nrs", "episode_id", "patient_id", "family_name", "#"):
+        assert column not in out
     code, out, _ = run(capsys, "audit", "--patient", "EX-02")
-    assert "of EX-02" in out and "of EX-01" not in out
+    assert "(EX-02)" in out and "(EX-01)" not in out
 
 
 def test_settings_print_get_set(capsys, db_path):

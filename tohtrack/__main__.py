@@ -315,28 +315,19 @@ def cmd_check(args) -> int:
     return EXIT_OK
 
 
-def _show(value) -> str:
-    return "null" if value is None else json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
-
-
 def cmd_audit(args) -> int:
+    from .audit_words import ACTIONS, AuditReader
+
+    raw = {words: code for code, words in ACTIONS.items()}
     with _open(args, readonly=True) as store:
         patient_id = store.patient_id(args.patient) if args.patient is not None else None  # "" is no MRN
         out = sys.stdout
-        for e in store.audit_entries(patient_id):
-            who = e.os_user + (f" ({e.clinician})" if e.clinician else "")
-            subject = f"{e.table_name} #{e.row_id}" + (f" of {e.mrn}" if e.mrn else "")
-            out.write(f"{e.at}  {who}  {e.action} {subject}\n")
-            fields = sorted(set(e.old or {}) | set(e.new or {}))
-            for field in fields:
-                old = (e.old or {}).get(field) if e.old is not None else None
-                new = (e.new or {}).get(field) if e.new is not None else None
-                if e.action == "create":
-                    out.write(f"    {field}: {_show(new)}\n")
-                elif e.action == "delete":
-                    out.write(f"    {field}: {_show(old)} (removed)\n")
-                else:
-                    out.write(f"    {field}: {_show(old)} → {_show(new)}\n")
+        # In the form's language: "MRI of 20 Apr 2025, right hip (EX-01)", then "edema 55 % → 58 %".
+        for line in AuditReader().lines(store.audit_entries(patient_id)):
+            of = f" ({line.mrn})" if line.mrn else ""
+            out.write(f"{line.at}  {line.who}  {line.action}  {line.subject}{of}\n")
+            for change in line.changes:
+                out.write(f"    {change.text(raw.get(line.action, line.action))}\n")
     return EXIT_OK
 
 
