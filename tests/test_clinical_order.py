@@ -217,3 +217,29 @@ def test_an_overdue_review_is_never_a_later_date(missed, days):
     text = wording.review_text(as_of, as_of + dt.timedelta(days=30), missed, overdue=True)
     assert text.startswith(f"review of {wording.date_text(missed)} missed, ")
     assert wording.date_text(as_of + dt.timedelta(days=30)) not in text
+
+
+# -- regions in storage --------------------------------------------------------------------------------------------
+
+
+def test_the_store_checks_regions_against_the_episodes_joint(store):
+    patient = store.add_patient(Patient("S-1", "A", "B", D("1970-01-01"), "female"), today=D("2026-01-01"))
+    knee = store.add_episode(patient.id, Episode("knee_left", D("2025-01-10")), today=D("2026-01-01"))
+    with pytest.raises(ValidationError) as caught:
+        store.add_finding(knee.id, ImagingStudy(D("2025-01-20"), "MRI", edema_regions=["head"]), D("2026-01-01"))
+    assert "'head' is not a knee region" in str(caught.value)
+    study = store.add_finding(knee.id, ImagingStudy(D("2025-01-20"), "MRI", edema_regions=["patella"]),
+                              D("2026-01-01"))
+    # The site of an episode whose studies name knee regions cannot become a hip (nothing is written).
+    knee.site = "hip_left"
+    with pytest.raises(ValidationError) as caught:
+        store.update_episode(knee, today=D("2026-01-01"))
+    (problem,) = caught.value.problems
+    assert problem.path == "site" and "patella" in problem.message and "head, neck" in problem.message
+    assert [e.site for e in list(store.patients([patient.id]))[0].episodes] == ["knee_left"]
+    # A study naming only 'other' moves with its episode to any joint.
+    study.edema_regions = ["other"]
+    store.update_finding(study, today=D("2026-01-01"))
+    knee.version = list(store.patients([patient.id]))[0].episodes[0].version
+    store.update_episode(knee, today=D("2026-01-01"))
+    assert list(store.patients([patient.id]))[0].episodes[0].site == "hip_left"

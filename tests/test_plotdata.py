@@ -96,7 +96,7 @@ def test_ex01_hover_texts_carry_date_value_and_findings(patients):
     c = course_data(a, a.episodes[0])
     first = c.studies[0]
     assert first.tip.splitlines()[:3] == [
-        "MRI of 20 Apr 2025", "Edema 75% (femoral head, femoral neck, intertrochanteric region)",
+        "MRI of 20 Apr 2025", "Edema 75% (femoral head, femoral neck, intertrochanteric)",
         "T1 low signal, T2/STIR high signal, medial head sparing, joint effusion"]
     assert c.pain[0].tip.splitlines()[:4] == [
         "Symptoms of 20 Apr 2025", "Pain NRS 8/10", "Function score 48/100", "Weight bearing: protected"]

@@ -15,7 +15,7 @@ from .wording import date_text as _date, episode_name, onsets_by_site
 
 WARNING, INFO = "warning", "info"
 
-#: Every flag code with its severity, in clinical order: by what changes management first (docs/course-rules.md).
+#: Every flag code with its severity, in clinical order: by what changes management first.
 #: Warnings come before infos. This one order is what every screen, the worklist's reason, the report and the
 #: human-readable `flags` output follow (`by_urgency`); the JSON output keeps episode, then code order.
 FLAG_CODES = {

@@ -130,7 +130,7 @@ PREGNANCY_LABELS = {
 REGION_LABELS = {
     "head": "femoral head",
     "neck": "femoral neck",
-    "intertrochanteric": "intertrochanteric region",
+    "intertrochanteric": "intertrochanteric",
     "acetabulum": "acetabulum",
     "medial_femoral_condyle": "medial femoral condyle",
     "lateral_femoral_condyle": "lateral femoral condyle",

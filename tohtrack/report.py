@@ -332,10 +332,10 @@ def _section(e, as_of: dt.date, words, deidentify: bool) -> Section:
     symptoms = sorted((r for r in episode.symptoms if r.date <= as_of), key=lambda r: r.date)
     treatments = sorted((t for t in episode.treatments if t.start <= as_of), key=lambda t: t.start)
     imaging = Table("Imaging studies", ("Date", SINCE_ONSET, "Modality", "Edema extent", "Findings", "Accession"),
-                    (0.15, 0.09, 0.16, 0.13, 0.33, 0.14),
+                    (0.14, 0.08, 0.15, 0.19, 0.31, 0.13),
                     tuple(_study_row(s, e.symptom_onset, words) for s in studies), note_label="Report")
     if deidentify:  # no accession numbers: drop the column, give its width to the findings
-        imaging = Table(imaging.title, imaging.columns[:-1], (0.15, 0.09, 0.16, 0.13, 0.47),
+        imaging = Table(imaging.title, imaging.columns[:-1], (0.14, 0.08, 0.15, 0.19, 0.44),
                         tuple(Row(r.cells[:-1], r.note) for r in imaging.rows), note_label="Report")
     tables = (
         imaging,

@@ -223,7 +223,7 @@ class PatientView(QWidget):
             return
         for s in episode.imaging:
             self._append(imaging, s, [wording.date_text(s.date) + (f" {s.time}" if s.time else ""), s.modality,
-                                      wording.extent_text(s), ", ".join(s.edema_regions),
+                                      wording.extent_text(s), wording.regions_text(s.edema_regions),
                                       wording.findings_summary(s), s.accession])
         for r in episode.symptoms:
             function = (f"{r.function_score:g}" + (f" ({r.function_instrument})" if r.function_instrument else "")
