@@ -243,3 +243,18 @@ def test_the_store_checks_regions_against_the_episodes_joint(store):
     knee.version = list(store.patients([patient.id]))[0].episodes[0].version
     store.update_episode(knee, today=D("2026-01-01"))
     assert list(store.patients([patient.id]))[0].episodes[0].site == "hip_left"
+
+
+def test_the_plot_hover_tells_not_assessed_and_names_regions():
+    from tohtrack import plotdata
+
+    knee = Episode("knee_left", D("2025-01-10"), imaging=[
+        ImagingStudy(D("2025-01-20"), "MRI", edema_regions=["medial_femoral_condyle", "patella"]),
+        ImagingStudy(D("2025-03-20"), "MRI", edema_regions=["patella"], collapse=False)])
+    a = course.assess(_patient(knee), D("2025-04-01"))
+    c = plotdata.course_data(a, a.episodes[0])
+    first, second = (m.tip.splitlines() for m in c.studies)
+    assert first[1] == "Edema 2 regions (medial femoral condyle, patella)"
+    assert first[2] == "No findings assessed"
+    assert second[2] == "Assessed absent: collapse"
+    assert c.y_max == 6.0  # the knee's six regions

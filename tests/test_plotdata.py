@@ -67,7 +67,7 @@ def test_ex01_radiograph_without_extent_is_a_mark_never_a_zero(patients):
     assert xr.x not in [p.x for p in c.extent]
     assert list(c.by_modality(measured=False)) == ["XR"]
     assert "No edema extent recorded" in xr.tip
-    assert "Osteopenia, subchondral cortical loss; assessed absent: joint space narrowed" in xr.tip
+    assert "osteopenia, subchondral cortical loss; assessed absent: joint space narrowed" in xr.tip
     # The MRI of 1 Oct 2025 recorded 0%: a real zero, plotted.
     assert c.extent[-1].y == 0.0 and c.extent[-1].record.edema_extent_pct == 0
 

@@ -29,7 +29,7 @@ from .course import ACTIVE, EpisodeAssessment, Flag, PatientAssessment, add_mont
 from .model import (MODALITIES, SITES, TOH, Episode, ImagingStudy, SymptomRecord, Treatment, regions_of,
                     site_label)
 from .settings import Settings
-from .wording import (WEIGHT_BEARING_WORDS, date_text, diagnosis_text, extent_text, findings_summary, regions_text,
+from .wording import (WEIGHT_BEARING_WORDS, date_text, diagnosis_text, extent_text, findings_summary, findings_text, regions_text,
                       study_title, treatment_text)
 
 MONTHS, DATES = "months", "dates"
@@ -203,11 +203,11 @@ def _study_tip(study: ImagingStudy, months: float) -> str:
     extent = extent_text(study)
     regions = regions_text(study.edema_regions)
     if extent:
-        lines.append(f"Edema {extent}" + (f" ({regions})" if regions and not extent.endswith("regions") else ""))
+        lines.append(f"Edema {extent}" + (f" ({regions})" if regions else ""))
     else:
         lines.append("No edema extent recorded")
-    summary = findings_summary(study)
-    lines.append(summary[:1].upper() + summary[1:])
+    summary = findings_summary(study)  # positive findings as worded; 'No findings assessed', 'Assessed absent: …'
+    lines.append(summary if findings_text(study) else summary[:1].upper() + summary[1:])
     lines.append(f"{months:.1f} months since onset")
     return "\n".join(lines)
 
