@@ -116,9 +116,10 @@ class MainWindow(QMainWindow):
         # Columns fit the rows shown and those near them, not the first thousand of a long worklist (100 ms each time).
         table.horizontalHeader().setResizeContentsPrecision(200)
         table.horizontalHeader().setStretchLastSection(True)
-        # Two-line rows: the review cell is the state over the date, and the reason wraps in a column of its own
-        # width, so that when, who and why fit the pane at its default width.
-        table.setWordWrap(True)
+        # Two-line rows (the review: state over date; the patient: name over MRN; the reason: the flag over its
+        # episode), so that when, who and why fit the pane at its default width; a line too long for a narrower
+        # pane or a larger font is elided, never wrapped out of sight (the tooltip has it all).
+        table.setWordWrap(False)
         # The reason, last, takes the room the review and patient columns leave.
         table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         table.verticalHeader().setDefaultSectionSize(2 * table.fontMetrics().lineSpacing() + 8)
