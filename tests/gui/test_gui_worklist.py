@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from tohtrack import interchange
+from tohtrack import course, interchange, wording
 from tohtrack.gui.models import WorklistModel as W
 
 AS_OF = dt.date(2026, 3, 1)
@@ -67,3 +67,20 @@ def test_clicking_the_reason_header_sorts_by_urgency(qtbot, window):
     window.ui.worklist_date.setDate(AS_OF - dt.timedelta(days=1))
     window.ui.worklist_date.setDate(AS_OF)
     assert [e.mrn for e in window.worklist_model.entries()] == order
+
+
+@pytest.mark.parametrize("mrn, first", [("EX-04", "AVN_SIGNS"), ("EX-02", "NOT_REGRESSING")])
+def test_opening_from_the_worklist_shows_the_flags_in_clinical_order(qtbot, window, mrn, first):
+    table = _show_worklist(qtbot, window)
+    model = window.worklist_model
+    row = next(r for r, e in enumerate(model.entries()) if e.mrn == mrn)
+    rect = table.visualRect(model.index(row, W.NAME))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: window.patient is not None and window.patient.mrn == mrn)
+    flags = window.view.ui.flags_list
+    codes = [flags.item(i).data(Qt.ItemDataRole.UserRole).code for i in range(flags.count())]
+    assert codes[0] == first
+    assert codes == sorted(codes, key=course.urgency)
+    entry = model.entries()[row]
+    assert f"review of {wording.date_text(entry.missed_review)} missed" in window.view.ui.pattern_label.text()

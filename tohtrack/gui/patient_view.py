@@ -102,7 +102,8 @@ class PatientView(QWidget):
         pattern = wording.pattern_text(a.pattern)
         parts = [f"<b>{pattern[:1].upper() + pattern[1:]}</b>"]
         if a.overdue:
-            parts.append("review overdue")
+            missed = a.missed_review
+            parts.append(f"review of {wording.date_text(missed)} missed" if missed else "review overdue")
         elif a.due:
             parts.append(f"review due {wording.date_text(a.next_review)}")
         elif a.next_review:
