@@ -29,8 +29,8 @@ from .course import ACTIVE, EpisodeAssessment, Flag, PatientAssessment, add_mont
 from .model import (MODALITIES, SITES, TOH, Episode, ImagingStudy, SymptomRecord, Treatment, regions_of,
                     site_label)
 from .settings import Settings
-from .wording import (WEIGHT_BEARING_WORDS, date_text, diagnosis_text, extent_text, findings_summary, findings_text, regions_text,
-                      study_title, treatment_text)
+from .wording import (WEIGHT_BEARING_WORDS, date_text, diagnosis_text, extent_text, findings_summary, findings_text,
+                      regions_text, study_title, treatment_text)
 
 MONTHS, DATES = "months", "dates"
 AXES = (MONTHS, DATES)
