@@ -197,7 +197,7 @@ def test_patient_finds_known_mrns_and_refuses_the_rest(capsys, loaded, values, c
         assert code == 0, err
         wanted = sorted({same_mrn(v) for v in values})
         if command == "audit":
-            assert f"of {wanted[0]}" in out
+            assert f"({wanted[0]})\n" in out  # each entry names its patient
         else:
             assert sorted(p["mrn"] for p in json.loads(out)["patients"]) == wanted
     else:

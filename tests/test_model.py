@@ -118,7 +118,8 @@ CASES = [
     (f"{I}.time", "0\u0663:40", f"{I}.time: '0\u0663:40' is not a clock time"),
     (f"{P}.birth_date", "1976-03-02\n", f"{P}.birth_date: '1976-03-02\\n' is not a date"),
     (f"{E}.diagnosis", "", f"{E}.diagnosis: '' is not a known code (allowed: transient_osteoporosis"),
-    (f"{I}.edema_regions", ["femur"], f"{I}.edema_regions[0]: 'femur' is not a known code"),
+    (f"{I}.edema_regions", ["femur"], f"{I}.edema_regions[0]: 'femur' is not a hip region (allowed: head, neck, "
+                                      "intertrochanteric, acetabulum, other)"),
     (f"{I}.edema_regions", ["head", "head"], f"{I}.edema_regions[1]: 'head' is listed twice"),
     (f"{I}.t1_low_signal", 1, f"{I}.t1_low_signal: 1 is not true, false or null"),
     (f"{I}.joint_space_narrowed", "yes", f"{I}.joint_space_narrowed: 'yes' is not true, false or null"),

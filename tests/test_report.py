@@ -49,10 +49,10 @@ def test_header_summary_and_flags_of_ex02(patients):
     assert r.summary[0] == "Pattern: regional migratory osteoporosis."
     assert "2 episodes recorded, 1 active:" in r.summary
     assert any(line.startswith("– Right hip: 8.6 months since onset (12 Jun 2025)") for line in r.summary)
-    assert "Review overdue: a scheduled review was missed." in r.summary
-    assert [f.code for f in r.flags] == ["PROLONGED_COURSE", "MIGRATION", "NOT_REGRESSING", "FOLLOW_UP_OVERDUE"]
+    assert "Review overdue: the review of 12 Feb 2026 was missed." in r.summary
+    assert [f.code for f in r.flags] == ["NOT_REGRESSING", "FOLLOW_UP_OVERDUE", "PROLONGED_COURSE", "MIGRATION"]
     assert all(f.severity == "warning" for f in r.flags)
-    assert r.flags[1].message.startswith("Right hip: new episode 2 months after the left hip resolved")
+    assert r.flags[3].message.startswith("Right hip: new episode 2 months after the left hip resolved")
     assert r.flags[0].where == "Right hip episode, onset 12 Jun 2025"
     assert r.document_title == "TOHtrack report: WEBER, Jonas, MRN EX-02"
 

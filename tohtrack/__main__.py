@@ -326,8 +326,11 @@ def format_assessment(a) -> str:
     """One patient's assessment as readable lines."""
     review = a.next_review.isoformat() if a.next_review else "—"
     status = "overdue" if a.overdue else ("due" if a.due else "")
-    lines = [f"{printable(a.mrn):<14} {a.pattern.replace('_', ' '):<34} next review {review} {status}".rstrip()]
-    lines += [f"    {f.severity:<8} {f.code:<22} {f.message}" for f in a.flags]
+    when = f"next review {review} {status}"
+    if a.missed_review is not None:  # the review that was missed, not a later one
+        when = f"overdue: review of {a.missed_review.isoformat()} missed, {(a.as_of - a.missed_review).days} days"
+    lines = [f"{printable(a.mrn):<14} {a.pattern.replace('_', ' '):<34} {when}".rstrip()]
+    lines += [f"    {f.severity:<8} {f.code:<22} {f.message}" for f in a.flags_by_urgency]  # most urgent first
     return "\n".join(lines)
 
 
@@ -339,9 +342,9 @@ def cmd_worklist(args) -> int:
         entries = cohort.worklist(store, as_of, due_only=not args.all)
     print(f"Review worklist as of {as_of.isoformat()}: {len(entries)} patient(s)")
     for e in entries:
-        review = e.next_review.isoformat() if e.next_review else "—"
+        # Overdue: the missed review and how long ago, never a later date; the most urgent flag in words.
         urgent = f"{e.most_urgent.code}: {e.most_urgent.message}" if e.most_urgent else ""
-        print(f"{e.state or '-':<8} {review:<10}  {printable(e.mrn):<14} {printable(e.name[:30]):<30}  {urgent}".rstrip())
+        print(f"{e.state or '-':<8} {e.review_text:<38}  {printable(e.mrn):<14} {printable(e.name[:30]):<30}  {urgent}".rstrip())
     return EXIT_OK
 
 
@@ -463,11 +466,6 @@ def _check_accept(args) -> int:
     return EXIT_OK
 
 
-def _show(value) -> str:
-    return printable("null" if value is None else json.dumps(value, ensure_ascii=False)
-                     if not isinstance(value, str) else value)
-
-
 def printable(text: str | None) -> str:
     """Stored text as one line of output: every character the character rules refuse in a single-line text
     (line breaks, control and invisible formatting characters…) written as an escape (\\n, \\u202e), so that no
@@ -488,24 +486,20 @@ def printable(text: str | None) -> str:
 
 
 def cmd_audit(args) -> int:
+    from .audit_words import ACTIONS, AuditReader
+
+    raw = {words: code for code, words in ACTIONS.items()}
     with _open(args, readonly=True) as store:
         patient_id = store.patient_id(args.patient) if args.patient is not None else None  # "" is no MRN
         out = sys.stdout
-        for e in store.audit_entries(patient_id):
-            who = printable(e.os_user) + (f" ({printable(e.clinician)})" if e.clinician else "")
-            subject = f"{printable(e.table_name)} #{e.row_id}" + (f" of {printable(e.mrn)}" if e.mrn else "")
-            out.write(f"{printable(e.at)}  {who}  {printable(e.action)} {subject}\n")
-            fields = sorted(set(e.old or {}) | set(e.new or {}))
-            for field in fields:
-                old = (e.old or {}).get(field) if e.old is not None else None
-                new = (e.new or {}).get(field) if e.new is not None else None
-                field = printable(field)
-                if e.action == "create":
-                    out.write(f"    {field}: {_show(new)}\n")
-                elif e.action == "delete":
-                    out.write(f"    {field}: {_show(old)} (removed)\n")
-                else:
-                    out.write(f"    {field}: {_show(old)} → {_show(new)}\n")
+        # In the form's language: "MRI of 20 Apr 2025, right hip (EX-01)", then "edema 55 % → 58 %"; stored text
+        # printed as one line each (printable), so no stored value can forge a line.
+        for line in AuditReader().lines(store.audit_entries(patient_id)):
+            of = f" ({printable(line.mrn)})" if line.mrn else ""
+            out.write(f"{printable(line.at)}  {printable(line.who)}  {printable(line.action)}  "
+                      f"{printable(line.subject)}{of}\n")
+            for change in line.changes:
+                out.write(f"    {printable(change.text(raw.get(line.action, line.action)))}\n")
     return EXIT_OK
 
 

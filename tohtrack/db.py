@@ -983,6 +983,18 @@ class Store:
                 if first is not None and first < onset:
                     problems.append(Problem("symptom_onset", f"{onset} is after the {_noun(table)} of {first} "
                                                              "in this episode"))
+        if episode.id is not None and episode.site in model.SITES:
+            # The studies' edema regions are those of the episode's joint: a new site must keep them valid.
+            allowed = model.regions_of(episode.site)
+            for day, regions in self.conn.execute(
+                    "SELECT date, edema_regions FROM imaging WHERE episode_id = ? ORDER BY date, id", (episode.id,)):
+                foreign = [r for r in json.loads(regions or "[]") if r not in allowed]
+                if foreign:
+                    problems.append(Problem("site", (
+                        f"the imaging study of {day} names edema regions of another joint "
+                        f"({', '.join(map(model.region_label, foreign))}): a {model.site_joint(episode.site)} "
+                        f"episode's regions are {', '.join(allowed)}")))
+                    break
         if not problems:
             others = [e for e in patient.episodes if e.id != episode.id]
             everyone = others + [episode]
@@ -1002,7 +1014,8 @@ class Store:
         onset = dt.date.fromisoformat(episode["symptom_onset"])
         check = {ImagingStudy: model.check_imaging, SymptomRecord: model.check_symptom,
                  Treatment: model.check_treatment}[type(record)]
-        problems = check(record, "", onset, today)
+        problems = (check(record, "", onset, today, episode["site"]) if check is model.check_imaging
+                    else check(record, "", onset, today))
         if problems:
             raise ValidationError(problems)
 

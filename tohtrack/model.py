@@ -45,7 +45,21 @@ AVN_RISK_FACTORS = (
     "other",
 )
 MODALITIES = ("MRI", "XR", "NM", "CT")
-EDEMA_REGIONS = ("head", "neck", "intertrochanteric", "other")
+#: The edema regions of each joint (the hip's are the femoral head, neck and intertrochanteric region and the
+#: acetabulum); `other` is a region of every joint. An imaging study names regions of its episode's joint.
+EDEMA_REGIONS_BY_JOINT: dict[str, tuple[str, ...]] = {
+    "hip": ("head", "neck", "intertrochanteric", "acetabulum", "other"),
+    "knee": ("medial_femoral_condyle", "lateral_femoral_condyle", "medial_tibial_plateau", "lateral_tibial_plateau",
+             "patella", "other"),
+    "ankle": ("talus", "distal_tibia", "distal_fibula", "other"),
+    "foot": ("calcaneus", "navicular", "cuboid", "cuneiforms", "metatarsals", "other"),
+    "shoulder": ("humeral_head", "glenoid", "other"),
+    "elbow": ("other",),
+    "wrist": ("distal_radius", "scaphoid", "lunate", "other_carpals", "other"),
+    "hand": ("other",),
+}
+#: Every region code of any joint (a study whose joint is not known may name any of them).
+EDEMA_REGIONS = tuple(dict.fromkeys(code for codes in EDEMA_REGIONS_BY_JOINT.values() for code in codes))
 DCE_ENHANCEMENTS = ("early", "none")
 SCINTIGRAPHY_UPTAKES = ("normal", "increased_homogeneous", "focal", "photopenic")
 WEIGHT_BEARING = ("full", "partial", "protected", "non")
@@ -111,6 +125,45 @@ PREGNANCY_LABELS = {
     "trimester_3": "third trimester",
     "postpartum": "postpartum",
 }
+
+
+#: Region codes in words, one table for every screen, plot and report.
+REGION_LABELS = {
+    "head": "femoral head",
+    "neck": "femoral neck",
+    "intertrochanteric": "intertrochanteric",
+    "acetabulum": "acetabulum",
+    "medial_femoral_condyle": "medial femoral condyle",
+    "lateral_femoral_condyle": "lateral femoral condyle",
+    "medial_tibial_plateau": "medial tibial plateau",
+    "lateral_tibial_plateau": "lateral tibial plateau",
+    "patella": "patella",
+    "talus": "talus",
+    "distal_tibia": "distal tibia",
+    "distal_fibula": "distal fibula",
+    "calcaneus": "calcaneus",
+    "navicular": "navicular",
+    "cuboid": "cuboid",
+    "cuneiforms": "cuneiforms",
+    "metatarsals": "metatarsals",
+    "humeral_head": "humeral head",
+    "glenoid": "glenoid",
+    "distal_radius": "distal radius",
+    "scaphoid": "scaphoid",
+    "lunate": "lunate",
+    "other_carpals": "other carpal bones",
+    "other": "other region",
+}
+
+
+def region_label(code: str) -> str:
+    """A region code in words: 'medial_femoral_condyle' -> 'medial femoral condyle'."""
+    return REGION_LABELS.get(code, code.replace("_", " "))
+
+
+def regions_of(site: str | None) -> tuple[str, ...]:
+    """The edema region codes of a site's joint ('knee_left' or 'knee'); every code for an unknown joint."""
+    return EDEMA_REGIONS_BY_JOINT.get(site_joint(site or ""), EDEMA_REGIONS)
 
 
 def site_label(site: str, capital: bool = False) -> str:
@@ -828,7 +881,8 @@ def _text(problems: list[Problem], path: str, key: str, value: Any, limit: int =
 
 
 def check_imaging(s: ImagingStudy, path: str = "", onset: dt.date | None = None,
-                  today: dt.date | None = None) -> list[Problem]:
+                  today: dt.date | None = None, site: str | None = None) -> list[Problem]:
+    """The study's own rules; `onset` and `site` are its episode's (the regions must be of the site's joint)."""
     today = today or dt.date.today()
     problems: list[Problem] = []
     _not_future(problems, path, "date", s.date, today)
@@ -838,16 +892,28 @@ def check_imaging(s: ImagingStudy, path: str = "", onset: dt.date | None = None,
     _code(problems, path, "modality", s.modality, MODALITIES, required=True)
     _range(problems, path, "edema_extent_pct", s.edema_extent_pct, 0, 100)
     _range(problems, path, "edema_volume_ml", s.edema_volume_ml, 0, MAX_EDEMA_VOLUME_ML)
-    seen = set()
-    for i, region in enumerate(s.edema_regions):
-        _code(problems, join(path, "edema_regions"), i, region, EDEMA_REGIONS)
-        if region in seen:
-            problems.append(Problem(join(join(path, "edema_regions"), i), f"{region!r} is listed twice"))
-        seen.add(region)
+    problems += region_problems(s.edema_regions, join(path, "edema_regions"), site)
     _code(problems, path, "dce_enhancement", s.dce_enhancement, DCE_ENHANCEMENTS)
     _code(problems, path, "scintigraphy_uptake", s.scintigraphy_uptake, SCINTIGRAPHY_UPTAKES)
     _text(problems, path, "accession", s.accession)
     _text(problems, path, "report", s.report, MAX_LONG_TEXT)
+    return problems
+
+
+def region_problems(regions: list[str], path: str, site: str | None) -> list[Problem]:
+    """Edema region codes checked against the joint of the episode's site (any joint's when the site is not
+    known): each a region of that joint, none listed twice."""
+    problems: list[Problem] = []
+    joint = site_joint(site or "")
+    codes = regions_of(site)
+    seen = set()
+    for i, region in enumerate(regions):
+        if region not in codes:
+            where = f"a {joint} region" if joint in EDEMA_REGIONS_BY_JOINT else "a known code"
+            problems.append(Problem(join(path, i), f"{_show(region)} is not {where} (allowed: {_allowed(codes)})"))
+        elif region in seen:
+            problems.append(Problem(join(path, i), f"{region!r} is listed twice"))
+        seen.add(region)
     return problems
 
 
@@ -921,7 +987,7 @@ def check_findings(e: Episode, path: str = "", today: dt.date | None = None) -> 
     """The episode's imaging studies, symptom records and treatments (paths such as imaging[2].date)."""
     problems: list[Problem] = []
     for i, s in enumerate(e.imaging):
-        problems += check_imaging(s, join(join(path, "imaging"), i), e.symptom_onset, today)
+        problems += check_imaging(s, join(join(path, "imaging"), i), e.symptom_onset, today, e.site)
     for i, s in enumerate(e.symptoms):
         problems += check_symptom(s, join(join(path, "symptoms"), i), e.symptom_onset, today)
     for i, t in enumerate(e.treatments):

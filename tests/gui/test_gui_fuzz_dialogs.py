@@ -130,7 +130,7 @@ class Spec:
 SPECS = [
     Spec(PatientDialog, {}, _existing_patient),
     Spec(EpisodeDialog, {"birth_date": BIRTH}, _existing_episode),
-    Spec(ImagingDialog, {"onset": ONSET}, _existing_study),
+    Spec(ImagingDialog, {"onset": ONSET, "site": SITE}, _existing_study),
     Spec(SymptomDialog, {"onset": ONSET, "site": SITE}, _existing_symptom),
     Spec(TreatmentDialog, {"onset": ONSET}, _existing_treatment),
 ]

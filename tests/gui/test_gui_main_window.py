@@ -328,7 +328,7 @@ def test_audit_history_shows_who_changed_what(qtbot, window):
     in_dialog(qtbot, look)
     press(qtbot, window, Qt.Key.Key_H)
     rows = seen["rows"]
-    assert any(r[2] == "created" and r[4] == "family_name" and r[6] == "Bianchi" for r in rows)
+    assert any(r[2] == "created" and r[4] == "family name" and r[6] == "Bianchi" for r in rows)
     assert all("Dr Test" in r[1] for r in rows)
 
 

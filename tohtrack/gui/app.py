@@ -109,10 +109,20 @@ class MainWindow(QMainWindow):
         self.worklist_model = WorklistModel(self)
         table = self.ui.worklist_table
         table.setModel(self.worklist_model)
+        # Sortable by a header click (the Reason column by clinical urgency); first in the worklist's own order.
+        table.horizontalHeader().setSortIndicator(WorklistModel.STATE, Qt.SortOrder.AscendingOrder)
+        table.setSortingEnabled(True)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         # Columns fit the rows shown and those near them, not the first thousand of a long worklist (100 ms each time).
         table.horizontalHeader().setResizeContentsPrecision(200)
         table.horizontalHeader().setStretchLastSection(True)
+        # Two-line rows (the review: state over date; the patient: name over MRN; the reason: the flag over its
+        # episode), so that when, who and why fit the pane at its default width; a line too long for a narrower
+        # pane or a larger font is elided, never wrapped out of sight (the tooltip has it all).
+        table.setWordWrap(False)
+        # The reason, last, takes the room the review and patient columns leave.
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        table.verticalHeader().setDefaultSectionSize(2 * table.fontMetrics().lineSpacing() + 8)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.doubleClicked.connect(self._open_from_worklist)
         table.activated.connect(self._open_from_worklist)
@@ -485,7 +495,8 @@ class MainWindow(QMainWindow):
             return
         patient_id = self.patient.id
         dialog = EpisodeDialog(self, None, birth_date=self.patient.birth_date, today=self._dialog_today(),
-                               save=lambda e: self._run(self._command(undo.AddEpisode, patient_id, e)))
+                               save=lambda e: self._run(self._command(undo.AddEpisode, patient_id, e)),
+                               sex=self.patient.sex)
         if dialog.exec():
             self.open_patient(patient_id, dialog.saved.id)
 
@@ -499,7 +510,7 @@ class MainWindow(QMainWindow):
         dialog = EpisodeDialog(self, copy.deepcopy(episode), birth_date=self.patient.birth_date,
                                today=self._dialog_today(),
                                save=lambda e: self._run(self._command(undo.EditRecord, before, e)),
-                               reload=lambda: self._reload(Episode, before.id))
+                               reload=lambda: self._reload(Episode, before.id), sex=self.patient.sex)
         dialog.exec()
 
     def delete_episode(self) -> None:
@@ -562,7 +573,7 @@ class MainWindow(QMainWindow):
 
         today = self._dialog_today()
         if kind is ImagingStudy:
-            return ImagingDialog, {"onset": episode.symptom_onset, "today": today}
+            return ImagingDialog, {"onset": episode.symptom_onset, "site": episode.site, "today": today}
         if kind is SymptomRecord:
             return SymptomDialog, {"onset": episode.symptom_onset, "site": episode.site, "today": today}
         return TreatmentDialog, {"onset": episode.symptom_onset, "today": today}
