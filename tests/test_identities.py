@@ -173,7 +173,7 @@ def test_every_lookup_finds_the_patient_by_any_spelling(capsys, db_path, tmp_pat
     code, _, _ = run(capsys, "export", "-o", tmp_path / "one.json", "--patient", spelling)
     assert code == 0 and json.loads((tmp_path / "one.json").read_text())["patients"][0]["mrn"] == "D0-000001"
     code, out, _ = run(capsys, "audit", "--patient", spelling)
-    assert code == 0 and "patients #1 of D0-000001" in out
+    assert code == 0 and "Patient details (D0-000001)" in out
 
 
 # -- a database from before the MRN rules ------------------------------------------------------------
@@ -254,7 +254,7 @@ def test_stored_text_cannot_forge_lines_in_the_audit_listing(capsys, db_path):
     lines = out.splitlines()
     assert len(lines) == 1 + 6  # the entry, and its six fields
     assert lines[0].endswith("(Dr A\\n2026-01-01T00:00:00.000000Z  admin (Dr Boss)  delete patients #7)  "
-                             "create patients #1 of D0-000001")
+                             "created  Patient details (D0-000001)")
     assert "    notes: line one\\nline two\\u202e\\x1b[2J" in lines
     assert all(line.isprintable() for line in lines)
     assert printable("Müller · 東京") == "Müller · 東京"

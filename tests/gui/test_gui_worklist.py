@@ -46,7 +46,7 @@ def test_worklist_reads_what_to_do_at_the_default_width(qtbot, window):
         entry = model.entries()[row]
         assert entry.most_urgent.message in model.data(model.index(row, W.FLAG), Qt.ItemDataRole.ToolTipRole)
     mrn = {r: model.entries()[r].mrn for r in range(3)}
-    assert all(model.data(model.index(r, W.NAME)).endswith("\n" + mrn[r]) for r in range(3))
+    assert all(model.data(model.index(r, W.NAME)).endswith(f"\n\u2066{mrn[r]}\u2069") for r in range(3))  # isolated
     texts = {mrn[r]: model.data(model.index(r, W.STATE)) for r in range(3)}
     assert texts["EX-02"] == "Overdue, 17 days\nmissed 12 Feb 2026"
     reasons = {mrn[r]: model.data(model.index(r, W.FLAG)) for r in range(3)}
