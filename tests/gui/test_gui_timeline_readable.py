@@ -143,3 +143,30 @@ def test_an_unmeasured_study_with_a_warning_has_its_ring_in_the_strip(qtbot):
     assert xr.pos().y() < 0  # in the strip under the zero line
     assert (ring.pos().x(), ring.pos().y()) == (pytest.approx(xr.pos().x()), pytest.approx(xr.pos().y()))
     assert "joint space narrowing" in xr.data().tip
+
+
+# -- the demo patients of the report ----------------------------------------------------------------------------
+
+DEMO_TODAY = dt.date(2026, 12, 7)
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+@pytest.mark.parametrize("number", [84, 1])
+def test_demo_patients_keep_their_legend_and_pain_axis(qtbot, open_window, store, tmp_path, number, size):
+    # D0-000084 (no extent, pain 8/6/1: once read as 80/60/10 against the edema axis when the pain axis was
+    # pushed out of sight with the legend) and D0-000001 (three episodes, RMO), as `tohtrack demo` made them.
+    from tohtrack import demo
+
+    patients = list(demo.generate(number, seed=0, today=DEMO_TODAY))
+    store.add_patients([patients[-1]], validate=False)
+    window = open_window(store, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
+                         as_of=DEMO_TODAY)
+    window.resize(*size)
+    window.open_patient(window.store.patient_id(demo.demo_mrn(0, number)))
+    qtbot.wait(20)
+    plot = window.view.timeline.course
+    assert_readable(plot)
+    items = plot.items
+    if items.pain_points is not None:
+        assert items.pain_points.getViewBox() is items.right
+        assert items.plot.getAxis("right").linkedView() is items.right
