@@ -420,3 +420,24 @@ def test_a_narrowed_joint_space_marks_its_study():
     (mark,) = [s for s in course_data(a, a.episodes[0]).studies if s.warnings]
     assert mark.record is study and mark.y is None and "joint space narrowing" in mark.warnings[0]
     assert "joint space narrowing" in mark.tip
+
+
+# -- regions per joint ---------------------------------------------------------------------------------------
+
+
+def test_region_names_come_from_the_codes_of_any_joint(monkeypatch):
+    assert plotdata.region_label("medial_femoral_condyle") == "medial femoral condyle"
+    assert plotdata.region_codes("hip_left")[:3] == ("head", "neck", "intertrochanteric")
+    knee = ("medial_femoral_condyle", "lateral_femoral_condyle", "medial_tibial_plateau", "lateral_tibial_plateau",
+            "patella", "other")
+    monkeypatch.setattr(plotdata.model, "EDEMA_REGIONS", {"hip": ("head", "neck", "other"), "knee": knee})
+    assert plotdata.region_codes("knee_right") == knee and plotdata.region_codes("hip_left") == ("head", "neck", "other")
+    assert plotdata.region_codes("elbow_left") == ()
+    study = ImagingStudy(d("2025-06-01"), "MRI", edema_regions=["medial_femoral_condyle", "patella"])
+    episode = Episode("knee_right", d("2025-05-01"), imaging=[study])
+    patient = Patient("K-1", "Knee", "Kim", d("1970-01-01"), "female", episodes=[episode])
+    a = course.assess(patient, AS_OF)
+    data = course_data(a, a.episodes[0])
+    assert data.unit == "regions" and data.y_max == len(knee)  # the knee's regions, not the hip's
+    assert "Edema 2 regions (medial femoral condyle, patella)" in data.studies[0].tip
+    assert "medial_femoral_condyle" not in data.studies[0].tip

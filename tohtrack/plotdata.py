@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import model
 from .course import ACTIVE, WARNING, EpisodeAssessment, Flag, PatientAssessment, add_months, months_since_onset
-from .model import (EDEMA_REGIONS, MODALITIES, SITES, TOH, Episode, ImagingStudy, SymptomRecord,
+from .model import (MODALITIES, SITES, TOH, Episode, ImagingStudy, SymptomRecord,
                     Treatment, site_label)
 from .settings import Settings
 from .wording import (WEIGHT_BEARING_WORDS, date_text, diagnosis_text, extent_text, findings_text, study_title,
@@ -198,15 +200,30 @@ def _extent_in(study: ImagingStudy, unit: str) -> float | None:
     return float(len(study.edema_regions)) if study.edema_regions else None
 
 
+def region_codes(site: str) -> tuple[str, ...]:
+    """The edema region codes of a site's joint, from the model's code list (one list for every joint, or one
+    list per joint keyed by joint or site): the regions axis of a course runs from 0 to their number."""
+    codes = getattr(model, "EDEMA_REGIONS", ())
+    if isinstance(codes, Mapping):
+        joint = site.split("_", 1)[0]
+        return tuple(codes.get(site, codes.get(joint, ())))
+    return tuple(codes)
+
+
+def region_label(code: str) -> str:
+    """A region code as words, for any joint's code list: 'medial_femoral_condyle' → 'medial femoral condyle'."""
+    return code.replace("_", " ")
+
+
 def _study_tip(study: ImagingStudy, months: float, warnings: tuple[str, ...] = ()) -> str:
     """Hover text of a study: title, the warning flags it raised, extent, positive findings, months since onset."""
     title = study_title(study)
     lines = [title[:1].upper() + title[1:]]
     lines += [f"⚠ Warning: {warning}" for warning in warnings]
     extent = extent_text(study)
-    regions = ", ".join(study.edema_regions)
+    regions = ", ".join(region_label(code) for code in study.edema_regions)
     if extent:
-        lines.append(f"Edema {extent}" + (f" ({regions})" if regions and not extent.endswith("regions") else ""))
+        lines.append(f"Edema {extent}" + (f" ({regions})" if regions else ""))
     else:
         lines.append("No edema extent recorded")
     lines.append(findings_text(study) or "No positive findings recorded")
@@ -360,7 +377,8 @@ def course_data(assessment: PatientAssessment, episode: Episode | EpisodeAssessm
         ends_at.append(x(as_of))
     lo, hi = x(onset), max(ends_at)
     pad = (hi - lo) * _X_PAD
-    y_max = {"%": 100.0, "regions": float(len(EDEMA_REGIONS)), None: 100.0}.get(unit)
+    y_max = {"%": 100.0, "regions": float(max([len(region_codes(e.site))] + [int(p.y) for p in extent] + [1])),
+             None: 100.0}.get(unit)
     if y_max is None:  # mL: a nice number above the largest volume
         y_max = _nice_ceiling(max(p.y for p in extent) * 1.1)
     return CourseData(ep, e.site, onset, as_of, e.status, e.diagnosis, axis, unit, extent, tuple(marks), pain,
