@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QPen
 
 from .axes import TimeAxis, ValueAxis
