@@ -4,6 +4,7 @@ holds — item for item (tests/gui/plotshape.py), pixel for pixel — and a repo
 report written afresh."""
 
 import datetime as dt
+import os
 import shutil
 import subprocess
 
@@ -221,7 +222,8 @@ class Browsing(RuleBasedStateMachine):
 
 def test_any_browsing_equals_a_fresh_view(qtbot, stored):
     Browsing.qtbot, Browsing.store = qtbot, stored
-    machine = settings(max_examples=12, stateful_step_count=8, deadline=None,
+    examples = int(os.environ.get("TOHTRACK_FUZZ_EXAMPLES", "6"))  # each step compares with a fresh view
+    machine = settings(max_examples=examples, stateful_step_count=7, deadline=None,
                        suppress_health_check=list(HealthCheck))(Browsing)
     machine.TestCase().runTest()
 
