@@ -114,7 +114,7 @@ def item_description(item) -> tuple:
         (x0, x1), (y0, y1) = item.viewRange()
         data = (_num(x0), _num(x1), _num(y0), _num(y1), item.state["yInverted"])
     # The timeline's own items, by what they carry (duck-typed: any item with these attributes).
-    for name in ("label", "text", "x0", "x1", "y0", "y1", "open_end"):
+    for name in ("label", "short_label", "text", "x0", "x1", "y0", "y1", "open_end"):
         value = getattr(item, name, None)
         if isinstance(value, (str, bool)):
             data += ((name, value),)

@@ -170,3 +170,42 @@ def test_demo_patients_keep_their_legend_and_pain_axis(qtbot, open_window, store
     if items.pain_points is not None:
         assert items.pain_points.getViewBox() is items.right
         assert items.plot.getAxis("right").linkedView() is items.right
+
+
+class RecordingPainter:
+    """Stands in for a QPainter in SpanItem's label painting: keeps the texts drawn."""
+
+    def __init__(self, font):
+        from PySide6.QtGui import QFontMetrics
+
+        self.metrics, self.texts = QFontMetrics(font), []
+
+    def setFont(self, font):  # noqa: N802 - Qt's name
+        pass
+
+    def setPen(self, pen):  # noqa: N802 - Qt's name
+        pass
+
+    def fontMetrics(self):  # noqa: N802 - Qt's name
+        return self.metrics
+
+    def fillRect(self, *args):  # noqa: N802 - Qt's name
+        pass
+
+    def drawText(self, rect, flags, text):  # noqa: N802 - Qt's name
+        self.texts.append(text)
+
+
+@pytest.mark.parametrize("width, shown", [(200, "2.0 mo"), (34, "2.0"), (14, None)])
+def test_a_short_bar_shows_its_months_without_the_unit_rather_than_an_ellipsis(qtbot, width, shown):
+    from PySide6.QtGui import QTransform
+
+    from tohtrack.gui.app import create_application
+
+    create_application()
+    font = timeline.STYLE.font()
+    span = timeline.SpanItem(0, 1, 0, 1, "2.0 mo", font=font)
+    span.short_label = "2.0"
+    painter = RecordingPainter(font)
+    span._paint_label(painter, QRectF(0, 0, width, 24), QTransform())
+    assert painter.texts == ([shown] if shown else [])

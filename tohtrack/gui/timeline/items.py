@@ -31,6 +31,7 @@ class SpanItem(pg.GraphicsObject):
         self.font = font or QFont()
         self.open_end = open_end
         self.text_limit: float | None = None  # how far right (data x) a label may run outside a short span
+        self.short_label = ""  # what a span too short for its label shows instead ('2.0' for '2.0 mo')
         self.backing = QColor(STYLE.background)
         self.y0, self.y1 = min(y0, y1), max(y0, y1)
         self.setToolTip(tip)
@@ -90,6 +91,9 @@ class SpanItem(pg.GraphicsObject):
                 p.fillRect(box, self.backing)
                 p.drawText(box.adjusted(1, 0, 0, 0), flags, self.label)
                 return
+        if self.short_label and metrics.horizontalAdvance(self.short_label) + 8 <= device.width():
+            p.drawText(device.adjusted(4, 0, -4, 0), flags, self.short_label)
+            return
         text = metrics.elidedText(self.label, Qt.TextElideMode.ElideRight, int(device.width() - 8))
         if len(text) >= 5:
             p.drawText(device.adjusted(4, 0, -4, 0), flags, text)

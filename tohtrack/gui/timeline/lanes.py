@@ -102,6 +102,7 @@ def _bars(drawing: Drawing, items: LaneItems, style: Style, on_click, selected) 
         item = SpanItem(bar.x0, bar.x1, bar.row - BAR_HALF, bar.row + BAR_HALF, label, bar.tip, bar.episode, fill,
                         pen, font, open_end=bar.end is None)
         item.bar = bar
+        item.short_label = f"{months:.1f}" if bar.is_toh else ""
         item.setZValue(Z_SPAN)
         if on_click is not None:
             item.sigClicked.connect(on_click)
