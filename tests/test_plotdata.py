@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from tohtrack import course, plotdata
+from tohtrack import course, model, plotdata
 from tohtrack.model import Episode, ImagingStudy, Patient, SymptomRecord, Treatment, load_document
 from tohtrack.plotdata import DATES, MIGRATION, RECURRENCE, course_data, history_data, timestamp
 from tohtrack.settings import Settings
@@ -387,3 +387,54 @@ def test_legend_dates_are_worded_by_the_caller(patients):
     plain = course_data(a, episode_at(a, "hip_right", "2025-06-12"))
     assert plain.as_of_text == "1 Mar 2026" and plain.resolved_text == ""
     assert history_data(a).as_of_text == "1 Mar 2026"
+
+
+# -- studies that raised a warning flag -------------------------------------------------------------------------
+
+
+def test_a_study_that_raised_a_warning_carries_it_in_its_mark_and_hover_text(patients):
+    a = assessed(patients, "EX-04")
+    data = course_data(a, a.episodes[0])
+    flagged = [s for s in data.studies if s.warnings]
+    assert [(s.modality, s.date) for s in flagged] == [("MRI", d("2025-05-25"))]
+    (warning,) = flagged[0].warnings
+    assert "subchondral low-signal band on T2" in warning and "avascular necrosis" in warning
+    assert f"⚠ Warning: {warning}" in flagged[0].tip
+    assert all(not s.warnings and "Warning" not in s.tip for s in data.studies if s not in flagged)
+
+
+def test_only_warnings_mark_a_study_never_infos(patients):
+    # EX-01's first MRI shows findings that raise no warning; no study of its course is marked.
+    a = assessed(patients, "EX-01")
+    assert not any(s.warnings for s in course_data(a, a.episodes[0]).studies)
+    for flag in a.flags:
+        if flag.severity != "warning":
+            assert not plotdata.study_warnings([flag], flag.finding)
+
+
+def test_a_narrowed_joint_space_marks_its_study():
+    study = ImagingStudy(d("2025-03-01"), "XR", joint_space_narrowed=True)
+    episode = Episode("hip_left", d("2025-02-01"), imaging=[ImagingStudy(d("2025-02-10"), "MRI", edema_extent_pct=60.0),
+                                                           study])
+    patient = Patient("JSN-1", "Rossi", "Anna", d("1970-01-01"), "female", episodes=[episode])
+    a = course.assess(patient, AS_OF)
+    (mark,) = [s for s in course_data(a, a.episodes[0]).studies if s.warnings]
+    assert mark.record is study and mark.y is None and "joint space narrowing" in mark.warnings[0]
+    assert "joint space narrowing" in mark.tip
+
+
+# -- regions per joint ---------------------------------------------------------------------------------------
+
+
+def test_region_names_come_from_the_codes_of_any_joint():
+    knee = model.regions_of("knee_right")
+    assert knee == ("medial_femoral_condyle", "lateral_femoral_condyle", "medial_tibial_plateau",
+                    "lateral_tibial_plateau", "patella", "other")
+    study = ImagingStudy(d("2025-06-01"), "MRI", edema_regions=["medial_femoral_condyle", "patella"])
+    episode = Episode("knee_right", d("2025-05-01"), imaging=[study])
+    patient = Patient("K-1", "Knee", "Kim", d("1970-01-01"), "female", episodes=[episode])
+    a = course.assess(patient, AS_OF)
+    data = course_data(a, a.episodes[0])
+    assert data.unit == "regions" and data.y_max == len(knee)  # the knee's regions, not the hip's
+    assert "Edema 2 regions (medial femoral condyle, patella)" in data.studies[0].tip
+    assert "medial_femoral_condyle" not in data.studies[0].tip

@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .course import ACTIVE, EpisodeAssessment, Flag, PatientAssessment, add_months, months_since_onset
+from .course import ACTIVE, WARNING, EpisodeAssessment, Flag, PatientAssessment, add_months, months_since_onset
 from .model import (MODALITIES, SITES, TOH, Episode, ImagingStudy, SymptomRecord, Treatment, regions_of,
                     site_label)
 from .settings import Settings
@@ -85,6 +85,8 @@ class StudyMark:
     y: float | None
     tip: str
     record: ImagingStudy = field(default=None, compare=False, repr=False)
+    #: The warning flags the study raised (AVN signs, a narrowed joint space), as the flags banner words them.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -196,10 +198,11 @@ def _extent_in(study: ImagingStudy, unit: str) -> float | None:
     return float(len(study.edema_regions)) if study.edema_regions else None
 
 
-def _study_tip(study: ImagingStudy, months: float) -> str:
-    """Hover text of a study: title, extent, positive findings, months since onset."""
+def _study_tip(study: ImagingStudy, months: float, warnings: tuple[str, ...] = ()) -> str:
+    """Hover text of a study: title, the warning flags it raised, extent, positive findings, months since onset."""
     title = study_title(study)
     lines = [title[:1].upper() + title[1:]]
+    lines += [f"⚠ Warning: {warning}" for warning in warnings]
     extent = extent_text(study)
     regions = regions_text(study.edema_regions)
     if extent:
@@ -210,6 +213,11 @@ def _study_tip(study: ImagingStudy, months: float) -> str:
     lines.append(summary if findings_text(study) else summary[:1].upper() + summary[1:])
     lines.append(f"{months:.1f} months since onset")
     return "\n".join(lines)
+
+
+def study_warnings(flags: list[Flag], study: ImagingStudy) -> tuple[str, ...]:
+    """The messages of the warning flags a study raised (any warning whose finding is this study)."""
+    return tuple(f.message for f in flags if f.severity == WARNING and f.finding is study)
 
 
 def _symptom_tip(record: SymptomRecord, months: float, function_label: str) -> str:
@@ -306,7 +314,9 @@ def course_data(assessment: PatientAssessment, episode: Episode | EpisodeAssessm
     marks = []
     for s in studies:
         value = _extent_in(s, unit) if unit else None
-        marks.append(StudyMark(x(s.date), s.date, months(s.date), s.modality, value, _study_tip(s, months(s.date)), s))
+        warnings = study_warnings(assessment.flags, s)
+        marks.append(StudyMark(x(s.date), s.date, months(s.date), s.modality, value,
+                               _study_tip(s, months(s.date), warnings), s, warnings))
     extent = tuple(Point(m.x, m.date, m.months, m.y, m.tip, m.record) for m in marks if m.y is not None)
 
     records = sorted((r for r in ep.symptoms if r.date <= as_of), key=lambda r: r.date)
