@@ -1,4 +1,4 @@
-"""The command line: INTERFACE.md section 1, exit codes and messages, never a traceback."""
+"""The command line: the README's "The command line", exit codes and messages, never a traceback."""
 
 import json
 import sqlite3

@@ -1,4 +1,4 @@
-"""Bad input on the command line, driven by hypothesis (INTERFACE.md section 1).
+"""Bad input on the command line, driven by hypothesis (the README's "The command line").
 
 Random strings for --as-of, --patient, demo's --patients and --seed, settings keys and values, --clinician,
 file paths and whole argument lists. Each run goes through `main()` in this process. Whatever is given:

@@ -1,4 +1,4 @@
-"""The course assessment (INTERFACE.md section 3): every flag on both sides of its edges, and the output."""
+"""The course assessment (docs/course-rules.md): every flag on both sides of its edges, and the output."""
 
 import dataclasses
 import datetime as dt

@@ -1,4 +1,4 @@
-"""Validation of tohtrack/1 documents: every rule of INTERFACE.md section 2 with a failing example."""
+"""Validation of tohtrack/1 documents: every rule of docs/format.md with a failing example."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""The tohtrack command line (INTERFACE.md section 1). Imports Qt only for the desktop app."""
+"""The tohtrack command line (the README's "The command line"). Imports Qt only for the desktop app."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("flags", parents=[common], help="the course assessment and its flags")
     p.add_argument("--patient", action="append", metavar="MRN", help="only this patient (repeatable)")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="evaluate as of this date (default today)")
-    p.add_argument("--json", action="store_true", help="print JSON (INTERFACE.md section 3)")
+    p.add_argument("--json", action="store_true", help="print JSON (docs/course-rules.md)")
 
     p = sub.add_parser("worklist", parents=[common], help="patients with active episodes, due or overdue first")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="as of this date (default today)")

@@ -1,4 +1,4 @@
-"""The course assessment (INTERFACE.md section 3): each episode's course, the reviews, and the flags."""
+"""The course assessment (docs/course-rules.md): each episode's course, the reviews, and the flags."""
 
 from __future__ import annotations
 
@@ -468,7 +468,7 @@ def _pattern(history: list[Episode], flags: list[Flag]) -> str:
 
 
 # ---------------------------------------------------------------------------
-# JSON (INTERFACE.md section 3)
+# JSON (docs/course-rules.md)
 # ---------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ already holds the first run's MRNs adds *new* people rather than copies under ne
 Dates are offsets from `today`, so the same cohort generated on another day is the same set of
 stories shifted in time: there is always a mix of active, recently resolved and old episodes.
 
-The figures follow CLINICAL.md: men 40-55 predominate (about 3:1), women often in the third
+The figures follow published series (see the README): men 40-55 predominate (about 3:1), women often in the third
 trimester; mostly one hip episode resolving in 4-10 months; about a fifth with a later episode in
 the same joint (recurrence) or another (migration, 3 months to 4 years later); a few revised
 diagnoses, AVN signs and risk factors, missed reviews and drop-outs.

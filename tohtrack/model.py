@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 # ---------------------------------------------------------------------------
-# Code lists (INTERFACE.md section 2)
+# Code lists (docs/format.md)
 # ---------------------------------------------------------------------------
 
 SEXES = ("male", "female", "other", "unknown")

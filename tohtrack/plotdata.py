@@ -36,7 +36,7 @@ MONTHS, DATES = "months", "dates"
 AXES = (MONTHS, DATES)
 #: The lighter extension of the window: published courses mostly end by 12 months.
 EXTENSION_MONTHS = 12
-#: The extent units in the order the plot prefers them (CLINICAL.md: % when recorded, else mL, else regions).
+#: The extent units in the order the plot prefers them (% when recorded, else mL, else the number of regions).
 UNITS = ("%", "mL", "regions")
 UNIT_LABELS = {"%": "Edema extent (%)", "mL": "Edema volume (mL)", "regions": "Edema regions (number)"}
 RECURRENCE, MIGRATION = "recurrence", "migration"

@@ -1,4 +1,4 @@
-"""Tampering, damage and hostile files, through the command line (INTERFACE.md section 1).
+"""Tampering, damage and hostile files, through the command line (the README's "The command line").
 
 Each case runs tohtrack in a child process — most in a forked child that runs the command line as
 `python -m tohtrack` would (quick), some in a real `python -m tohtrack` — and checks the exit code, that the

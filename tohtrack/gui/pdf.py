@@ -4,7 +4,7 @@ Text is laid out with QTextLayout in the bundled DejaVu Sans (embedded in the PD
 every workstation). The plots are the screen's own builders (timeline.build_course / build_lanes) drawn into an
 unshown PlotWidget and painted with QGraphicsScene.render: vector lines and text, not an image (pyqtgraph's SVG
 exporter crashes on this Qt). The device's resolution is the screen's logical DPI, so the plots' fonts and pens
-keep their proportions on paper (DESIGN.md); coordinates are floats, so nothing is lost by the low number.
+keep their proportions on paper; coordinates are floats, so nothing is lost by the low number.
 
 Layout runs twice: once to count the pages (for "Page n of N"), once to paint. Tables repeat their header on
 every page they continue on; a row's long note (a radiology report) splits between lines, never through one.
