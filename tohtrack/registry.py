@@ -262,8 +262,8 @@ def _capped(conn: sqlite3.Connection, caps: "_Capabilities", column: str, values
 _ACTIVE_SQL = """EXISTS (SELECT 1 FROM episodes AS e WHERE e.patient_id = {a}.id AND e.symptom_onset <= :as_of
     AND e.diagnosis = :toh AND (e.resolved_on IS NULL OR e.resolved_on > :as_of))"""
 
-# Exactly the course rules' RECURRENCE or MIGRATION (docs/course-rules.md): a pair of TOH episodes a, b with a.onset < b.onset <= as_of,
-# at another site, or at the same site after a resolved.
+# Exactly the course rules' RECURRENCE or MIGRATION (docs/course-rules.md): a pair of TOH episodes a, b with
+# a.onset < b.onset <= as_of, at another site, or at the same site after a resolved.
 _RMO_SQL = """EXISTS (SELECT 1 FROM episodes AS a JOIN episodes AS b ON b.patient_id = a.patient_id
     WHERE a.patient_id = {a}.id AND a.diagnosis = :toh AND b.diagnosis = :toh
       AND a.symptom_onset < b.symptom_onset AND b.symptom_onset <= :as_of

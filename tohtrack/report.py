@@ -1,4 +1,5 @@
-"""The timeline report's content (`tohtrack report`, see the README's "Timeline reports"): header, summary, flags, tables, in words.
+"""The timeline report's content (`tohtrack report`; the README's "Timeline reports"): header, summary, flags,
+tables, in words.
 
 No Qt here: `build(patient, as_of, settings)` returns a Report of plain text and tables, and tohtrack.gui.pdf lays
 it out on paper with the plots. The de-identified variant is made here too, so that nothing downstream can leak
