@@ -27,6 +27,7 @@ from . import summary
 from .cohort import ACTIVE_PATIENTS_SQL, active_params
 from .db import Store, fold
 from .model import TOH
+from .perf import gc_paused
 from .settings import Settings
 
 SORTS = ("name", "mrn", "birth_date", "last_onset")
@@ -764,3 +765,71 @@ def patient_row(store: Store, patient_id: int, as_of: dt.date | None = None, sor
     row = store.conn.execute(f"SELECT {', '.join(spec.keys)} FROM patients AS p WHERE p.id = :id",
                              params).fetchone()
     return _rows(store, [tuple(row)], as_of)[0] if row else None
+
+
+# ---------------------------------------------------------------------------
+# Cohort statistics (tohtrack.stats): everything it reads, in four queries
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatsRecords:
+    """What the cohort statistics read: unarchived patients with a TOH episode that started by as_of, those
+    episodes, and their measurements dated by as_of. Plain tuples (a hundred thousand patients' worth)."""
+
+    as_of: dt.date
+    #: (patient id, sex, birth date), for the patients below.
+    patients: list[tuple[int, str, dt.date]]
+    #: (episode id, patient id, site, onset, resolved_on or None, latest contact by as_of or None).
+    episodes: list[tuple[int, int, str, dt.date, dt.date | None, dt.date | None]]
+    #: (episode id, ISO date, value): edema extent in % of the episodes' imaging studies dated by as_of.
+    extents: list[tuple[int, str, float]]
+    #: (episode id, ISO date, value): pain NRS of the episodes' symptom records dated by as_of.
+    pains: list[tuple[int, str, float]]
+
+
+# Whole-table scans: at a hundred thousand patients one pass over a table (or over a covering index) costs less
+# than seeking each episode's rows, and Python keeps what belongs to the unarchived patients' TOH episodes.
+_STATS_PATIENTS_SQL = "SELECT id, sex, birth_date FROM patients WHERE archived = 0"
+_STATS_EPISODES_SQL = """SELECT id, patient_id, site, symptom_onset, resolved_on FROM episodes NOT INDEXED
+    WHERE diagnosis = :toh AND symptom_onset <= :as_of"""
+_STATS_CONTACTS_SQL = "SELECT episode_id, max(date) FROM {table} WHERE date <= :as_of GROUP BY episode_id"
+_STATS_VALUES_SQL = """SELECT episode_id, date, {column} FROM {table} NOT INDEXED
+    WHERE {column} IS NOT NULL AND date <= :as_of"""
+
+
+@gc_paused()
+def stats_records(store: Store, as_of: dt.date) -> StatsRecords:
+    """The records the cohort statistics are worked out from, as the database stood at as_of (in one read
+    transaction, so that the queries see the same database)."""
+    params = {"as_of": as_of.isoformat(), "toh": TOH}
+    date = dt.date.fromisoformat
+    conn = store.conn
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    began = not conn.in_transaction
+    if began:
+        conn.execute("BEGIN")
+    try:
+        people = {pid: (pid, sex, birth) for pid, sex, birth in cursor.execute(_STATS_PATIENTS_SQL, params)}
+        found = [row for row in cursor.execute(_STATS_EPISODES_SQL, params) if row[1] in people]
+        contacts: dict[int, str] = {}
+        for table in ("imaging", "symptoms"):
+            for eid, day in cursor.execute(_STATS_CONTACTS_SQL.format(table=table), params):
+                if day is not None and day > contacts.get(eid, ""):
+                    contacts[eid] = day
+        episodes = []
+        for eid, pid, site, onset, resolved in found:
+            contact = contacts.get(eid)
+            episodes.append((eid, pid, site, date(onset), date(resolved) if resolved else None,
+                             date(contact) if contact else None))
+        wanted = {row[0] for row in found}
+        values = []
+        for table, column in (("imaging", "edema_extent_pct"), ("symptoms", "pain_nrs")):
+            sql = _STATS_VALUES_SQL.format(table=table, column=column)
+            values.append([row for row in cursor.execute(sql, params) if row[0] in wanted])
+    finally:
+        if began and conn.in_transaction:
+            conn.execute("COMMIT")
+    patients = [(pid, sex, date(birth)) for pid, sex, birth in map(people.get, dict.fromkeys(row[1] for row in found))]
+    return StatsRecords(as_of, patients, episodes, values[0], values[1])
