@@ -209,6 +209,7 @@ _SLOW_DISCHARGE = {
 }
 _DNA_NOTE = "Did not attend the previous review."
 _DISCHARGE_NOTE = "Pain free, full range of movement. Discharged."
+_LATE_REVIEW_NOTE = "Review after discharge: no new symptoms."
 
 _TIMES = tuple(f"{h:02d}:{m:02d}" for h in range(7, 20) for m in range(0, 60, 5))
 
@@ -277,10 +278,12 @@ def _other_side(side: str) -> str:
 class _Builder:
     """Builds one patient at a time from the (re-seeded) random stream."""
 
-    # Share of the latest onsets drawn towards today: offset = SPAN * u ** RECENCY.
-    SPAN = 6 * 365
-    RECENCY = 1.5
-    MAX_HISTORY = 7 * 365 + 180
+    # First onsets drawn towards today: offset = MAX_FIRST * u ** RECENCY.
+    MAX_FIRST = 7 * 365 + 180
+    RECENCY = 1.3
+    #: The share of patients with a later episode planned (one, or for a fifth of them two): about a fifth to a
+    #: quarter of patients, of whom those whose next onset falls after today have not had it yet.
+    LATER_EPISODES = 0.27
 
     def __init__(self, rng: random.Random, today: int):
         self.rng = rng
@@ -336,17 +339,16 @@ class _Builder:
             plan.append([0, site2, TOH, self._course(TOH)])
         extra = 0
         u = r()
-        if u < 0.205:
-            extra = 1 if u > 0.045 else 2
+        if u < self.LATER_EPISODES:
+            extra = 1 if u > self.LATER_EPISODES * 0.22 else 2
         for _ in range(extra):
             self._add_later_episode(plan)
-        span = max(e[0] for e in plan)
 
-        # Anchor: the latest onset L days before today (recent onsets more likely).
-        latest = int(self.SPAN * r() ** self.RECENCY)
-        if latest + span > self.MAX_HISTORY:
-            latest = int(max(0, self.MAX_HISTORY - span) * r())
-        first_onset = today - latest - span
+        # Anchor: the first onset F days before today (recent onsets more likely); later episodes planned after
+        # today have not happened (yet). Anchoring the first onset, not the latest, keeps a patient's chance of
+        # a second episode independent of how long ago the first began, as it is in a clinic.
+        first_onset = today - int(self.MAX_FIRST * r() ** self.RECENCY)
+        plan = [e for e in plan if first_onset + e[0] <= today]
 
         birth = first_onset - int(age * 365.25) - self.between(0, 364)
 
@@ -373,6 +375,8 @@ class _Builder:
 
         notes = self.pick(_PATIENT_NOTES) if r() < 0.08 else ""
         family, given = self._name(sex)
+        # Drawn last, so that everything above stays as it was drawn before there were late reviews.
+        self._late_review(episodes[-1])
         return Patient(
             mrn=mrn,
             family_name=family,
@@ -382,6 +386,22 @@ class _Builder:
             notes=notes,
             episodes=episodes,
         )
+
+    def _late_review(self, episode: Episode) -> None:
+        """The latest of the yearly reviews after the latest episode resolved (within the past year), for most
+        patients; about one in seven is lost to follow-up at discharge. The second-episode figures need it: a
+        patient is followed up to their latest contact, and without these reviews everyone free of a new
+        episode would leave the statistics at discharge while those with one came back."""
+        r = self.r
+        if not episode.is_toh or episode.resolved_on is None or r() < 0.15:
+            return
+        day = self.today - int(365 * r())
+        if day < episode.resolved_on.toordinal() + 180:
+            return  # discharged recently: no review after it yet
+        instrument = _INSTRUMENT.get(episode.site.partition("_")[0], "")
+        episode.symptoms.append(SymptomRecord(
+            date=dt.date.fromordinal(day), pain_nrs=0, function_score=95 if instrument else None,
+            function_instrument=instrument, weight_bearing="full", note=_LATE_REVIEW_NOTE))
 
     def _name(self, sex: str) -> tuple[str, str]:
         families, males, females = self.pick(_ORIGINS)
