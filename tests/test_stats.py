@@ -150,6 +150,15 @@ def test_month_bins_follow_the_course_rules_months(onset, days):
     months = course.months_since_onset(onset, day)
     expected = next((i for i, edge in enumerate(stats.MONTH_EDGES) if months <= edge), len(stats.MONTH_EDGES))
     assert stats.month_bin(onset, day) == expected
+    # The same key worked out in SQL, as registry.stats_records reads the values.
+    import sqlite3
+
+    from tohtrack.registry import STATS_MONTH_KEY_SQL
+
+    key = sqlite3.connect(":memory:").execute(
+        f"SELECT {STATS_MONTH_KEY_SQL} FROM (SELECT ? AS date) AS x, (SELECT ? AS symptom_onset) AS e",
+        (day.isoformat(), onset.isoformat())).fetchone()[0]
+    assert key == stats.month_key(onset, day)
 
 
 # ---------------------------------------------------------------------------

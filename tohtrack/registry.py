@@ -782,10 +782,12 @@ class StatsRecords:
     patients: list[tuple[int, str, dt.date]]
     #: (episode id, patient id, site, onset, resolved_on or None, latest contact by as_of or None).
     episodes: list[tuple[int, int, str, dt.date, dt.date | None, dt.date | None]]
-    #: (episode id, ISO date, value): edema extent in % of the episodes' imaging studies dated by as_of.
-    extents: list[tuple[int, str, float]]
-    #: (episode id, ISO date, value): pain NRS of the episodes' symptom records dated by as_of.
-    pains: list[tuple[int, str, float]]
+    #: (episode id, month key, value): edema extent in % of the episodes' imaging studies dated by as_of. The
+    #: month key is 2 × the whole calendar months from onset to the study's month, plus 1 if the study's day of
+    #: the month is past the onset's (tohtrack.stats.month_key).
+    extents: list[tuple[int, int, float]]
+    #: (episode id, month key, value): pain NRS of the episodes' symptom records dated by as_of.
+    pains: list[tuple[int, int, float]]
 
 
 # Whole-table scans: at a hundred thousand patients one pass over a table (or over a covering index) costs less
@@ -794,8 +796,13 @@ _STATS_PATIENTS_SQL = "SELECT id, sex, birth_date FROM patients WHERE archived =
 _STATS_EPISODES_SQL = """SELECT id, patient_id, site, symptom_onset, resolved_on FROM episodes NOT INDEXED
     WHERE diagnosis = :toh AND symptom_onset <= :as_of"""
 _STATS_CONTACTS_SQL = "SELECT episode_id, max(date) FROM {table} WHERE date <= :as_of GROUP BY episode_id"
-_STATS_VALUES_SQL = """SELECT episode_id, date, {column} FROM {table} NOT INDEXED
-    WHERE {column} IS NOT NULL AND date <= :as_of"""
+# The month key in SQL (stats.month_key): worked out here, in C, rather than row by row in Python.
+STATS_MONTH_KEY_SQL = """((CAST(substr(x.date, 1, 4) AS INTEGER) - CAST(substr(e.symptom_onset, 1, 4) AS INTEGER)) * 12
+       + CAST(substr(x.date, 6, 2) AS INTEGER) - CAST(substr(e.symptom_onset, 6, 2) AS INTEGER)) * 2
+       + (substr(x.date, 9, 2) > substr(e.symptom_onset, 9, 2))"""
+_STATS_VALUES_SQL = """SELECT x.episode_id, """ + STATS_MONTH_KEY_SQL + """, x.{column}
+    FROM {table} AS x NOT INDEXED CROSS JOIN episodes AS e ON e.id = x.episode_id
+    WHERE x.{column} IS NOT NULL AND x.date <= :as_of AND e.diagnosis = :toh"""
 
 
 @gc_paused()

@@ -276,32 +276,33 @@ class Spread:
                 "range": [self.low, self.high]}
 
 
-def month_edges(onset: dt.date) -> tuple[str, ...]:
-    """The upper edges of the month bins of an episode with this onset, as ISO dates that compare as text.
+def month_key(onset: dt.date, day: str | dt.date) -> int:
+    """2 × the whole calendar months from the onset's month to the record's, plus 1 when the record's day of the
+    month is past the onset's: a record is at most k months after onset (as course.months_since_onset counts
+    them, the month's last day standing in for a day it lacks) exactly when its key is at most 2k.
+    (registry.stats_records works the same key out in SQL.)"""
+    text = day if isinstance(day, str) else day.isoformat()
+    months = (int(text[:4]) - onset.year) * 12 + int(text[5:7]) - onset.month
+    return 2 * months + (int(text[8:10]) > onset.day)
+
+
+def bin_of_key(key: int) -> int:
+    """The index in MONTH_BINS of a month key: [0, 2], (2, 4], (4, 6], (6, 8], (8, 12], over 12 months."""
+    return _BIN_BY_KEY[key] if 0 <= key < len(_BIN_BY_KEY) else len(MONTH_EDGES)
+
+
+def month_bin(onset: dt.date, day: str | dt.date) -> int:
+    """The index in MONTH_BINS of a record dated `day` (ISO text or a date) of an episode with this onset.
 
     Calendar months since onset as the course rules count them (course.months_since_onset): the bins are
     [0, 2], (2, 4], (4, 6], (6, 8], (8, 12] and over 12 months, so a record exactly 2 months after onset (the
     same day of the month, or that month's last day when it is shorter) is in 0–2 and one a day later in 2–4.
-    An edge keeps the onset's day of the month even where that month is shorter ('2025-02-30'): as text it
-    still sorts after every day of February and before March, which is what clipping to the month's end gives.
     """
-    start = onset.year * 12 + onset.month - 1
-    day = _DAY_TEXT[onset.day]
-    return tuple(_month_text(start + months) + day for months in MONTH_EDGES)
+    return bin_of_key(month_key(onset, day))
 
 
-@functools.lru_cache(maxsize=None)
-def _month_text(index: int) -> str:
-    year, month = divmod(index, 12)
-    return f"{year:04d}-{month + 1:02d}-"
-
-
-_DAY_TEXT = tuple(f"{day:02d}" for day in range(32))
-
-
-def month_bin(onset: dt.date, day: str | dt.date) -> int:
-    """The index in MONTH_BINS of a record dated `day` (ISO text or a date) of an episode with this onset."""
-    return bisect.bisect_left(month_edges(onset), day if isinstance(day, str) else day.isoformat())
+# A key at or below 2 × an edge lies within that edge.
+_BIN_BY_KEY = tuple(bisect.bisect_left([2 * e for e in MONTH_EDGES], key) for key in range(2 * MONTH_EDGES[-1] + 1))
 
 
 # ---------------------------------------------------------------------------
@@ -478,19 +479,20 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
         table.update((f.from_site, f.site) for f in flags if f.code == "MIGRATION")
 
     # Edema extent and pain by months since onset, over the selected episodes.
-    edges = {eid: month_edges(onset) for eid, (_, onset) in selected.items()}
     owner = {eid: pid for eid, (pid, _) in selected.items()}
-    find = bisect.bisect_left
+    bins = _BIN_BY_KEY
+    last = len(MONTH_EDGES)
 
     def by_month(values) -> list[Spread | None]:
+        """Values by month bin, from (episode id, month key, value) rows (registry.stats_records)."""
         pools: list[list[float]] = [[] for _ in MONTH_BINS]
         who: list[set[int]] = [set() for _ in MONTH_BINS]
-        for eid, day, value in values:
-            bounds = edges.get(eid)
-            if bounds is not None:
-                index = find(bounds, day if isinstance(day, str) else day.isoformat())
+        for eid, key, value in values:
+            pid = owner.get(eid)
+            if pid is not None:
+                index = bins[key] if 0 <= key < len(bins) else last
                 pools[index].append(value)
-                who[index].add(owner[eid])
+                who[index].add(pid)
         return [Spread.of(map(float, pool), len(people_)) for pool, people_ in zip(pools, who)]
 
     sites = Counter(s.site for s in resolution)
