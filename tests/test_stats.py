@@ -188,11 +188,11 @@ def add(store, *patients):
 
 
 def resolution(result):
-    return sorted((s.site, s.onset, s.day, s.event) for s in result.resolution_subjects)
+    return sorted((s.site, s.onset, s.day, s.event) for s in result.subjects("time_to_resolution"))
 
 
 def second(result):
-    return sorted((s.site, s.onset, s.day, s.event) for s in result.second_subjects)
+    return sorted((s.site, s.onset, s.day, s.event) for s in result.subjects("second_episode"))
 
 
 def test_time_to_resolution_events_censoring_and_as_of(store):
@@ -279,10 +279,10 @@ def test_filters(store):
 
     hips = stats.compute(store, AS_OF, stats.Filters(joint="hip"))
     # per-episode: the hip episodes of everyone; second episode: patients whose first episode is at the hip
-    assert sorted(s.site for s in hips.resolution_subjects) == ["hip_left", "hip_left", "hip_right"]
-    assert sorted((s.site, s.event) for s in hips.second_subjects) == [("hip_left", False), ("hip_left", True)]
+    assert sorted(s.site for s in hips.subjects("time_to_resolution")) == ["hip_left", "hip_left", "hip_right"]
+    assert sorted((s.site, s.event) for s in hips.subjects("second_episode")) == [("hip_left", False), ("hip_left", True)]
     knees = stats.compute(store, AS_OF, stats.Filters(joint="knee"))
-    assert [(s.site, s.event, s.day) for s in knees.second_subjects] == [
+    assert [(s.site, s.event, s.day) for s in knees.subjects("second_episode")] == [
         ("knee_right", True, (D(2025, 1, 1) - D(2024, 3, 1)).days)]  # the next episode counts at any site
     assert knees.migration_table == [("knee_right", "hip_right", 1)]
 
@@ -295,10 +295,11 @@ def test_filters(store):
 
     # onset range: the episode's onset (per-episode), the first onset (second episode)
     dated = stats.compute(store, AS_OF, stats.Filters(onset_from=D(2024, 6, 1), onset_to=D(2025, 1, 31)))
-    assert sorted(s.onset for s in dated.resolution_subjects) == [D(2024, 10, 1), D(2025, 1, 1)]
+    assert sorted(s.onset for s in dated.subjects("time_to_resolution")) == [D(2024, 10, 1), D(2025, 1, 1)]
     assert dated.second_episode.subjects == 0
     firsts = stats.compute(store, AS_OF, stats.Filters(onset_from=D(2024, 1, 1), onset_to=D(2024, 3, 1)))
     assert firsts.second_episode.subjects == 2 and firsts.episodes == 2
+    assert stats.compute(store, AS_OF, stats.Filters(joint="all")).episodes == everything.episodes
     combined = stats.compute(store, AS_OF, stats.Filters(joint="hip", sex="female"))
     assert combined.episodes == 1 and combined.second_episode.subjects == 1
 

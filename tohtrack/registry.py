@@ -775,13 +775,15 @@ def patient_row(store: Store, patient_id: int, as_of: dt.date | None = None, sor
 @dataclass(frozen=True)
 class StatsRecords:
     """What the cohort statistics read: unarchived patients with a TOH episode that started by as_of, those
-    episodes, and their measurements dated by as_of. Plain tuples (a hundred thousand patients' worth)."""
+    episodes, and their measurements dated by as_of. Plain tuples (a hundred thousand patients' worth); days as
+    proleptic ordinals (`date.toordinal()`), so that spans are differences of ints."""
 
     as_of: dt.date
-    #: (patient id, sex, birth date), for the patients below.
-    patients: list[tuple[int, str, dt.date]]
-    #: (episode id, patient id, site, onset, resolved_on or None, latest contact by as_of or None).
-    episodes: list[tuple[int, int, str, dt.date, dt.date | None, dt.date | None]]
+    #: (patient id, sex, birth date as an ordinal), for the patients below.
+    patients: list[tuple[int, str, int]]
+    #: (episode id, patient id, site, onset, resolved_on or None, latest contact by as_of or None), ordinals,
+    #: by onset, then site.
+    episodes: list[tuple[int, int, str, int, int | None, int | None]]
     #: (episode id, month key, value): edema extent in % of the episodes' imaging studies dated by as_of. The
     #: month key is 2 × the whole calendar months from onset to the study's month, plus 1 if the study's day of
     #: the month is past the onset's (tohtrack.stats.month_key).
@@ -790,19 +792,37 @@ class StatsRecords:
     pains: list[tuple[int, int, float]]
 
 
-# Whole-table scans: at a hundred thousand patients one pass over a table (or over a covering index) costs less
-# than seeking each episode's rows, and Python keeps what belongs to the unarchived patients' TOH episodes.
-_STATS_PATIENTS_SQL = "SELECT id, sex, birth_date FROM patients WHERE archived = 0"
-_STATS_EPISODES_SQL = """SELECT id, patient_id, site, symptom_onset, resolved_on FROM episodes NOT INDEXED
-    WHERE diagnosis = :toh AND symptom_onset <= :as_of"""
-_STATS_CONTACTS_SQL = "SELECT episode_id, max(date) FROM {table} WHERE date <= :as_of GROUP BY episode_id"
+def _ordinal_sql(column: str) -> str:
+    """An ISO date column as date.toordinal() gives it (NULL stays NULL)."""
+    return f"CAST(julianday({column}) - 1721424.5 AS INTEGER)"
+
+
+# The episodes with their latest contact (study or symptom record) by as_of, from one pass over each table's
+# (episode, date) index: at a hundred thousand patients cheaper than a look-up per episode.
+_STATS_EPISODES_SQL = f"""WITH contacts AS (
+      SELECT episode_id, max(day) AS day FROM (
+        SELECT episode_id, max(date) AS day FROM imaging WHERE date <= :as_of GROUP BY episode_id
+        UNION ALL
+        SELECT episode_id, max(date) FROM symptoms WHERE date <= :as_of GROUP BY episode_id)
+      GROUP BY episode_id)
+    SELECT e.id, e.patient_id, e.site, {_ordinal_sql("e.symptom_onset")}, {_ordinal_sql("e.resolved_on")},
+      {_ordinal_sql("c.day")}
+    FROM episodes AS e NOT INDEXED JOIN patients AS p ON p.id = e.patient_id
+      LEFT JOIN contacts AS c ON c.episode_id = e.id
+    WHERE p.archived = 0 AND e.diagnosis = :toh AND e.symptom_onset <= :as_of
+    ORDER BY e.symptom_onset, e.site, e.id"""
+_STATS_PATIENTS_SQL = f"""SELECT p.id, p.sex, {_ordinal_sql("p.birth_date")} FROM patients AS p
+    WHERE p.archived = 0 AND EXISTS (SELECT 1 FROM episodes AS e WHERE e.patient_id = p.id
+      AND e.diagnosis = :toh AND e.symptom_onset <= :as_of)"""
 # The month key in SQL (stats.month_key): worked out here, in C, rather than row by row in Python.
 STATS_MONTH_KEY_SQL = """((CAST(substr(x.date, 1, 4) AS INTEGER) - CAST(substr(e.symptom_onset, 1, 4) AS INTEGER)) * 12
        + CAST(substr(x.date, 6, 2) AS INTEGER) - CAST(substr(e.symptom_onset, 6, 2) AS INTEGER)) * 2
        + (substr(x.date, 9, 2) > substr(e.symptom_onset, 9, 2))"""
 _STATS_VALUES_SQL = """SELECT x.episode_id, """ + STATS_MONTH_KEY_SQL + """, x.{column}
     FROM {table} AS x NOT INDEXED CROSS JOIN episodes AS e ON e.id = x.episode_id
-    WHERE x.{column} IS NOT NULL AND x.date <= :as_of AND e.diagnosis = :toh"""
+      CROSS JOIN patients AS p ON p.id = e.patient_id
+    WHERE x.{column} IS NOT NULL AND x.date <= :as_of AND e.diagnosis = :toh AND p.archived = 0
+      AND e.symptom_onset <= :as_of"""
 
 
 @gc_paused()
@@ -810,7 +830,6 @@ def stats_records(store: Store, as_of: dt.date) -> StatsRecords:
     """The records the cohort statistics are worked out from, as the database stood at as_of (in one read
     transaction, so that the queries see the same database)."""
     params = {"as_of": as_of.isoformat(), "toh": TOH}
-    date = dt.date.fromisoformat
     conn = store.conn
     cursor = conn.cursor()
     cursor.row_factory = None
@@ -818,25 +837,12 @@ def stats_records(store: Store, as_of: dt.date) -> StatsRecords:
     if began:
         conn.execute("BEGIN")
     try:
-        people = {pid: (pid, sex, birth) for pid, sex, birth in cursor.execute(_STATS_PATIENTS_SQL, params)}
-        found = [row for row in cursor.execute(_STATS_EPISODES_SQL, params) if row[1] in people]
-        contacts: dict[int, str] = {}
-        for table in ("imaging", "symptoms"):
-            for eid, day in cursor.execute(_STATS_CONTACTS_SQL.format(table=table), params):
-                if day is not None and day > contacts.get(eid, ""):
-                    contacts[eid] = day
-        episodes = []
-        for eid, pid, site, onset, resolved in found:
-            contact = contacts.get(eid)
-            episodes.append((eid, pid, site, date(onset), date(resolved) if resolved else None,
-                             date(contact) if contact else None))
-        wanted = {row[0] for row in found}
-        values = []
-        for table, column in (("imaging", "edema_extent_pct"), ("symptoms", "pain_nrs")):
-            sql = _STATS_VALUES_SQL.format(table=table, column=column)
-            values.append([row for row in cursor.execute(sql, params) if row[0] in wanted])
+        episodes = cursor.execute(_STATS_EPISODES_SQL, params).fetchall()
+        patients = cursor.execute(_STATS_PATIENTS_SQL, params).fetchall()
+        extents = cursor.execute(_STATS_VALUES_SQL.format(table="imaging", column="edema_extent_pct"),
+                                 params).fetchall()
+        pains = cursor.execute(_STATS_VALUES_SQL.format(table="symptoms", column="pain_nrs"), params).fetchall()
     finally:
         if began and conn.in_transaction:
             conn.execute("COMMIT")
-    patients = [(pid, sex, date(birth)) for pid, sex, birth in map(people.get, dict.fromkeys(row[1] for row in found))]
-    return StatsRecords(as_of, patients, episodes, values[0], values[1])
+    return StatsRecords(as_of, patients, episodes, extents, pains)

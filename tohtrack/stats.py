@@ -97,7 +97,7 @@ class Filters:
     def problems(self) -> list[tuple[str, str]]:
         """(option, message) for each value that is not allowed."""
         found = []
-        if self.joint is not None and self.joint not in JOINTS:
+        if self.joint not in (None, "all") and self.joint not in JOINTS:
             found.append(("joint", f"{self.joint!r} is not a joint (one of {', '.join(JOINTS)}, or all)"))
         if self.sex is not None and self.sex not in SEXES:
             found.append(("sex", f"{self.sex!r} is not a sex (one of {', '.join(SEXES)})"))
@@ -334,9 +334,11 @@ class CohortStats:
     sex: dict[str, int]
     age_band: dict[str, int]
     time_to_resolution: KaplanMeier
-    resolution_subjects: list[Subject]
+    #: (day, event, patient id, episode id, site, onset, end) with days as ordinals: Subject's fields, kept as
+    #: plain tuples (a hundred thousand of them); subjects_at makes Subjects of those asked for.
+    resolution_subjects: list[tuple]
     second_episode: KaplanMeier
-    second_subjects: list[Subject]
+    second_subjects: list[tuple]
     recurrence: tuple[int, int]  # flags, patients
     migration: tuple[int, int]
     migration_table: list[tuple[str, str, int]]  # (from site, site, flags), most frequent first
@@ -348,7 +350,14 @@ class CohortStats:
     def subjects_at(self, curve: str, day: int) -> list[Subject]:
         """The episodes (or patients) behind one point of a curve: those with an event or censored that day."""
         rows = self.resolution_subjects if curve == "time_to_resolution" else self.second_subjects
-        return sorted((s for s in rows if s.day == day), key=lambda s: (not s.event, s.onset, s.site, s.episode_id))
+        found = [Subject(d, event, pid, eid, site, dt.date.fromordinal(onset), dt.date.fromordinal(end))
+                 for d, event, pid, eid, site, onset, end in rows if d == day]
+        return sorted(found, key=lambda s: (not s.event, s.onset, s.site, s.episode_id))
+
+    def subjects(self, curve: str) -> list[Subject]:
+        """Every row behind a curve, in the order of subjects_at."""
+        rows = self.resolution_subjects if curve == "time_to_resolution" else self.second_subjects
+        return [s for day in sorted({row[0] for row in rows}) for s in self.subjects_at(curve, day)]
 
     def as_json(self) -> dict:
         """The `tohtrack stats --json` document."""
@@ -404,45 +413,46 @@ def compute(store, as_of: dt.date | None = None, filters: Filters = Filters(), s
 
 @gc_paused()
 def from_records(records, filters: Filters = Filters(), window_months: tuple[int, int] = (6, 8)) -> CohortStats:
-    """The figures from what registry.stats_records read (no database: the tests build records by hand)."""
+    """The figures from what registry.stats_records read (days as ordinals)."""
     bad = filters.problems()
     if bad:
         raise ValueError("; ".join(f"--{option}: {message}" for option, message in bad))
     as_of = records.as_of
+    today = as_of.toordinal()
     people = {pid: (sex, birth) for pid, sex, birth in records.patients}
     by_patient: dict[int, list[tuple]] = {}
-    for row in sorted(records.episodes, key=lambda r: (r[3], r[2], r[0])):  # by onset, then site
-        if row[3] <= as_of and row[1] in people:
+    for row in sorted(records.episodes, key=_EPISODE_ORDER):  # by onset, then site (as read: cheap)
+        if row[3] <= today and row[1] in people:
             by_patient.setdefault(row[1], []).append(row)
 
     # Patients: sex and age band at the first TOH onset.
     band_of: dict[int, str] = {}
-    chosen: set[int] = set()
+    chosen: list[int] = []
+    fromordinal = dt.date.fromordinal
     for pid, rows in by_patient.items():
         sex, birth = people[pid]
-        band_of[pid] = _band(age_on(birth, rows[0][3]))
-        if filters.sex is not None and sex != filters.sex:
+        band_of[pid] = band = _band(age_on(fromordinal(birth), fromordinal(rows[0][3])))
+        if filters.sex is not None and sex != filters.sex or filters.age_band is not None and band != filters.age_band:
             continue
-        if filters.age_band is not None and band_of[pid] != filters.age_band:
-            continue
-        chosen.add(pid)
+        chosen.append(pid)
 
     # Per-episode figures: the chosen patients' episodes at the joint with an onset in range.
-    joint = filters.joint
-    dated = filters.onset_from is not None or filters.onset_to is not None
-    resolution = []
-    selected: dict[int, tuple] = {}
+    joint = None if filters.joint == "all" else filters.joint
+    low = filters.onset_from.toordinal() if filters.onset_from is not None else -1
+    high = filters.onset_to.toordinal() if filters.onset_to is not None else today
+    resolution = []  # (day, event, patient, episode, site, onset, end): Subject's fields, days as ordinals
+    owner: dict[int, int] = {}
     for pid in chosen:
         for eid, _, site, onset, resolved, contact in by_patient[pid]:
-            if joint is not None and site_joint(site) != joint or dated and not filters.onset_in(onset):
+            if joint is not None and site_joint(site) != joint or not low <= onset <= high:
                 continue
-            selected[eid] = (pid, onset)
-            if resolved is not None and resolved <= as_of:
-                resolution.append(Subject((resolved - onset).days, True, pid, eid, site, onset, resolved))
+            owner[eid] = pid
+            if resolved is not None and resolved <= today:
+                resolution.append((resolved - onset, True, pid, eid, site, onset, resolved))
             else:
-                end = contact if contact is not None and contact <= as_of else onset
-                resolution.append(Subject((end - onset).days, False, pid, eid, site, onset, end))
-    behind = {s.patient_id for s in resolution}
+                end = contact if contact is not None and contact <= today else onset
+                resolution.append((end - onset, False, pid, eid, site, onset, end))
+    behind = {row[2] for row in resolution}
 
     # Second-episode figures: the chosen patients whose first episode is at the joint, first onset in range.
     second, histories, intervals = [], [], []
@@ -450,22 +460,22 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
         rows = by_patient[pid]
         first = rows[0]
         eid, _, site, onset = first[:4]
-        if joint is not None and site_joint(site) != joint or dated and not filters.onset_in(onset):
+        if joint is not None and site_joint(site) != joint or not low <= onset <= high:
             continue
         if len(rows) == 1:
             contact = first[5]
-            end = contact if contact is not None and contact <= as_of else onset
-            second.append(Subject((end - onset).days, False, pid, eid, site, onset, end))
+            end = contact if contact is not None and contact <= today else onset
+            second.append((end - onset, False, pid, eid, site, onset, end))
             continue
         later = next((r for r in rows if r[3] > onset), None)
         if later is not None:
-            second.append(Subject((later[3] - onset).days, True, pid, eid, site, onset, later[3]))
+            second.append((later[3] - onset, True, pid, eid, site, onset, later[3]))
             onsets = sorted({r[3] for r in rows})
-            intervals += [(b - a).days for a, b in zip(onsets, onsets[1:])]
+            intervals += [b - a for a, b in zip(onsets, onsets[1:])]
             histories.append(rows)
         else:  # multifocal onset only
-            end = max((r[5] for r in rows if r[5] is not None and r[5] <= as_of), default=onset)
-            second.append(Subject((end - onset).days, False, pid, eid, site, onset, end))
+            end = max((r[5] for r in rows if r[5] is not None and r[5] <= today), default=onset)
+            second.append((end - onset, False, pid, eid, site, onset, end))
 
     # RECURRENCE and MIGRATION as the course assessment raises them (only patients with two onsets can have one).
     counts = {"RECURRENCE": [0, 0], "MIGRATION": [0, 0]}
@@ -479,23 +489,23 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
         table.update((f.from_site, f.site) for f in flags if f.code == "MIGRATION")
 
     # Edema extent and pain by months since onset, over the selected episodes.
-    owner = {eid: pid for eid, (pid, _) in selected.items()}
     bins = _BIN_BY_KEY
-    last = len(MONTH_EDGES)
+    size, last = len(_BIN_BY_KEY), len(MONTH_EDGES)
 
     def by_month(values) -> list[Spread | None]:
         """Values by month bin, from (episode id, month key, value) rows (registry.stats_records)."""
         pools: list[list[float]] = [[] for _ in MONTH_BINS]
         who: list[set[int]] = [set() for _ in MONTH_BINS]
+        get = owner.get
         for eid, key, value in values:
-            pid = owner.get(eid)
+            pid = get(eid)
             if pid is not None:
-                index = bins[key] if 0 <= key < len(bins) else last
+                index = bins[key] if key < size else last  # keys are never negative: no record precedes onset
                 pools[index].append(value)
                 who[index].add(pid)
         return [Spread.of(map(float, pool), len(people_)) for pool, people_ in zip(pools, who)]
 
-    sites = Counter(s.site for s in resolution)
+    sites = Counter(row[4] for row in resolution)
     return CohortStats(
         as_of=as_of,
         filters=filters,
@@ -504,25 +514,31 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
         episodes_by_site=dict(sorted(sites.items())),
         sex=dict(sorted(Counter(people[pid][0] for pid in behind).items())),
         age_band=dict(sorted(Counter(band_of[pid] for pid in behind).items(), key=lambda kv: int(kv[0].split("-")[0]))),
-        time_to_resolution=kaplan_meier([s.day for s in resolution], [s.event for s in resolution]),
+        time_to_resolution=kaplan_meier([row[0] for row in resolution], [row[1] for row in resolution]),
         resolution_subjects=resolution,
-        second_episode=kaplan_meier([s.day for s in second], [s.event for s in second]),
+        second_episode=kaplan_meier([row[0] for row in second], [row[1] for row in second]),
         second_subjects=second,
         recurrence=tuple(counts["RECURRENCE"]),
         migration=tuple(counts["MIGRATION"]),
         migration_table=[(a, b, n) for (a, b), n in sorted(table.items(), key=lambda kv: (-kv[1], kv[0]))],
-        onset_interval=Spread.of(intervals, len({s.patient_id for s in second if s.event})),
+        onset_interval=Spread.of(intervals, len(histories)),
         extent_by_month=by_month(records.extents),
         pain_by_month=by_month(records.pains),
         window_months=tuple(window_months),
     )
 
 
+def _EPISODE_ORDER(row: tuple) -> tuple:
+    return row[3], row[2], row[0]
+
+
 def _migratory_flags(rows: list[tuple], as_of: dt.date) -> list[course.Flag]:
     """The RECURRENCE and MIGRATION flags the course assessment raises on a patient's TOH episodes (rows by onset,
     then site). Only those two rules are run (course.assess would run all twelve, and these look at nothing but
     the TOH episodes' sites and dates): the same rule functions, on the same history, so the same flags."""
-    history = [Episode(site, onset, resolved, TOH, id=eid) for eid, _, site, onset, resolved, _ in rows]
+    day = dt.date.fromordinal
+    history = [Episode(site, day(onset), day(resolved) if resolved is not None else None, TOH, id=eid)
+               for eid, _, site, onset, resolved, _ in rows]
     first = history[0].symptom_onset
     flags = []
     for episode in history:
@@ -560,7 +576,7 @@ def ci_text(ci: tuple[int | None, int | None]) -> str:
 
 
 def filters_text(filters: Filters) -> str:
-    parts = [f"{filters.joint} episodes" if filters.joint else "all joints"]
+    parts = [f"{filters.joint} episodes" if filters.joint not in (None, "all") else "all joints"]
     if filters.sex:
         parts.append(filters.sex)
     if filters.age_band:
