@@ -35,8 +35,14 @@ def show_cohort(qtbot, window):
     tabs = window.ui.left_tabs
     index = tabs.indexOf(window.cohort_view)
     qtbot.mouseClick(tabs.tabBar(), Qt.MouseButton.LeftButton, pos=tabs.tabBar().tabRect(index).center())
-    qtbot.waitUntil(lambda: window.cohort_view.isVisible() and window.cohort_view.figures is not None)
-    return window.cohort_view
+    view = window.cohort_view
+    qtbot.waitUntil(lambda: view.isVisible() and view.figures is not None and not view.busy and not view.stale,
+                    timeout=30000)
+    return view
+
+
+def settled(qtbot, view):
+    qtbot.waitUntil(lambda: not view.busy and not view.stale, timeout=30000)
 
 
 def click_point(qtbot, view, key, day):
@@ -75,18 +81,18 @@ def test_filters_on_the_side(qtbot, window, store):
     view = show_cohort(qtbot, window)
     view.joint_box.setFocus()
     qtbot.keyClick(view.joint_box, Qt.Key.Key_Down)  # All joints -> Hip
-    qtbot.waitUntil(lambda: view.figures.filters.joint == "hip")
+    qtbot.waitUntil(lambda: view.figures.filters.joint == "hip", timeout=30000)
     hips = stats.compute(store, AS_OF, stats.Filters(joint="hip"))
     assert view.figures.episodes == hips.episodes
     assert view.figures.second_episode.subjects == hips.second_episode.subjects
     qtbot.mouseClick(view.from_check, Qt.MouseButton.LeftButton)
     view.from_edit.setDate(dt.date(2025, 1, 1))
-    qtbot.waitUntil(lambda: view.figures.filters.onset_from == dt.date(2025, 1, 1))
+    qtbot.waitUntil(lambda: view.figures.filters.onset_from == dt.date(2025, 1, 1), timeout=30000)
     dated = stats.compute(store, AS_OF, stats.Filters(joint="hip", onset_from=dt.date(2025, 1, 1)))
     assert view.figures.episodes == dated.episodes < hips.episodes
     index = view.sex_box.findData("female")
     view.sex_box.setCurrentIndex(index)
-    assert view.figures.filters.sex == "female"
+    qtbot.waitUntil(lambda: view.figures.filters.sex == "female", timeout=30000)
     assert "female" in view.summary.text()
 
 
@@ -129,7 +135,8 @@ def test_it_follows_changes_to_the_records(qtbot, window, store):
         Episode("knee_left", dt.date(2025, 11, 1), symptoms=[SymptomRecord(dt.date(2025, 12, 1), pain_nrs=6)])]),
         today=AS_OF)
     window._check_external_changes()  # what the 2-second poll does
-    qtbot.waitUntil(lambda: view.computations > runs)
+    qtbot.waitUntil(lambda: view.computations > runs, timeout=30000)
+    settled(qtbot, view)
     assert view.figures.episodes == before + 1
     # Hidden, it only notes that the figures are stale; they are worked out when it is shown again.
     window.ui.left_tabs.setCurrentWidget(window.ui.patient_pane)

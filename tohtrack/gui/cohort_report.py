@@ -179,13 +179,12 @@ def write_cohort_pdf(figures: stats.CohortStats, out: str | os.PathLike, clinic_
 
 
 def export_cohort_report(window, view) -> None:
-    """File → Export cohort report…: the Cohort tab's figures (worked out now if they are not yet)."""
-    if view.figures is None or view.stale:
-        view.refresh()
-    if view.figures is None:
+    """File → Export cohort report…: the figures with the Cohort tab's as-of date and filters, worked out now."""
+    if view.filters().problems():
         return
+    as_of = view.as_of()
     folder = Path(window.settings.value("report/folder", str(Path.home())) or Path.home())
-    default = folder / f"cohort-{view.figures.as_of.isoformat()}.pdf"
+    default = folder / f"cohort-{as_of.isoformat()}.pdf"
     path, _ = QFileDialog.getSaveFileName(window, "Export cohort report", str(default), "PDF files (*.pdf)")
     if not path:
         return
@@ -194,7 +193,8 @@ def export_cohort_report(window, view) -> None:
     settings = window.store.settings()
     QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
     try:
-        pages = write_cohort_pdf(view.figures, path, settings.clinic_name, settings.paper_size)
+        figures = stats.compute(window.store, as_of, view.filters(), settings)
+        pages = write_cohort_pdf(figures, path, settings.clinic_name, settings.paper_size)
     except (StoreError, OSError) as exc:
         QMessageBox.warning(window, "Export failed", f"{exc}\n\nNothing was written.")
         return

@@ -13,16 +13,18 @@ The plot builders (`build_survival`, `build_boxes`) draw into any pyqtgraph Plot
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Callable
 
 import pyqtgraph as pg
-from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QGuiApplication
+from PySide6.QtCore import QDate, QObject, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QFormLayout, QFrame, QGridLayout,
                                QHBoxLayout, QHeaderView, QLabel, QPushButton, QScrollArea, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from .. import safety, stats
+from ..db import Store
 from ..model import JOINTS, SEXES, site_label
 from . import timeline
 from .timeline import STYLE, Style
@@ -157,6 +159,12 @@ def build_boxes(plot: pg.PlotItem, spreads: list[stats.Spread | None], style: St
     return drawn
 
 
+class _Relay(QObject):
+    """Carries the figures from the worker thread to the tab (a queued signal: received in the GUI thread)."""
+
+    done = Signal(int, object)
+
+
 class CohortView(QWidget):
     """The Cohort tab."""
 
@@ -170,6 +178,10 @@ class CohortView(QWidget):
         self.figures: stats.CohortStats | None = None
         self.stale = True
         self.computations = 0  # how many times the figures were worked out (the tests count them)
+        self.busy = False
+        self._token = 0
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._finished)
         self.setObjectName("cohort_view")
 
         outer = QHBoxLayout(self)
@@ -230,6 +242,9 @@ class CohortView(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         body = QWidget(scroll)
         column = QVBoxLayout(body)
+        self.status = QLabel(body)
+        self.status.setObjectName("cohort_status")
+        column.addWidget(self.status)
         self.summary = QLabel(body)
         self.summary.setObjectName("cohort_summary")
         self.summary.setWordWrap(True)
@@ -322,20 +337,45 @@ class CohortView(QWidget):
         self.refresh_if_shown()
 
     def refresh(self) -> None:
+        """Work the figures out again, in a thread of their own with its own read-only connection (a hundred
+        thousand patients take seconds: the tab stays usable meanwhile and shows the figures when ready)."""
         problems = self.filters().problems()
         if problems:
             self.filter_note.setText("; ".join(message for _, message in problems))
             return
         self.filter_note.setText("")
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            store = self.store_of()
-            self.figures = stats.compute(store, self.as_of(), self.filters(), store.settings())
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        self.computations += 1
+        self._token += 1
+        token, path, as_of, filters = self._token, self.store_of().path, self.as_of(), self.filters()
         self.stale = False
-        self._show(self.figures)
+        self.busy = True
+        self.status.setText("Working out the figures…")
+        relay = self._relay
+
+        def work() -> None:
+            try:
+                with Store(path, readonly=True) as store:
+                    result = stats.compute(store, as_of, filters, store.settings())
+            except Exception as exc:  # noqa: BLE001 - shown in the tab, never a traceback
+                result = exc
+            try:
+                relay.done.emit(token, result)
+            except RuntimeError:  # the window closed meanwhile
+                pass
+
+        threading.Thread(target=work, name="cohort-statistics", daemon=True).start()
+
+    def _finished(self, token: int, result) -> None:
+        if token != self._token:
+            return  # a newer request is under way
+        self.busy = False
+        if isinstance(result, Exception):
+            self.status.setText(f"The figures could not be worked out: {result}")
+            return
+        self.status.setText("")
+        self.figures = result
+        self.computations += 1
+        self._show(result)
+        self.refresh_if_shown()  # records or filters changed while it worked
 
     def _show(self, f: stats.CohortStats) -> None:
         km, second = f.time_to_resolution, f.second_episode
