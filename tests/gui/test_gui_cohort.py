@@ -199,3 +199,31 @@ def test_stats_pdf_has_the_figures_and_nobody_in_it(capsys, store, vignettes, tm
 def test_stats_pdf_refuses_a_folder(capsys, store, tmp_path):
     assert main(["stats", "--pdf", str(tmp_path)]) == 2
     assert "not a file" in capsys.readouterr().err
+
+
+def test_a_failure_is_said_in_the_tab_not_raised(qtbot, window, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(stats, "compute", broken)
+    tabs = window.ui.left_tabs
+    tabs.setCurrentWidget(window.cohort_view)
+    view = window.cohort_view
+    qtbot.waitUntil(lambda: "could not be worked out" in view.status.text(), timeout=30000)
+    assert "disk gone" in view.status.text() and view.figures is None
+
+
+def test_bad_dates_on_the_side_are_said_not_computed(qtbot, window):
+    view = show_cohort(qtbot, window)
+    runs = view.computations
+    view.from_check.setChecked(True)
+    view.to_check.setChecked(True)
+    view.from_edit.setDate(dt.date(2025, 6, 1))
+    view.to_edit.setDate(dt.date(2025, 1, 1))
+    assert "after --onset-to" in view.filter_note.text()
+    qtbot.waitUntil(lambda: not view.busy, timeout=30000)
+    assert view.stale  # the figures shown are not those of these filters, and none were worked out for them
+    assert (view.figures.filters.onset_from, view.figures.filters.onset_to) != (dt.date(2025, 6, 1), dt.date(2025, 1, 1))
+    view.to_edit.setDate(dt.date(2025, 12, 1))
+    qtbot.waitUntil(lambda: view.figures.filters.onset_to == dt.date(2025, 12, 1), timeout=30000)
+    assert view.filter_note.text() == "" and view.computations > runs
