@@ -111,7 +111,7 @@ def build_survival(plot: pg.PlotItem, km: stats.KaplanMeier, style: Style = STYL
     censored = [p for p in km.points if p.censored]
     items.ticks = pg.ScatterPlotItem([months(p.day) for p in censored], [flip(p.survival) for p in censored],
                                      symbol="|", size=7 * style.pen_scale if style.pen_scale > 1 else 7,
-                                     pen=style.pen(style.text, 1.0), brush=None)
+                                     pen=style.pen(colour, 1.0), brush=None)
     items.ticks.setZValue(timeline.Z_POINTS)
     plot.addItem(items.ticks)
     if not clickable:
