@@ -319,8 +319,12 @@ def cmd_stats(args) -> int:
         from .gui.cohort_report import write_cohort_pdf
 
         pages = write_cohort_pdf(figures, args.pdf, clinic_name=clinic, paper_size=paper)
-        print(f"cohort report written to {args.pdf} ({pages} page{'s' if pages != 1 else ''})")
-    elif args.json:
+        # With --json, standard output stays one JSON object: the note goes to standard error.
+        print(f"cohort report written to {args.pdf} ({pages} page{'s' if pages != 1 else ''})",
+              file=sys.stderr if args.json else sys.stdout)
+        if not args.json:
+            return EXIT_OK
+    if args.json:
         json.dump(figures.as_json(), sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:

@@ -227,3 +227,14 @@ def test_bad_dates_on_the_side_are_said_not_computed(qtbot, window):
     view.to_edit.setDate(dt.date(2025, 12, 1))
     qtbot.waitUntil(lambda: view.figures.filters.onset_to == dt.date(2025, 12, 1), timeout=30000)
     assert view.filter_note.text() == "" and view.computations > runs
+
+
+def test_stats_pdf_and_json_together(capsys, store, vignettes, tmp_path):
+    interchange.import_document(store, vignettes, today=AS_OF)
+    out = tmp_path / "c.pdf"
+    assert main(["stats", "--as-of", AS_OF.isoformat(), "--json", "--pdf", str(out)]) == 0
+    captured = capsys.readouterr()
+    import json
+
+    assert json.loads(captured.out)["as_of"] == AS_OF.isoformat()  # standard output: the JSON alone
+    assert "cohort report written" in captured.err and out.read_bytes().startswith(b"%PDF")
