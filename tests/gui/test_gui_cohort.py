@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 from PySide6.QtCore import QPointF, QSettings, Qt
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from tohtrack import demo, interchange, stats
 from tohtrack.__main__ import main
