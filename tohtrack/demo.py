@@ -278,12 +278,10 @@ def _other_side(side: str) -> str:
 class _Builder:
     """Builds one patient at a time from the (re-seeded) random stream."""
 
-    # First onsets drawn towards today: offset = MAX_FIRST * u ** RECENCY.
-    MAX_FIRST = 7 * 365 + 180
-    RECENCY = 1.3
-    #: The share of patients with a later episode planned (one, or for a fifth of them two): about a fifth to a
-    #: quarter of patients, of whom those whose next onset falls after today have not had it yet.
-    LATER_EPISODES = 0.27
+    # Share of the latest onsets drawn towards today: offset = SPAN * u ** RECENCY.
+    SPAN = 6 * 365
+    RECENCY = 1.5
+    MAX_HISTORY = 7 * 365 + 180
 
     def __init__(self, rng: random.Random, today: int):
         self.rng = rng
@@ -339,16 +337,17 @@ class _Builder:
             plan.append([0, site2, TOH, self._course(TOH)])
         extra = 0
         u = r()
-        if u < self.LATER_EPISODES:
-            extra = 1 if u > self.LATER_EPISODES * 0.22 else 2
+        if u < 0.205:
+            extra = 1 if u > 0.045 else 2
         for _ in range(extra):
             self._add_later_episode(plan)
+        span = max(e[0] for e in plan)
 
-        # Anchor: the first onset F days before today (recent onsets more likely); later episodes planned after
-        # today have not happened (yet). Anchoring the first onset, not the latest, keeps a patient's chance of
-        # a second episode independent of how long ago the first began, as it is in a clinic.
-        first_onset = today - int(self.MAX_FIRST * r() ** self.RECENCY)
-        plan = [e for e in plan if first_onset + e[0] <= today]
+        # Anchor: the latest onset L days before today (recent onsets more likely).
+        latest = int(self.SPAN * r() ** self.RECENCY)
+        if latest + span > self.MAX_HISTORY:
+            latest = int(max(0, self.MAX_HISTORY - span) * r())
+        first_onset = today - latest - span
 
         birth = first_onset - int(age * 365.25) - self.between(0, 364)
 
