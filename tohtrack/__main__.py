@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out name, MRN, birth date, accession numbers and free text; age in 5-year bands, "
                         "dates as months since the first onset, a random report id")
 
+    p = sub.add_parser("stats", parents=[common], help="cohort statistics: time to resolution, second episodes")
+    _stats_arguments(p)
+
     p = sub.add_parser("backup", parents=[common], help="an online, consistent copy of the database")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
 
@@ -366,6 +369,60 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def _stats_arguments(p) -> None:
+    from .model import JOINTS, SEXES
+    from .stats import parse_age_band
+
+    def age_band(text: str) -> str:
+        try:
+            return parse_age_band(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="as the records stood on this date (default today)")
+    p.add_argument("--joint", choices=JOINTS + ("all",), metavar="J",
+                   help=f"only this joint ({', '.join(JOINTS)} or all; default all)")
+    p.add_argument("--sex", choices=SEXES, metavar="S", help=f"only patients of this sex ({', '.join(SEXES)})")
+    p.add_argument("--age-band", type=age_band, metavar="40-49", help="only patients of this 10-year age band at "
+                                                                      "their first onset")
+    p.add_argument("--onset-from", type=_date, metavar="D", help="only onsets on or after this date")
+    p.add_argument("--onset-to", type=_date, metavar="D", help="only onsets on or before this date")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--pdf", metavar="OUT.pdf", help="write the cohort report as PDF (no names or MRNs)")
+
+
+def cmd_stats(args) -> int:
+    from . import stats
+
+    filters = stats.Filters(joint=None if args.joint in (None, "all") else args.joint, sex=args.sex,
+                            age_band=args.age_band, onset_from=args.onset_from, onset_to=args.onset_to)
+    for option, message in filters.problems():
+        raise UsageError(f"--{option}: {message}")
+    if args.pdf is not None:
+        _output_file(args.pdf)
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # as for `report`: no screen needed, the same PDF everywhere
+    as_of = args.as_of or dt.date.today()
+    with _open(args, readonly=True) as store:
+        settings = store.settings()
+        figures = stats.compute(store, as_of, filters, settings)
+        clinic, paper = settings.clinic_name, settings.paper_size
+    if args.pdf is not None:
+        from .gui.cohort_report import write_cohort_pdf
+
+        pages = write_cohort_pdf(figures, args.pdf, clinic_name=clinic, paper_size=paper)
+        # With --json, standard output stays one JSON object: the note goes to standard error.
+        print(f"cohort report written to {args.pdf} ({pages} page{'s' if pages != 1 else ''})",
+              file=sys.stderr if args.json else sys.stdout)
+        if not args.json:
+            return EXIT_OK
+    if args.json:
+        json.dump(figures.as_json(), sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(stats.format_text(figures))
+    return EXIT_OK
+
+
 def cmd_backup(args) -> int:
     _output_file(args.output, args, backup=True)
     with _open(args, readonly=True) as store:
@@ -548,6 +605,7 @@ COMMANDS = {
     "flags": cmd_flags,
     "worklist": cmd_worklist,
     "report": cmd_report,
+    "stats": cmd_stats,
     "backup": cmd_backup,
     "restore": cmd_restore,
     "check": cmd_check,

@@ -209,6 +209,7 @@ _SLOW_DISCHARGE = {
 }
 _DNA_NOTE = "Did not attend the previous review."
 _DISCHARGE_NOTE = "Pain free, full range of movement. Discharged."
+_LATE_REVIEW_NOTE = "Review after discharge: no new symptoms."
 
 _TIMES = tuple(f"{h:02d}:{m:02d}" for h in range(7, 20) for m in range(0, 60, 5))
 
@@ -382,6 +383,8 @@ class _Builder:
 
         notes = self.pick(_PATIENT_NOTES) if r() < 0.08 else ""
         family, given = self._name(sex)
+        # Drawn last, so that everything above stays as it was drawn before there were late reviews.
+        self._late_review(episodes[-1])
         return Patient(
             mrn=mrn,
             family_name=family,
@@ -391,6 +394,22 @@ class _Builder:
             notes=notes,
             episodes=episodes,
         )
+
+    def _late_review(self, episode: Episode) -> None:
+        """The latest of the yearly reviews after the latest episode resolved (within the past year), for most
+        patients; about one in seven is lost to follow-up at discharge. The second-episode figures need it: a
+        patient is followed up to their latest contact, and without these reviews everyone free of a new
+        episode would leave the statistics at discharge while those with one came back."""
+        r = self.r
+        if not episode.is_toh or episode.resolved_on is None or r() < 0.15:
+            return
+        day = self.today - int(365 * r())
+        if day < episode.resolved_on.toordinal() + 180:
+            return  # discharged recently: no review after it yet
+        instrument = _INSTRUMENT.get(episode.site.partition("_")[0], "")
+        episode.symptoms.append(SymptomRecord(
+            date=dt.date.fromordinal(day), pain_nrs=0, function_score=95 if instrument else None,
+            function_instrument=instrument, weight_bearing="full", note=_LATE_REVIEW_NOTE))
 
     def _name(self, sex: str) -> tuple[str, str]:
         families, males, females = self.pick(_ORIGINS)

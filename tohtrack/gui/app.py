@@ -49,6 +49,9 @@ class MainWindow(QMainWindow):
         self._setup_edit_menu()
         self._setup_patient_list()
         self._setup_worklist()
+        from .cohort_view import attach as attach_cohort_tab  # the Cohort tab and File → Export cohort report…
+
+        self.cohort_view = attach_cohort_tab(self)
         self._connect_actions()
         self._update_actions()
         self._restore_state()
@@ -395,6 +398,7 @@ class MainWindow(QMainWindow):
                 self.patient = None
                 self.ui.patient_stack.setCurrentWidget(self.ui.empty_page)
         self.refresh_worklist()
+        self.cohort_view.mark_stale()
         self._update_actions()
 
     def refresh(self) -> None:
