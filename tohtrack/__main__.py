@@ -399,17 +399,18 @@ def cmd_stats(args) -> int:
     for option, message in filters.problems():
         raise UsageError(f"--{option}: {message}")
     if args.pdf is not None:
-        _output_file(args.pdf)
+        _output_file(args.pdf, args)
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # as for `report`: no screen needed, the same PDF everywhere
     as_of = args.as_of or dt.date.today()
     with _open(args, readonly=True) as store:
         settings = store.settings()
         figures = stats.compute(store, as_of, filters, settings)
-        clinic, paper = settings.clinic_name, settings.paper_size
+        clinic, paper, database, seal = settings.clinic_name, settings.paper_size, store.path, store.audit_seal()
     if args.pdf is not None:
         from .gui.cohort_report import write_cohort_pdf
 
-        pages = write_cohort_pdf(figures, args.pdf, clinic_name=clinic, paper_size=paper)
+        pages = write_cohort_pdf(figures, args.pdf, clinic_name=clinic, paper_size=paper, database=database,
+                                 seal=seal)
         # With --json, standard output stays one JSON object: the note goes to standard error.
         print(f"cohort report written to {args.pdf} ({pages} page{'s' if pages != 1 else ''})",
               file=sys.stderr if args.json else sys.stdout)
