@@ -109,36 +109,36 @@ class Study:
         if not self.body_parts:
             return None, "the files name no body part"
         if len(joints) != 1 or None in joints:
-            return None, f"body part {', '.join(self.body_parts)} is not one joint TOHtrack follows"
+            return None, f"body part {clean(', '.join(self.body_parts))} is not one joint TOHtrack follows"
         if not self.lateralities:
             return None, "the files name no laterality"
         if len(sides) != 1 or None in sides:
-            return None, f"laterality {', '.join(self.lateralities)} is not one side"
+            return None, f"laterality {clean(', '.join(self.lateralities))} is not one side"
         return f"{joints.pop()}_{sides.pop()}", ""
 
     def label(self) -> str:
         date = self.study_date.isoformat() if self.study_date else "no date"
-        what = "/".join(self.modalities) or "?"
-        return f"study {self.study_instance_uid} ({what} of {date})"
+        what = clean("/".join(self.modalities)) or "?"
+        return f"study {clean(self.study_instance_uid)} ({what} of {date})"
 
     def as_json(self) -> dict[str, Any]:
         site, _ = self.site()
         return {
-            "study_instance_uid": self.study_instance_uid,
-            "patient_id": self.patient_id,
-            "patient_name": self.patient_name,
+            "study_instance_uid": clean(self.study_instance_uid),
+            "patient_id": clean(self.patient_id),
+            "patient_name": clean(self.patient_name),
             "study_date": self.study_date.isoformat() if self.study_date else None,
             "study_time": self.study_time,
-            "modalities": list(self.modalities),
+            "modalities": [clean(m) for m in self.modalities],
             "modality": self.modality,
-            "body_parts": list(self.body_parts),
-            "lateralities": list(self.lateralities),
+            "body_parts": [clean(b) for b in self.body_parts],
+            "lateralities": [clean(x) for x in self.lateralities],
             "site": site,
-            "description": self.description,
-            "accession": self.accession,
+            "description": clean(self.description),
+            "accession": clean(self.accession),
             "series": len(self.series),
             "images": self.images,
-            "patient_ids": list(self.patient_ids),
+            "patient_ids": [clean(p) for p in self.patient_ids],
         }
 
     def imaging_study(self) -> ImagingStudy:
@@ -224,6 +224,17 @@ def clean(value: Any, limit: int = MAX_VALUE) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def _raw(value: Any, limit: int = MAX_VALUE) -> str:
+    """A header value as text, as it was (trimmed); cut far beyond any valid length, so that the import's
+    validation still sees it is too long or holds control characters. Shown only through clean()."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        value = "\\".join(str(v) for v in value)
+    text = str(value).strip(" \x00")
+    return text[:max(limit, 1024)]
+
+
 def _header(fp, name: str):
     """The dataset of a DICOM Part 10 file's header; raises pydicom's errors or _Refused."""
     import pydicom
@@ -300,7 +311,7 @@ class _Collector:
         sop_class = str(_get(meta, "MediaStorageSOPClassUID") or "") if meta is not None else ""
         if sop_class == DICOMDIR_CLASS or "DirectoryRecordSequence" in ds:
             return  # a DICOMDIR found while walking: its files are read one by one anyway
-        uid = clean(_get(ds, "StudyInstanceUID"), 64)
+        uid = _raw(_get(ds, "StudyInstanceUID"), 64)
         if not uid or model.uid_problem(uid):
             self.scan.damaged.append((name, "no valid Study Instance UID (0020,000D)"))
             return
@@ -310,26 +321,26 @@ class _Collector:
         study.images += 1
         if len(study.sources) < 3:
             study.sources.append(name)
-        series = clean(_get(ds, "SeriesInstanceUID"), 64)
+        series = _raw(_get(ds, "SeriesInstanceUID"), 64)
         if series:
             study.series.add(series)
-        patient_id = clean(_get(ds, "PatientID"), 64)
+        patient_id = _raw(_get(ds, "PatientID"), 64)
         if patient_id and patient_id not in study.patient_ids:
             study.patient_ids.append(patient_id)
         if not study.patient_id:
             study.patient_id = patient_id
         if not study.patient_name:
-            study.patient_name = clean(_get(ds, "PatientName"))
+            study.patient_name = _raw(_get(ds, "PatientName"))
         if study.study_date is None:
-            study.study_date = _date(clean(_get(ds, "StudyDate"), 32))
-            study.study_time = _time(clean(_get(ds, "StudyTime"), 32))
+            study.study_date = _date(_raw(_get(ds, "StudyDate"), 32))
+            study.study_time = _time(_raw(_get(ds, "StudyTime"), 32))
         if not study.description:
-            study.description = clean(_get(ds, "StudyDescription"))
+            study.description = _raw(_get(ds, "StudyDescription"))
         if not study.accession:
-            study.accession = clean(_get(ds, "AccessionNumber"), 64)
+            study.accession = _raw(_get(ds, "AccessionNumber"), 64)
         for keyword, values in (("Modality", study.modalities), ("BodyPartExamined", study.body_parts),
                                 ("Laterality", study.lateralities), ("ImageLaterality", study.lateralities)):
-            value = clean(_get(ds, keyword), 64).upper()
+            value = _raw(_get(ds, keyword), 64).upper()
             if value and value not in values:
                 values.append(value)
 
@@ -521,10 +532,14 @@ def scan(path: str | os.PathLike, progress: Callable[[int, str], bool] | None = 
         _walk(c, top, display)
     elif not stat.S_ISREG(st.st_mode):
         raise Unusable(f"{root}: not a file or folder (a device, FIFO or socket)")
-    elif os.path.basename(root).upper() == "DICOMDIR":
-        _dicomdir(c, top, lambda p: clean(os.path.relpath(p, os.path.dirname(top)), 400))
-    elif zipfile.is_zipfile(root):
-        _zip(c, top, clean(os.path.basename(root), 400))
+    elif os.path.basename(root).upper() == "DICOMDIR" or root.lower().endswith(".zip") or zipfile.is_zipfile(root):
+        try:
+            if os.path.basename(root).upper() == "DICOMDIR":
+                _dicomdir(c, top, lambda p: clean(os.path.relpath(p, os.path.dirname(top)), 400))
+            else:
+                _zip(c, top, clean(os.path.basename(root), 400))
+        except Unusable as exc:
+            raise Unusable(f"{root}: {exc}") from None
     else:
         c.read(clean(os.path.basename(root), 400), lambda: _open_file(top))
     return c.result()
@@ -543,18 +558,18 @@ def format_scan(s: Scan) -> Iterator[str]:
     for study in s.studies:
         site, why = study.site()
         yield ""
-        yield f"Study {study.study_instance_uid}"
-        yield f"  patient      {study.patient_id or '—'}  {study.patient_name or ''}".rstrip()
+        yield f"Study {clean(study.study_instance_uid)}"
+        yield f"  patient      {clean(study.patient_id) or '—'}  {clean(study.patient_name)}".rstrip()
         if len(study.patient_ids) > 1:
-            yield f"  WARNING      files of this study name several patient IDs: {', '.join(study.patient_ids)}"
+            yield f"  WARNING      files of this study name several patient IDs: {clean(', '.join(study.patient_ids))}"
         date = study.study_date.isoformat() if study.study_date else "—"
         yield f"  date         {date}{' ' + study.study_time if study.study_time else ''}"
-        yield f"  modality     {'/'.join(study.modalities) or '—'}" + (
+        yield f"  modality     {clean('/'.join(study.modalities)) or '—'}" + (
             f" ({study.modality})" if study.modality else " (not one TOHtrack records)")
-        yield f"  body part    {', '.join(study.body_parts) or '—'}"
-        yield f"  laterality   {', '.join(study.lateralities) or '—'}" + (f" → {site}" if site else "")
-        yield f"  description  {study.description or '—'}"
-        yield f"  accession    {study.accession or '—'}"
+        yield f"  body part    {clean(', '.join(study.body_parts)) or '—'}"
+        yield f"  laterality   {clean(', '.join(study.lateralities)) or '—'}" + (f" → {site}" if site else "")
+        yield f"  description  {clean(study.description) or '—'}"
+        yield f"  accession    {clean(study.accession) or '—'}"
         yield f"  series       {len(study.series)}, images {study.images}"
     for title, items in (("Not DICOM", s.not_dicom), ("Damaged or refused", s.damaged), ("Skipped", s.skipped)):
         if items:
@@ -610,7 +625,7 @@ def plan_import(patient: model.Patient, studies: Iterable[Study], site: str | No
         if study.study_date is None:
             problems.append(Problem(where, "has no valid study date (0008,0020)"))
         if study.modality is None:
-            problems.append(Problem(where, f"modality {'/'.join(study.modalities) or 'missing'} is not one "
+            problems.append(Problem(where, f"modality {clean('/'.join(study.modalities)) or 'missing'} is not one "
                                            f"TOHtrack records (MRI, XR, NM, CT)"))
         target = site
         if target is None:
