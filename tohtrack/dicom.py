@@ -508,6 +508,28 @@ def _dicomdir(c: _Collector, path: str, display: Callable[[str], str]) -> None:
         c.read(display(target), lambda t=target: _open_file(t))
 
 
+def count_files(path: str | os.PathLike, limit: int = 1_000_000) -> int:
+    """About how many files a scan of `path` reads (for a progress bar): the files under a folder (links to
+    folders not followed), the members of a zip; 0 when unknown (a DICOMDIR) or unreadable."""
+    root = os.fspath(path)
+    try:
+        if os.path.isdir(root):
+            count = 0
+            for _folder, _dirs, files in os.walk(root, followlinks=False):
+                count += len(files)
+                if count >= limit:
+                    break
+            return min(count, limit)
+        if not stat.S_ISREG(os.stat(root).st_mode):  # a FIFO would block the zip check
+            return 0
+        if root.lower().endswith(".zip") or zipfile.is_zipfile(root):
+            with zipfile.ZipFile(root) as archive:
+                return min(sum(1 for m in archive.infolist() if not m.is_dir()), limit)
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return 0
+    return 0 if os.path.basename(root).upper() == "DICOMDIR" else 1
+
+
 def scan(path: str | os.PathLike, progress: Callable[[int, str], bool] | None = None) -> Scan:
     """Every study in a folder (recursively), a DICOMDIR, a zip or a single file.
 
