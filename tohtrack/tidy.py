@@ -147,9 +147,10 @@ def datapackage(deidentify: bool, as_of: dt.date, counts: dict[str, int] | None 
         "profile": "tabular-data-package",
         "name": "tohtrack-export" + ("-deidentified" if deidentify else ""),
         "title": "TOHtrack export for analysis" + (" (de-identified)" if deidentify else ""),
-        "description": f"Exported by TOHtrack {__version__}; flags as of {as_of.isoformat()}."
-                       + (" De-identified: random patient ids, age bands, dates as months since each patient's "
-                          "first onset, no free text." if deidentify else ""),
+        # De-identified, the as-of date is left out: with each patient's as_of_month it would give the onsets.
+        "description": f"Exported by TOHtrack {__version__}"
+                       + (". De-identified: random patient ids, age bands, dates as months since each patient's "
+                          "first onset, no free text." if deidentify else f"; flags as of {as_of.isoformat()}."),
         "resources": resources,
     }
 
