@@ -134,8 +134,15 @@ def test_an_older_database_is_upgraded_with_null_columns(tmp_path, vignettes):
     conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_imaging_dicom_study'")
     conn.commit()
     conn.close()
+    with Store(path, readonly=True) as store:  # read-only: not upgraded, the fields read as not recorded
+        assert "m004_imaging_dicom_study" not in store.applied_migrations()
+        assert interchange.export_document(store) == interchange.export_document(store)
+        old_doc = interchange.export_document(store)
+        assert store.check() == []
+    assert old_doc["patients"][0]["episodes"][0]["imaging"][0]["study_instance_uid"] is None
     with Store(path) as store:
         assert "m004_imaging_dicom_study" in store.applied_migrations()
+        assert interchange.export_document(store) == old_doc
         doc = interchange.export_document(store)
         assert store.check() == []
     study = doc["patients"][0]["episodes"][0]["imaging"][0]

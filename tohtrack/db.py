@@ -347,6 +347,7 @@ class Store:
             "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", (name,))]
 
     def _connect(self) -> sqlite3.Connection:
+        self._present_columns: dict[str, set[str]] = {}  # per table, read when first needed (_columns_sql)
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a folder, not a database file")
         if self.readonly:
@@ -421,6 +422,7 @@ class Store:
             target = _unused(backup_dir(self.path) / f"{self.path.stem}-before-{pending[0]}-{stamp}.sqlite3")
             self.backup(target)
             self.last_migration_backup = target
+        self._present_columns = {}
         try:
             with self.transaction():
                 self.migration_set.apply(self.db)
@@ -829,6 +831,23 @@ class Store:
             yield from cursor.execute(sql.format(ids=",".join("?" * len(chunk))), chunk)
 
     @gc_paused()  # whole histories are many objects that all stay alive
+    def _columns_sql(self, table: Table, columns: Sequence[str]) -> str:
+        """The columns for a SELECT, with NULL for any the file does not have yet: a database opened read-only
+        is not upgraded, and a column a later migration adds (m004's DICOM study fields) reads as not recorded."""
+        present = self._present_columns.get(table.name)
+        if present is None:
+            present = self._present_columns[table.name] = {
+                r[1] for r in self.conn.execute(f"PRAGMA table_info({table.name})")}
+        return ", ".join(_q(c) if c in present or c in ("id", "version", "NULL") else f"NULL AS {_q(c)}"
+                         for c in columns)
+
+    def _select(self, table: Table) -> str:
+        """`table.select`, for the columns this file has."""
+        own = [c for c in table.columns if c != table.parent]
+        if all(c in self._present_columns.get(table.name, ()) for c in own):
+            return table.select
+        return ", ".join(["id", "version", table.parent or "NULL", self._columns_sql(table, own)])
+
     def _load_patients(self, ids: Sequence[int], with_findings: bool = True) -> list[Patient]:
         """Patients with their episodes (and findings), in the order of `ids`."""
         by_id = {row[0]: PATIENTS.from_tuple(row) for row in self._select_in(
@@ -841,7 +860,7 @@ class Store:
             episodes[episode.id] = episode
         if with_findings and episodes:
             for table in (IMAGING, SYMPTOMS, TREATMENTS):
-                sql = (f"SELECT {table.select} FROM {table.name} WHERE episode_id IN ({{ids}}) "
+                sql = (f"SELECT {self._select(table)} FROM {table.name} WHERE episode_id IN ({{ids}}) "
                        f"ORDER BY episode_id, {_ORDER[table.name]}")
                 for row in self._select_in(sql, list(episodes)):
                     getattr(episodes[row[2]], table.name).append(table.from_tuple(row))
@@ -1004,7 +1023,8 @@ class Store:
         columns = table.columns
         trail = self.conn.execute(
             "SELECT row_id, action, new FROM audit WHERE table_name = ? ORDER BY row_id, id", (table.name,))
-        rows = self.conn.execute(f"SELECT id, version, {', '.join(map(_q, columns))} FROM {table.name} ORDER BY id")
+        rows = self.conn.execute(f"SELECT id, version, {self._columns_sql(table, columns)} FROM {table.name} "
+                                 "ORDER BY id")
         replayed = _replay(trail, columns, table)
         stored = iter(rows)
         row = next(stored, None)
