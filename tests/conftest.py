@@ -1,13 +1,20 @@
 """Shared fixtures: a fresh database per test, the project's example data, offscreen Qt."""
 
+import atexit
 import copy
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The audit witness (tohtrack.witness) of the tests, never the user's: one folder for the session (module
+# fixtures), and a fresh one per test (below), so that copies of one database in different tests do not meet.
+os.environ["TOHTRACK_WITNESS"] = tempfile.mkdtemp(prefix="tohtrack-witness-")
+atexit.register(shutil.rmtree, os.environ["TOHTRACK_WITNESS"], True)
 
 DATA = Path(__file__).parent / "data"
 
@@ -25,6 +32,11 @@ def vignettes() -> dict:
 @pytest.fixture
 def expected_flags() -> dict:
     return json.loads((DATA / "expected-flags.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def _own_witness(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("TOHTRACK_WITNESS", str(tmp_path_factory.mktemp("witness")))
 
 
 @pytest.fixture

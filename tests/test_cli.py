@@ -80,7 +80,8 @@ def test_bad_files_exit_2_naming_the_field(capsys, db_path, tmp_path, content, e
     bad.write_text(content)
     code, _, err = run(capsys, "--db", db_path, "import", bad)
     assert code == 2 and expected in err and str(bad) in err
-    assert counts(db_path)["patients"] == 0
+    # The database did not exist: a failed import leaves none behind (nor its -wal and -shm files).
+    assert sorted(p.name for p in db_path.parent.iterdir()) == ["bad.json"]
 
 
 def test_missing_import_file_exits_2(capsys, db_path, tmp_path):
@@ -140,10 +141,14 @@ def test_audit_shows_who_what_and_values(capsys, loaded):
     run(capsys, "--clinician", "Dr Rossi", "settings", "clinic_name", "Ortho Clinic")
     code, out, _ = run(capsys, "audit")
     assert code == 0
-    assert "create patients #1 of EX-01" in out and "family_name: Bianchi" in out
-    assert "(Dr Rossi)  update settings" in out or "(Dr Rossi)  create settings" in out
+    # The form's language, not column names.
+    assert "created  Patient details (EX-01)" in out and "    family name: Bianchi" in out
+    assert "created  MRI of 20 Apr 2025, right hip (EX-01)" in out and "    edema: 75 %" in out
+    assert "(Dr Rossi)  created  Setting clinic name" in out and "    value: Ortho Clinic" in out
+    for column in ("pain_nrs", "episode_id", "patient_id", "family_name", "#"):
+        assert column not in out
     code, out, _ = run(capsys, "audit", "--patient", "EX-02")
-    assert "of EX-02" in out and "of EX-01" not in out
+    assert "(EX-02)" in out and "(EX-01)" not in out
 
 
 def test_settings_print_get_set(capsys, db_path):
@@ -290,7 +295,26 @@ def test_worklist_lists_overdue_first(capsys, loaded):
     lines = out.splitlines()
     assert lines[0] == "Review worklist as of 2026-03-01: 3 patient(s)"
     assert [line.split()[0] for line in lines[1:]] == ["overdue"] * 3
-    assert {line.split()[2] for line in lines[1:]} == {"EX-02", "EX-03", "EX-04"}
+    by_mrn = {mrn: line for line in lines[1:] for mrn in ("EX-02", "EX-03", "EX-04") if f" {mrn} " in line}
+    assert set(by_mrn) == {"EX-02", "EX-03", "EX-04"}
+    # The missed review and how long ago, never a later date beside "overdue"; the most urgent flag in clinical order.
+    assert "review of 12 Feb 2026 missed, 17 days" in by_mrn["EX-02"]
+    assert "NOT_REGRESSING:" in by_mrn["EX-02"]
+    assert "AVN_SIGNS: Right knee: MRI of" in by_mrn["EX-04"]
+    for line in lines[1:]:
+        assert "2026-03-0" not in line and "2026-04" not in line
+
+
+def test_flags_table_lists_each_patients_flags_most_urgent_first(capsys, loaded):
+    from tohtrack.course import urgency
+
+    out = run(capsys, "flags", "--as-of", "2026-03-01")[1]
+    blocks = out.split("\n\n", 1)[1].split("\nEX-")
+    for block in blocks:
+        codes = [line.split()[1] for line in block.splitlines()[1:] if line.startswith("    ")]
+        assert codes == sorted(codes, key=urgency), block
+    ex04 = next(b for b in blocks if b.startswith("04") or b.startswith("EX-04"))
+    assert [line.split()[1] for line in ex04.splitlines()[1:]][0] == "AVN_SIGNS"
 
 
 def test_flags_json_on_an_empty_database_is_valid(capsys, db_path):

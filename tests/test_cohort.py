@@ -45,6 +45,7 @@ def test_worklist_orders_overdue_then_due_then_by_review(store):
     overdue = entries[0]
     assert overdue.most_urgent.code == "FOLLOW_UP_OVERDUE" and overdue.active_sites == ("hip_left",)
     assert overdue.next_review == dt.date(2026, 4, 1)
+    assert overdue.missed_review == dt.date(2026, 1, 1)  # the one missed, beside "overdue"
     assert [e.mrn for e in cohort.worklist(store, TODAY, due_only=True)] == ["OVERDUE", "DUE"]
 
 
@@ -53,4 +54,9 @@ def test_worklist_on_the_examples(store, vignettes):
     entries = cohort.worklist(store, TODAY)
     assert {e.mrn for e in entries} == {"EX-02", "EX-03", "EX-04"}
     ex02 = next(e for e in entries if e.mrn == "EX-02")
-    assert ex02.pattern == "regional_migratory_osteoporosis" and ex02.most_urgent.code == "PROLONGED_COURSE"
+    assert ex02.pattern == "regional_migratory_osteoporosis" and ex02.most_urgent.code == "NOT_REGRESSING"
+    # Overdue: the review missed, not the next one; the reason in clinical order.
+    assert ex02.missed_review == dt.date(2026, 2, 12) and ex02.review_text == "review of 12 Feb 2026 missed, 17 days"
+    ex04 = next(e for e in entries if e.mrn == "EX-04")
+    assert ex04.most_urgent.code == "AVN_SIGNS" and ex04.reason == "Signs of AVN — right knee (+3 more)"
+    assert [e.mrn for e in sorted(entries, key=lambda e: e.urgency)] == ["EX-04", "EX-02", "EX-03"]

@@ -177,7 +177,8 @@ def test_recurrence_at_the_same_site():
     a = assess(*history, as_of="2024-03-01")
     assert [(f.code, f.symptom_onset) for f in a.flags] == [("RECURRENCE", d("2024-02-01"))]
     assert a.pattern == "regional_migratory_osteoporosis"
-    assert a.flags[0].message == ("Left hip: new episode 6 months after the previous left hip episode resolved "
+    assert a.flags[0].message == ("Left hip, episode of February 2024: new episode 6 months after the previous "
+                                  "left hip episode resolved "
                                   "— recurrence")
 
 
@@ -680,11 +681,12 @@ def test_flags_by_onset_then_site_then_code():
 
 
 def test_flag_codes_and_severities_in_table_order():
+    # Clinical order: by what changes management first; every warning before every info.
     assert list(FLAG_CODES.items()) == [
-        ("PROLONGED_COURSE", "warning"), ("LATE_RESOLUTION", "info"), ("RECURRENCE", "warning"),
-        ("MIGRATION", "warning"), ("MULTIFOCAL_ONSET", "info"), ("AVN_SIGNS", "warning"),
-        ("AVN_RISK_FACTORS", "info"), ("JOINT_SPACE_NARROWING", "warning"), ("SUBCHONDRAL_FRACTURE", "info"),
-        ("NOT_REGRESSING", "warning"), ("FOLLOW_UP_OVERDUE", "warning"), ("PREGNANCY_ASSOCIATED", "info"),
+        ("JOINT_SPACE_NARROWING", "warning"), ("AVN_SIGNS", "warning"), ("NOT_REGRESSING", "warning"),
+        ("FOLLOW_UP_OVERDUE", "warning"), ("PROLONGED_COURSE", "warning"), ("MIGRATION", "warning"),
+        ("RECURRENCE", "warning"), ("AVN_RISK_FACTORS", "info"), ("SUBCHONDRAL_FRACTURE", "info"),
+        ("MULTIFOCAL_ONSET", "info"), ("PREGNANCY_ASSOCIATED", "info"), ("LATE_RESOLUTION", "info"),
     ]
 
 
@@ -758,7 +760,9 @@ def test_vignettes_worklist(vignettes):
     assert {m for m, a in by_mrn.items() if a.overdue} == {"EX-02", "EX-03", "EX-04"}
     assert {m for m, a in by_mrn.items() if a.due} == {"EX-03"}
     assert by_mrn["EX-03"].next_review == d("2026-02-20")
-    assert by_mrn["EX-02"].most_urgent.code == "PROLONGED_COURSE"
+    # Edema not regressing changes management before a merely long course (clinical order).
+    assert by_mrn["EX-02"].most_urgent.code == "NOT_REGRESSING"
+    assert [f.code for f in by_mrn["EX-04"].flags_by_urgency][:2] == ["AVN_SIGNS", "FOLLOW_UP_OVERDUE"]
 
 
 # ---------------------------------------------------------------------------
@@ -872,7 +876,8 @@ def site_history(draw, site: str) -> list[Episode]:
 @st.composite
 def histories(draw) -> Patient:
     episodes = [e for site in SITES for e in draw(site_history(site))]
-    return patient(*draw(st.permutations(episodes)))
+    # A patient who may carry the pregnancies drawn: not male, 38–47 years old at the onsets.
+    return dataclasses.replace(patient(*draw(st.permutations(episodes))), sex="female", birth_date=d("1980-01-01"))
 
 
 def as_it_stood(p: Patient, as_of: dt.date) -> Patient:

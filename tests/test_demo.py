@@ -464,3 +464,17 @@ def test_hundred_thousand_patients():
     assert 0.15 <= multi / 100_000 <= 0.30
     for p in sample:
         assert model.check_patient(p, today=TODAY) == [], p.mrn
+
+
+def test_non_hip_studies_name_regions_of_their_joint(cohort):
+    from tohtrack.model import regions_of, site_joint
+
+    named = {}
+    for p in cohort:
+        for e in p.episodes:
+            for s in e.imaging:
+                assert set(s.edema_regions) <= set(regions_of(e.site)), (p.mrn, e.site, s.edema_regions)
+                if s.edema_regions:
+                    named.setdefault(site_joint(e.site), set()).update(s.edema_regions)
+    assert {"knee", "ankle"} <= set(named)
+    assert "medial_femoral_condyle" in named["knee"] and "talus" in named["ankle"]

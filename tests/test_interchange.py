@@ -205,7 +205,8 @@ def test_any_damaged_document_is_refused_whole_or_imported_whole(tmp_path_factor
 
 
 def test_a_leftover_partial_file_does_not_lend_its_mode(tmp_path):
-    """A killed export leaves .NAME.partial behind, perhaps readable by all; the next export is still private."""
+    """A file at the old fixed temporary name (a killed export's, or planted) is neither reused nor touched: the
+    export goes through a new temporary file of its own, and is private."""
     import stat
 
     target = tmp_path / "out.json"
@@ -213,4 +214,6 @@ def test_a_leftover_partial_file_does_not_lend_its_mode(tmp_path):
     leftover.write_text("old")
     leftover.chmod(0o644)
     interchange.write_file(target, "{}")
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600 and not leftover.exists()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600 and target.read_text() == "{}"
+    assert leftover.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.json.partial", "out.json"]

@@ -72,7 +72,7 @@ CASES = [
     (f"{P}.family_name", DELETE, f"{P}.family_name: is required"),
     (f"{P}.family_name", "", f"{P}.family_name: is empty"),
     (f"{P}.given_name", None, f"{P}.given_name: is required (null given)"),
-    (f"{P}.family_name", "Ros\x00si", f"{P}.family_name: contains control characters"),
+    (f"{P}.family_name", "Ros\x00si", f"{P}.family_name: contains a control character"),
     (f"{P}.family_name", "x" * 201, f"{P}.family_name: is 201 characters long (at most 200)"),
     (f"{P}.birth_date", DELETE, f"{P}.birth_date: is required"),
     (f"{P}.birth_date", "1976-02-30", f"{P}.birth_date: '1976-02-30' is not a real calendar date"),
@@ -118,7 +118,8 @@ CASES = [
     (f"{I}.time", "0\u0663:40", f"{I}.time: '0\u0663:40' is not a clock time"),
     (f"{P}.birth_date", "1976-03-02\n", f"{P}.birth_date: '1976-03-02\\n' is not a date"),
     (f"{E}.diagnosis", "", f"{E}.diagnosis: '' is not a known code (allowed: transient_osteoporosis"),
-    (f"{I}.edema_regions", ["femur"], f"{I}.edema_regions[0]: 'femur' is not a known code"),
+    (f"{I}.edema_regions", ["femur"], f"{I}.edema_regions[0]: 'femur' is not a hip region (allowed: head, neck, "
+                                      "intertrochanteric, acetabulum, other)"),
     (f"{I}.edema_regions", ["head", "head"], f"{I}.edema_regions[1]: 'head' is listed twice"),
     (f"{I}.t1_low_signal", 1, f"{I}.t1_low_signal: 1 is not true, false or null"),
     (f"{I}.joint_space_narrowed", "yes", f"{I}.joint_space_narrowed: 'yes' is not true, false or null"),
@@ -183,13 +184,13 @@ def test_nulls_and_omissions_mean_not_recorded():
     assert patient_obj.episodes[0].imaging == [] and patient_obj.episodes[0].symptoms == []
 
 
-def test_mrn_is_trimmed_and_compared_case_sensitively():
+def test_mrn_is_trimmed_normalised_and_compared_case_insensitively():
     doc = minimal_document()
-    second = dict(doc["patients"][0], mrn="t-1", episodes=[])
-    doc["patients"].append(second)
-    doc["patients"][0]["mrn"] = "  T-1 "
+    doc["patients"][0]["mrn"] = "  Ｔ-1 "
     patients = load_document(doc, today=TODAY)
-    assert [p.mrn for p in patients] == ["T-1", "t-1"]
+    assert [p.mrn for p in patients] == ["T-1"]  # trimmed, NFKC (fullwidth T is T)
+    doc["patients"].append(dict(doc["patients"][0], mrn="t-1", episodes=[]))
+    assert problems_of(doc) == ["patients[1].mrn: 't-1' is the same MRN as 'T-1' (also patients[0])"]
 
 
 def test_duplicate_mrn_in_the_file():
@@ -315,7 +316,7 @@ from tohtrack.model import (MAX_LONG_TEXT, MAX_SHORT_TEXT, Episode, ImagingStudy
 def test_records_made_in_code_follow_the_import_text_rules(make, field):
     """A dialog or a script saving through the Store meets the same text rules as an import."""
     problems = check_patient(make("bell\x07"), today=dt.date(2026, 1, 1))
-    assert [(p.path, p.message) for p in problems] == [(field, "contains control characters")]
+    assert [(p.path, p.message) for p in problems] == [(field, "contains a control character (U+0007) at position 5")]
     long = "x" * (MAX_LONG_TEXT + 1 if field.endswith(("notes", "report", "note", "detail")) else MAX_SHORT_TEXT + 1)
     problems = check_patient(make(long), today=dt.date(2026, 1, 1))
     assert [p.path for p in problems] == [field] and "characters long" in problems[0].message

@@ -66,7 +66,8 @@ def test_ex01_radiograph_without_extent_is_a_mark_never_a_zero(patients):
     assert xr.x == pytest.approx(1 + 27 / 31)
     assert xr.x not in [p.x for p in c.extent]
     assert list(c.by_modality(measured=False)) == ["XR"]
-    assert "No edema extent recorded" in xr.tip and "osteopenia, subchondral cortical loss" in xr.tip
+    assert "No edema extent recorded" in xr.tip
+    assert "osteopenia, subchondral cortical loss; assessed absent: joint space narrowed" in xr.tip
     # The MRI of 1 Oct 2025 recorded 0%: a real zero, plotted.
     assert c.extent[-1].y == 0.0 and c.extent[-1].record.edema_extent_pct == 0
 
@@ -95,7 +96,7 @@ def test_ex01_hover_texts_carry_date_value_and_findings(patients):
     c = course_data(a, a.episodes[0])
     first = c.studies[0]
     assert first.tip.splitlines()[:3] == [
-        "MRI of 20 Apr 2025", "Edema 75% (head, neck, intertrochanteric)",
+        "MRI of 20 Apr 2025", "Edema 75% (femoral head, femoral neck, intertrochanteric)",
         "T1 low signal, T2/STIR high signal, medial head sparing, joint effusion"]
     assert c.pain[0].tip.splitlines()[:4] == [
         "Symptoms of 20 Apr 2025", "Pain NRS 8/10", "Function score 48/100", "Weight bearing: protected"]
@@ -285,7 +286,7 @@ def test_extent_unit_falls_back_from_percent_to_volume_to_regions():
         ImagingStudy(d("2025-02-01"), "MRI", edema_regions=["head", "neck", "intertrochanteric"]),
         ImagingStudy(d("2025-04-01"), "XR")])
     c = course_data(course.assess(_patient(regions), as_of), regions)
-    assert c.unit == "regions" and [p.y for p in c.extent] == [3.0] and c.y_max == 4.0
+    assert c.unit == "regions" and [p.y for p in c.extent] == [3.0] and c.y_max == 5.0  # the hip's five regions
     assert c.extent_label == "Edema regions (number)"
     mixed = Episode("hip_left", d("2025-01-10"), imaging=[
         ImagingStudy(d("2025-02-01"), "MRI", edema_volume_ml=20.0),

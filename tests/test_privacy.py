@@ -49,6 +49,7 @@ def test_database_wal_shm_backups_and_exports_are_private(tmp_path, vignettes, p
         store.set_setting("clinic_name", "Ortho")
         wal, shm = path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
         assert wal.exists() and shm.exists()  # open, in WAL mode, just written
+        (tmp_path / "copies").mkdir(mode=0o700)
         copy = store.backup(tmp_path / "copies" / "manual.sqlite3")
         automatic = store.rotate_backups()
         kept = store.restore(copy)  # the replaced contents are kept too
@@ -61,6 +62,7 @@ def test_database_wal_shm_backups_and_exports_are_private(tmp_path, vignettes, p
 def test_the_cli_writes_private_exports_and_backups(tmp_path, db_path, vignettes_path, permissive_umask, capsys):
     assert main(["import", str(vignettes_path)]) == 0
     assert main(["export", "-o", str(tmp_path / "all.json")]) == 0
+    (tmp_path / "b").mkdir()
     assert main(["backup", "-o", str(tmp_path / "b" / "copy.sqlite3")]) == 0
     assert main(["restore", str(tmp_path / "b" / "copy.sqlite3")]) == 0
     written = [db_path, tmp_path / "all.json", tmp_path / "b" / "copy.sqlite3",

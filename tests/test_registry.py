@@ -2,6 +2,7 @@
 
 import datetime as dt
 import string
+import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
@@ -110,10 +111,17 @@ def keys(patient):
     return ascii_lower(patient.mrn), fold(patient.family_name), fold(patient.given_name)
 
 
+def typed_mrn(word):
+    """A word as an MRN is typed: NFKC (fullwidth forms), invisible characters (not lone surrogates) left out."""
+    return "".join(c for c in unicodedata.normalize("NFKC", word)
+                   if unicodedata.category(c) not in ("Cc", "Cf", "Cn", "Co", "Zl", "Zp"))
+
+
 def prefix_matches(word, keys):
     mrn, family, given = keys
     name = fold(word)
-    return family.startswith(name) or given.startswith(name) or mrn.startswith(ascii_lower(word))
+    typed = typed_mrn(word)
+    return family.startswith(name) or given.startswith(name) or (typed != "" and mrn.startswith(ascii_lower(typed)))
 
 
 def matches(text, patient, patient_keys=None):

@@ -41,17 +41,18 @@ def identified_patient() -> Patient:
 
 def test_header_summary_and_flags_of_ex02(patients):
     r = report.build(patients["EX-02"], AS_OF, today=TODAY)
-    assert dict(r.identity) == {"Patient": "WEBER, Jonas", "MRN": "EX-02", "Born": "2 Oct 1969",
+    assert dict(r.identity) == {"Patient": "WEBER, Jonas", "MRN": "\u2066EX-02\u2069", "Born": "2 Oct 1969",
                                 "Age": "56 years", "Sex": "male"}
     assert dict(r.dates) == {"Report date": "2 Mar 2026", "As of": "1 Mar 2026"}
-    assert r.running_head == "WEBER, Jonas · MRN EX-02 · born 2 Oct 1969"
+    # The MRN in a left-to-right isolate: no neighbouring text (a right-to-left name) can reorder it.
+    assert r.running_head == "WEBER, Jonas · MRN \u2066EX-02\u2069 · born 2 Oct 1969"
     assert r.summary[0] == "Pattern: regional migratory osteoporosis."
     assert "2 episodes recorded, 1 active:" in r.summary
     assert any(line.startswith("– Right hip: 8.6 months since onset (12 Jun 2025)") for line in r.summary)
-    assert "Review overdue: a scheduled review was missed." in r.summary
-    assert [f.code for f in r.flags] == ["PROLONGED_COURSE", "MIGRATION", "NOT_REGRESSING", "FOLLOW_UP_OVERDUE"]
+    assert "Review overdue: the review of 12 Feb 2026 was missed." in r.summary
+    assert [f.code for f in r.flags] == ["NOT_REGRESSING", "FOLLOW_UP_OVERDUE", "PROLONGED_COURSE", "MIGRATION"]
     assert all(f.severity == "warning" for f in r.flags)
-    assert r.flags[1].message.startswith("Right hip: new episode 2 months after the left hip resolved")
+    assert r.flags[3].message.startswith("Right hip: new episode 2 months after the left hip resolved")
     assert r.flags[0].where == "Right hip episode, onset 12 Jun 2025"
     assert r.document_title == "TOHtrack report: WEBER, Jonas, MRN EX-02"
 

@@ -37,4 +37,4 @@ def test_symptoms_treatments_and_patient_line():
     assert wording.treatment_text(Treatment(start=DAY, kind="bisphosphonate", detail="zoledronate 5 mg")) == \
         "bisphosphonate (zoledronate 5 mg)"
     patient = Patient(mrn="H-1", family_name="Rossi", given_name="Marco", birth_date=dt.date(1976, 3, 2), sex="male")
-    assert wording.patient_line(patient, dt.date(2026, 3, 1)) == "MRN H-1 · 49 years · male · born 2 Mar 1976"
+    assert wording.patient_line(patient, dt.date(2026, 3, 1)) == "MRN \u2066H-1\u2069 · 49 years · male · born 2 Mar 1976"

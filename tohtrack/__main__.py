@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_whole(0, 999_999), default=0, metavar="S", help="the cohort's seed (default 0)")
 
     p = sub.add_parser("import", parents=[common], help="import a tohtrack/1 JSON file or a FHIR R4 Bundle (all or nothing)")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", help="the file to import ('-' for standard input, tohtrack/1 only)")
 
     p = sub.add_parser("export", parents=[common], help="write patients as tohtrack/1 JSON or a FHIR R4 Bundle")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-' for stdout)")
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", parents=[common], help="write a patient's timeline report as PDF")
     p.add_argument("mrn", metavar="MRN", help="the patient")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.pdf", help="the PDF file to write")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.pdf", help="the PDF file to write ('-' for stdout)")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="the record as it stood on this date (default today)")
     p.add_argument("--deidentify", action="store_true",
                    help="leave out name, MRN, birth date, accession numbers and free text; age in 5-year bands, "
@@ -134,7 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", parents=[common], help="put a checked backup in place of the database")
     p.add_argument("backup", metavar="BACKUP")
 
-    sub.add_parser("check", parents=[common], help="verify integrity and the audit trail")
+    p = sub.add_parser("check", parents=[common], help="verify integrity and the audit trail")
+    p.add_argument("--seal", metavar="SEAL",
+                   help="also verify that the audit trail still has this seal, as printed on a report "
+                        "(entries·hash, e.g. 1234·9f3a7c21d0e4)")
+    p.add_argument("--accept", action="store_true",
+                   help="accept this database as it is where this workstation remembers another state of it "
+                        "(a copy put in place by hand); says what is accepted, and is audited")
 
     p = sub.add_parser("audit", parents=[common], help="print the audit trail")
     p.add_argument("--patient", metavar="MRN", help="only this patient's records")
@@ -161,7 +167,45 @@ def _open(args, readonly: bool = False):
     warning = network_share_warning(path)
     if warning:
         print(f"tohtrack: warning: {warning}", file=sys.stderr)
-    return Store(path, clinician=getattr(args, "clinician", "") or "")
+    store = Store(path, clinician=getattr(args, "clinician", "") or "")
+    store.on_wait = lambda message: print(f"tohtrack: {message}", file=sys.stderr, flush=True)
+    for line in store.migration_warnings:
+        print(f"tohtrack: warning: {line}", file=sys.stderr)
+    return store
+
+
+def _database_path(args) -> Path:
+    from .db import default_path
+
+    explicit = getattr(args, "db", None)
+    return Path(explicit) if explicit else default_path()
+
+
+@contextlib.contextmanager
+def _no_trace_if_failed(path: Path):
+    """A command that may create the database: if it fails, the database it created (an empty one, with its
+    side files) and the folders made for it are removed again, so a mistyped --db leaves nothing behind."""
+    missing = [folder for folder in (path, *path.parents) if not os.path.lexists(folder)]
+    try:
+        yield
+    except BaseException:
+        if missing and missing[0] == path:
+            from .db import Store
+            from .safety import database_files
+
+            try:
+                with Store(path, readonly=True) as store:
+                    empty = store.count_patients() == 0
+            except Exception:  # noqa: BLE001 - no schema yet, or not readable: nothing of the user's in it
+                empty = True
+            if empty:
+                for file in database_files(path):
+                    with contextlib.suppress(OSError):
+                        file.unlink()
+                for folder in missing[1:]:
+                    with contextlib.suppress(OSError):
+                        folder.rmdir()  # only if empty: never a folder something else was put in meanwhile
+        raise
 
 
 # ---------------------------------------------------------------------------
@@ -189,15 +233,17 @@ def cmd_demo(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from . import fhir, interchange
+    from . import fhir, interchange, safety
 
-    if fhir.is_bundle(args.file):
+    # The file first: one that cannot be read (or a FIFO, a device) is refused before a database is created.
+    source = sys.stdin.buffer if args.file == "-" else safety.open_input(args.file)
+    if args.file != "-" and fhir.is_bundle(args.file):
+        source.close()
         return _import_fhir(args)
-    with _open(args) as store:
-        patients = interchange.import_file(store, args.file)
-    episodes = sum(len(p.episodes) for p in patients)
-    findings = sum(len(e.imaging) + len(e.symptoms) + len(e.treatments) for p in patients for e in p.episodes)
-    print(f"imported {len(patients)} patients, {episodes} episodes, {findings} findings from {args.file}")
+    with source, _open(args) as store:  # main() removes a database this command created, should it fail
+        counts = interchange.import_stream(store, source)
+    shown = "standard input" if args.file == "-" else args.file
+    print(f"imported {counts.patients} patients, {counts.episodes} episodes, {counts.findings} findings from {shown}")
     return EXIT_OK
 
 
@@ -216,15 +262,17 @@ def _import_fhir(args) -> int:
 
 
 def _export_fhir(args) -> int:
-    from . import fhir
+    from . import fhir, interchange, safety
 
     options = fhir.ExportOptions(transaction=args.fhir_transaction, deidentify=args.deidentify)
     with _open(args, readonly=True) as store:
         text = fhir.dumps(fhir.export_bundle(store, args.patient, options))
+        database = store.path
     if args.output == "-":
+        safety.check_stream(sys.stdout, database)
         sys.stdout.write(text)
     else:
-        fhir.write(args.output, text)
+        interchange.write_file(args.output, text, database)
     return EXIT_OK
 
 
@@ -243,13 +291,12 @@ def _export_csv(args) -> int:
     return EXIT_OK
 
 
-def _output_file(name: str) -> str:
-    """An output path that is a file or nothing yet: writing through a temporary file and moving it into
-    place would otherwise replace a device such as /dev/null, or fail on a folder."""
-    if not name:
-        raise UsageError("no output file named; give the name of a file to write")
-    if os.path.exists(name) and not os.path.isfile(name):
-        raise UsageError(f"{name}: is a folder or a device, not a file; give the name of a file to write")
+def _output_file(name: str, args=None, backup: bool = False) -> str:
+    """An output path that may be written (safety.check_output, exit 2 with one wording for every command): a
+    file or nothing yet, in a folder that exists, and never the database, its side files or its backups."""
+    from .safety import check_output
+
+    check_output(name, _database_path(args) if args is not None else None, backup=backup)
     return name
 
 
@@ -261,17 +308,13 @@ def cmd_export(args) -> int:
     if args.as_of is not None:
         raise UsageError("--as-of goes with --format csv")
     if args.output != "-":
-        _output_file(args.output)
+        _output_file(args.output, args)
     if args.format != "fhir" and (args.deidentify or args.fhir_transaction):
         raise UsageError("--deidentify and --fhir-transaction go with --format fhir or csv")
     if args.format == "fhir":
         return _export_fhir(args)
     with _open(args, readonly=True) as store:
-        text = interchange.dumps(interchange.export_document(store, args.patient))
-    if args.output == "-":
-        sys.stdout.write(text)
-    else:
-        interchange.write_file(args.output, text)
+        interchange.write_export(store, args.output, args.patient)
     return EXIT_OK
 
 
@@ -367,8 +410,11 @@ def format_assessment(a) -> str:
     """One patient's assessment as readable lines."""
     review = a.next_review.isoformat() if a.next_review else "—"
     status = "overdue" if a.overdue else ("due" if a.due else "")
-    lines = [f"{a.mrn:<14} {a.pattern.replace('_', ' '):<34} next review {review} {status}".rstrip()]
-    lines += [f"    {f.severity:<8} {f.code:<22} {f.message}" for f in a.flags]
+    when = f"next review {review} {status}"
+    if a.missed_review is not None:  # the review that was missed, not a later one
+        when = f"overdue: review of {a.missed_review.isoformat()} missed, {(a.as_of - a.missed_review).days} days"
+    lines = [f"{printable(a.mrn):<14} {a.pattern.replace('_', ' '):<34} {when}".rstrip()]
+    lines += [f"    {f.severity:<8} {f.code:<22} {f.message}" for f in a.flags_by_urgency]  # most urgent first
     return "\n".join(lines)
 
 
@@ -380,9 +426,9 @@ def cmd_worklist(args) -> int:
         entries = cohort.worklist(store, as_of, due_only=not args.all)
     print(f"Review worklist as of {as_of.isoformat()}: {len(entries)} patient(s)")
     for e in entries:
-        review = e.next_review.isoformat() if e.next_review else "—"
+        # Overdue: the missed review and how long ago, never a later date; the most urgent flag in words.
         urgent = f"{e.most_urgent.code}: {e.most_urgent.message}" if e.most_urgent else ""
-        print(f"{e.state or '-':<8} {review:<10}  {e.mrn:<14} {e.name[:30]:<30}  {urgent}".rstrip())
+        print(f"{e.state or '-':<8} {e.review_text:<38}  {printable(e.mrn):<14} {printable(e.name[:30]):<30}  {urgent}".rstrip())
     return EXIT_OK
 
 
@@ -390,20 +436,26 @@ def cmd_report(args) -> int:
     # A report never needs a screen: the offscreen platform works on a server too, and its 96 DPI makes the
     # PDF the same whichever workstation writes it.
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from .gui.pdf import write_report  # which refuses a folder, a device or a missing folder as output (exit 2)
+    to_stdout = args.output == "-"
+    if not to_stdout:
+        _output_file(args.output, args)  # before the report is laid out: a refused output costs nothing
+    from .gui.pdf import write_report  # which checks the output again, as every output is (exit 2)
 
     with _open(args, readonly=True) as store:
         report, pages = write_report(store, args.mrn, args.output, args.as_of, deidentify=args.deidentify)
     what = f"de-identified report {report.report_id}" if report.deidentified else f"report of {args.mrn}"
-    print(f"{what} written to {args.output} ({pages} page{'s' if pages != 1 else ''})")
+    where = "standard output" if to_stdout else args.output
+    print(f"{what} written to {where} ({pages} page{'s' if pages != 1 else ''})",
+          file=sys.stderr if to_stdout else sys.stdout)
     return EXIT_OK
 
 
 def cmd_backup(args) -> int:
-    _output_file(args.output)
+    _output_file(args.output, args, backup=True)
     with _open(args, readonly=True) as store:
         target = store.backup(args.output)
-    print(f"backup written to {target}")
+        seal = store.audit_seal()
+    print(f"backup written to {target} (audit seal {seal})")
     return EXIT_OK
 
 
@@ -424,40 +476,114 @@ def cmd_restore(args) -> int:
 
 
 def cmd_check(args) -> int:
+    from . import witness
+
+    if args.seal is not None and args.accept:
+        raise UsageError("check: --seal and --accept go separately")
+    if args.seal is not None:
+        from .db import parse_seal
+
+        try:
+            parse_seal(args.seal)
+        except ValueError as exc:
+            raise UsageError(f"check --seal: {exc}") from None
+    if args.accept:
+        return _check_accept(args)
     with _open(args, readonly=True) as store:
         problems = store.check()
         count = store.count_patients()
+        anchor_problems, notes = witness.verify(store)
+        problems += anchor_problems
+        if args.seal is not None:
+            sealed = store.verify_seal(args.seal)
+            problems += sealed
+            if not sealed:
+                notes.append(f"seal {args.seal.strip()}: matches this database's audit trail")
     if problems:
+        for line in notes:
+            print(line)
         for line in problems:
             print(line, file=sys.stderr)
+        if anchor_problems:
+            print("If this file was put in place on purpose (a copy brought by hand), accept it with "
+                  "'tohtrack check --accept'; otherwise restore a backup.", file=sys.stderr)
         print(f"check failed: {len(problems)} problem(s) in {store.path}", file=sys.stderr)
         return EXIT_FAILURE
     print(f"ok: {store.path} ({count} patients): integrity, foreign keys and audit trail verified")
+    for line in notes:
+        print(line)
     return EXIT_OK
 
 
-def _show(value) -> str:
-    return "null" if value is None else json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+def _check_accept(args) -> int:
+    """check --accept: the file's own checks must pass; then say what is accepted, audit it, move the witness."""
+    from . import witness
+
+    with _open(args) as store:
+        problems = store.check()
+        if problems:
+            for line in problems:
+                print(line, file=sys.stderr)
+            print(f"not accepted: {len(problems)} problem(s) in {store.path} beyond what this workstation "
+                  "remembers; restore a backup instead", file=sys.stderr)
+            return EXIT_FAILURE
+        identity = store.identity()
+        held, at_path, count, head = store.accept_as_seen()
+        lines = [f"accepted: {store.path} as it is, with {count} audit entries (head {head[:12]}…)"]
+        if at_path is not None and at_path.identity != identity:
+            lines.append(f"  in place of another database this workstation first saw at this path on "
+                         f"{witness.seen_words(at_path.seen)}")
+        if held is None:
+            lines.append("  this workstation had not seen this database before")
+        else:
+            at = store.hash_at(held.count)
+            if count < held.count:
+                change = f"{witness.entries(held.count - count)} behind"
+            elif at != held.head:
+                change = f"a different audit trail (entry {held.count} was {held.head[:12]}…, is {at[:12]}…)"
+            else:
+                change = f"{witness.entries(count - held.count)} ahead of" if count > held.count else "the same as"
+            lines.append(f"  {change} what this workstation last saw on {held.when} ({held.count} entries, "
+                         f"at {held.path})")
+    print("\n".join(lines))
+    print("the acceptance is recorded in the audit trail; this workstation holds the database to it from now on")
+    return EXIT_OK
+
+
+def printable(text: str | None) -> str:
+    """Stored text as one line of output: every character the character rules refuse in a single-line text
+    (line breaks, control and invisible formatting characters…) written as an escape (\\n, \\u202e), so that no
+    stored value — even one written before those rules, or outside TOHtrack — can forge or reorder lines."""
+    from .model import refused_character
+
+    text = text or ""
+    if refused_character(text) is None:
+        return text
+    out = []
+    for char in text:
+        if refused_character(char) is None:
+            out.append(char)
+        else:
+            escaped = char.encode("unicode_escape", "backslashreplace").decode("ascii")
+            out.append(escaped if escaped != char else f"\\u{ord(char):04x}")
+    return "".join(out)
 
 
 def cmd_audit(args) -> int:
+    from .audit_words import ACTIONS, AuditReader
+
+    raw = {words: code for code, words in ACTIONS.items()}
     with _open(args, readonly=True) as store:
         patient_id = store.patient_id(args.patient) if args.patient is not None else None  # "" is no MRN
         out = sys.stdout
-        for e in store.audit_entries(patient_id):
-            who = e.os_user + (f" ({e.clinician})" if e.clinician else "")
-            subject = f"{e.table_name} #{e.row_id}" + (f" of {e.mrn}" if e.mrn else "")
-            out.write(f"{e.at}  {who}  {e.action} {subject}\n")
-            fields = sorted(set(e.old or {}) | set(e.new or {}))
-            for field in fields:
-                old = (e.old or {}).get(field) if e.old is not None else None
-                new = (e.new or {}).get(field) if e.new is not None else None
-                if e.action == "create":
-                    out.write(f"    {field}: {_show(new)}\n")
-                elif e.action == "delete":
-                    out.write(f"    {field}: {_show(old)} (removed)\n")
-                else:
-                    out.write(f"    {field}: {_show(old)} → {_show(new)}\n")
+        # In the form's language: "MRI of 20 Apr 2025, right hip (EX-01)", then "edema 55 % → 58 %"; stored text
+        # printed as one line each (printable), so no stored value can forge a line.
+        for line in AuditReader().lines(store.audit_entries(patient_id)):
+            of = f" ({printable(line.mrn)})" if line.mrn else ""
+            out.write(f"{printable(line.at)}  {printable(line.who)}  {printable(line.action)}  "
+                      f"{printable(line.subject)}{of}\n")
+            for change in line.changes:
+                out.write(f"    {printable(change.text(raw.get(line.action, line.action)))}\n")
     return EXIT_OK
 
 
@@ -486,6 +612,7 @@ def run_gui(args) -> int:
 
     path = Path(args.db) if getattr(args, "db", None) else default_path()
     if args.screenshot:
+        _output_file(args.screenshot, args)  # before the window is built; written 0600, all or nothing
         from .gui.app import screenshot
 
         screenshot(path, Path(args.screenshot), args.screenshot_patient, args.screenshot_as_of)
@@ -532,13 +659,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .model import ValidationError
 
     context = getattr(args, "file", None) or args.command or "tohtrack"
+    from .model import check_clinician
+
+    clinician_problem = check_clinician(getattr(args, "clinician", ""))
+    if clinician_problem:  # before anything is opened or written: it would be stored with every audit entry
+        print(f"tohtrack: --clinician: {clinician_problem}; nothing was written", file=sys.stderr)
+        return EXIT_INVALID
     try:
         if args.command is None:
             return run_gui(args)
         if args.screenshot or args.screenshot_patient or args.screenshot_as_of:
             raise UsageError(f"--screenshot, and --patient or --as-of before a command, go without a command; "
                              f"give them after '{args.command}'")
-        return COMMANDS[args.command](args)
+        # A command that may create the database: if it fails, it leaves no new database or folder behind.
+        creates = args.command in ("demo", "import", "restore") or (args.command == "settings" and args.value)
+        with _no_trace_if_failed(_database_path(args)) if creates else contextlib.nullcontext():
+            return COMMANDS[args.command](args)
     except ValidationError as exc:
         _report_problems(exc.problems, context)
         return EXIT_INVALID
@@ -555,7 +691,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tohtrack: {_write_error(path, exc)}", file=sys.stderr)
         return EXIT_FAILURE
     except UnicodeEncodeError:  # an MRN, a name or a value from bytes that are not UTF-8: it cannot be stored
-        print(f"tohtrack: {context}: a value on the command line is not valid text (bytes that are not UTF-8); "
+        source = getattr(args, "file", None)
+        where = ("standard input holds text that is" if source == "-" else
+                 f"the file {source} holds text that is" if source else "a value on the command line is")
+        print(f"tohtrack: {context}: {where} not valid text (bytes that are not UTF-8, or a lone surrogate); "
               "nothing was written", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
@@ -569,6 +708,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tohtrack: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILURE
     except Exception as exc:  # the promise: no traceback, ever
+        if os.environ.get("TOHTRACK_DEBUG"):
+            raise
         print(f"tohtrack: unexpected error ({type(exc).__name__}: {exc})", file=sys.stderr)
         return EXIT_FAILURE
 

@@ -8,7 +8,7 @@ import json
 from collections import namedtuple
 from dataclasses import dataclass
 
-from . import course, summary
+from . import course, summary, wording
 from .db import Store
 from .model import TOH, Patient
 from .perf import gc_paused
@@ -29,10 +29,35 @@ class WorklistEntry:
     #: The most urgent flag as worded; its episode and finding records are not loaded (None).
     most_urgent: course.Flag | None
     active_sites: tuple[str, ...]
+    #: The earliest review missed (FOLLOW_UP_OVERDUE's review date) of an overdue patient, else None.
+    missed_review: dt.date | None = None
+    #: All of the patient's flags.
+    flag_count: int = 0
+    #: The worklist's date.
+    as_of: dt.date | None = None
 
     @property
     def state(self) -> str:
         return "overdue" if self.overdue else "due" if self.due else ""
+
+    @property
+    def review_text(self) -> str:
+        """'review of 12 Feb 2026 missed, 17 days', 'due 20 Feb 2026 (in 3 days)', or the next review's date."""
+        return wording.review_text(self.as_of or dt.date.today(), self.next_review, self.missed_review,
+                                   self.overdue)
+
+    @property
+    def reason(self) -> str:
+        """The most urgent flag in a few words with its episode, and how many more flags there are."""
+        return wording.reason_text(self.most_urgent, self.flag_count - 1)
+
+    @property
+    def urgency(self) -> tuple:
+        """Sort key, most urgent first: the most urgent flag in clinical order (none last), then overdue (longest
+        missed first), due, the others; then the review date and the MRN."""
+        flag = course.urgency(self.most_urgent.code) if self.most_urgent else len(course.URGENCY)
+        state = 0 if self.overdue else 1 if self.due else 2
+        return flag, state, self.missed_review or self.next_review or dt.date.max, self.mrn
 
 
 #: Unarchived patients with a TOH episode active at :day (onset on or before it, not resolved by it).
@@ -55,8 +80,9 @@ def active_params(as_of: dt.date) -> dict:
 
 
 def _sort_key(entry: WorklistEntry) -> tuple:
+    """Overdue first (the longest missed first), then due, then the others; then by the review date."""
     rank = 0 if entry.overdue else 1 if entry.due else 2
-    review = entry.next_review or dt.date.max
+    review = entry.missed_review or entry.next_review or dt.date.max
     return rank, review, entry.mrn
 
 
@@ -87,9 +113,32 @@ def worklist(store: Store, as_of: dt.date, settings: Settings | None = None,
             overdue=s.overdue,
             most_urgent=s.most_urgent_flag(),
             active_sites=s.active_sites,
+            flag_count=s.flag_count,
+            as_of=as_of,
         ))
+    _add_missed_reviews(store, entries, as_of, settings)
     entries.sort(key=_sort_key)
     return entries
+
+
+def _add_missed_reviews(store: Store, entries: list[WorklistEntry], as_of: dt.date,
+                        settings: Settings | None) -> None:
+    """Set each overdue entry's missed review: from its most urgent flag when that is FOLLOW_UP_OVERDUE, else
+    from its flags (read only for those patients)."""
+    rest = []
+    for entry in entries:
+        if not entry.overdue:
+            continue
+        flag = entry.most_urgent
+        if flag is not None and flag.code == "FOLLOW_UP_OVERDUE" and entry.flag_count == 1:
+            entry.missed_review = flag.review_date
+        else:
+            rest.append(entry)
+    if rest:
+        found = summary.summaries(store, [e.patient_id for e in rest], as_of, settings, flags_json=True)
+        for entry in rest:
+            s = found.get(entry.patient_id)
+            entry.missed_review = summary.missed_review(s.flags_json) if s is not None and s.flags_json else None
 
 
 def flags_json(store: Store, as_of: dt.date, patient_ids: list[int] | None = None,

@@ -11,25 +11,29 @@ from typing import Callable, Iterable
 from .model import (MODALITY_LABELS, PREGNANCY_LABELS, Episode, ImagingStudy, Patient, SymptomRecord,
                     site_label)
 from .settings import WEEKS, Settings
-from .wording import date_text as _date
+from .wording import date_text as _date, episode_name, onsets_by_site
 
 WARNING, INFO = "warning", "info"
 
-#: Every flag code with its severity, in the order of INTERFACE.md (also the urgency order within a severity).
+#: Every flag code with its severity, in clinical order: by what changes management first.
+#: Warnings come before infos. This one order is what every screen, the worklist's reason, the report and the
+#: human-readable `flags` output follow (`by_urgency`); the JSON output keeps episode, then code order.
 FLAG_CODES = {
-    "PROLONGED_COURSE": WARNING,
-    "LATE_RESOLUTION": INFO,
-    "RECURRENCE": WARNING,
-    "MIGRATION": WARNING,
-    "MULTIFOCAL_ONSET": INFO,
-    "AVN_SIGNS": WARNING,
-    "AVN_RISK_FACTORS": INFO,
     "JOINT_SPACE_NARROWING": WARNING,
-    "SUBCHONDRAL_FRACTURE": INFO,
+    "AVN_SIGNS": WARNING,
     "NOT_REGRESSING": WARNING,
     "FOLLOW_UP_OVERDUE": WARNING,
+    "PROLONGED_COURSE": WARNING,
+    "MIGRATION": WARNING,
+    "RECURRENCE": WARNING,
+    "AVN_RISK_FACTORS": INFO,
+    "SUBCHONDRAL_FRACTURE": INFO,
+    "MULTIFOCAL_ONSET": INFO,
     "PREGNANCY_ASSOCIATED": INFO,
+    "LATE_RESOLUTION": INFO,
 }
+#: The flag codes, most urgent first.
+URGENCY = tuple(FLAG_CODES)
 PATTERNS = ("none", "transient_osteoporosis", "regional_migratory_osteoporosis")
 NO_PATTERN, TOH_PATTERN, RMO_PATTERN = PATTERNS
 ACTIVE, RESOLVED = "active", "resolved"
@@ -41,6 +45,18 @@ REGRESSION_MONTHS = 4
 
 _MIGRATORY_CODES = frozenset({"RECURRENCE", "MIGRATION"})
 _URGENCY = {code: (severity != WARNING, rank) for rank, (code, severity) in enumerate(FLAG_CODES.items())}
+
+
+def urgency(code: str) -> int:
+    """A flag code's rank in clinical order: 0 is the most urgent; an unknown code comes last."""
+    rank = _URGENCY.get(code)
+    return len(_URGENCY) if rank is None else rank[1]
+
+
+def by_urgency(flags: Iterable[Flag]) -> list[Flag]:
+    """Flags in clinical order (warnings first, then FLAG_CODES' order); flags of one code keep their order
+    (their episodes' onset, then site)."""
+    return sorted(flags, key=lambda f: urgency(f.code))
 _RISK_FACTOR_LABELS = {"hiv": "HIV", "sle": "SLE", "decompression_illness": "decompression illness",
                        "sickle_cell": "sickle cell disease", "gaucher": "Gaucher disease"}
 
@@ -64,6 +80,11 @@ class Flag:
     from_site: str | None = None
     concurrent: bool | None = None
     review_date: dt.date | None = None
+
+    @property
+    def episode_name(self) -> str:
+        """The episode as the message names it: 'Left hip', or 'Left hip, episode of March 2024'."""
+        return self.message.partition(": ")[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +126,19 @@ class PatientAssessment:
 
     @property
     def most_urgent(self) -> Flag | None:
-        """The first flag when warnings come before infos, then in the order of FLAG_CODES."""
-        return min(self.flags, key=lambda f: _URGENCY[f.code], default=None)
+        """The first flag in clinical order (FLAG_CODES)."""
+        return min(self.flags, key=lambda f: urgency(f.code), default=None)
+
+    @property
+    def flags_by_urgency(self) -> list[Flag]:
+        """The flags as screens, the worklist and the report list them: most urgent first."""
+        return by_urgency(self.flags)
+
+    @property
+    def missed_review(self) -> dt.date | None:
+        """The earliest missed review of an overdue patient (FOLLOW_UP_OVERDUE's review date), else None."""
+        return min((f.review_date for f in self.flags
+                    if f.code == "FOLLOW_UP_OVERDUE" and f.review_date is not None), default=None)
 
     @property
     def next_review(self) -> dt.date | None:
@@ -194,9 +226,10 @@ class _Course:
     """A TOH episode at as_of, with what the rules look at."""
 
     __slots__ = ("episode", "site", "onset", "as_of", "resolved", "window_months", "window", "reviews",
-                 "studies", "history")
+                 "studies", "history", "name")
 
-    def __init__(self, episode: Episode, as_of: dt.date, settings: Settings, history: list[Episode]):
+    def __init__(self, episode: Episode, as_of: dt.date, settings: Settings, history: list[Episode],
+                 onsets: dict[str, list[dt.date]] | None = None):
         self.episode = episode
         self.site = episode.site
         self.onset = episode.symptom_onset
@@ -208,11 +241,13 @@ class _Course:
             add_offset(self.onset, offset) for offset in settings.review_schedule)
         self.studies = sorted((s for s in episode.imaging if s.date <= as_of), key=ImagingStudy.order)
         self.history = history
+        #: 'Left hip', or 'Left hip, episode of March 2024' when another episode of the patient is at this site.
+        self.name = episode_name(self.site, self.onset, onsets or {}, capital=True)
 
     def flag(self, code: str, message: str, finding: ImagingStudy | None = None, **details) -> Flag:
-        """A flag on this episode; the message is prefixed with the site ('Left hip: ...')."""
-        return Flag(code, FLAG_CODES[code], self.site, self.onset,
-                    f"{site_label(self.site, capital=True)}: {message}", self.episode, finding, **details)
+        """A flag on this episode; the message is prefixed with the episode's name ('Left hip: ...')."""
+        return Flag(code, FLAG_CODES[code], self.site, self.onset, f"{self.name}: {message}", self.episode,
+                    finding, **details)
 
     def earlier(self) -> Iterable[Episode]:
         """The TOH episodes with an earlier onset, in onset then site order."""
@@ -398,10 +433,11 @@ def assess(patient: Patient, as_of: dt.date, settings: Settings = Settings()) ->
     """The patient's course as the record stood at as_of."""
     episodes = sorted((e for e in patient.episodes if e.symptom_onset <= as_of), key=_episode_order)
     history = [e for e in episodes if e.is_toh]
+    onsets = onsets_by_site(episodes)
     assessed, flags = [], []
     for episode in episodes:
         if episode.is_toh:
-            course = _Course(episode, as_of, settings, history)
+            course = _Course(episode, as_of, settings, history, onsets)
             assessed.append(_toh_assessment(course))
             flags += sorted(filter(None, (rule(course) for rule in _RULES)), key=_BY_CODE)
         else:

@@ -12,14 +12,15 @@ import json
 import operator
 import os
 import sqlite3
+import sys
 import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 
-from . import model, settings as settings_mod
+from . import model, settings as settings_mod, witness
 from .schema import APPLICATION_ID, MIGRATION_SET, SCHEMA
 
 if TYPE_CHECKING:  # sqlite-utils costs ~55 ms to import: only for an upgrade (tohtrack.migrations)
@@ -36,8 +37,17 @@ from .model import (
 )
 from .perf import gc_paused
 
-BUSY_TIMEOUT_MS = 5000
+BUSY_TIMEOUT_MS = 120_000  # a write waits this long for another writer to finish
+WAIT_NOTICE_MS = 2000  # then, if still waiting, `Store.on_wait` is told (the command line says so on stderr)
 GENESIS_HASH = "0" * 64
+#: Hex digits of the head hash in an audit seal: 48 bits, far beyond grinding one entry to match a printed seal.
+SEAL_DIGITS = 12
+
+
+def _warn(text: str) -> None:
+    """A warning on standard error (the witness could not be updated; the change itself stands)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        print(f"tohtrack: warning: {text}", file=sys.stderr)
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
@@ -62,6 +72,12 @@ class DatabaseTooNew(StoreError):
 
 class DatabaseDamaged(StoreError):
     pass
+
+
+class NotADatabaseFile(StoreError):
+    """A database path that is not a regular file (a FIFO, a device): bad input, exit code 2."""
+
+    exit_code = 2
 
 
 class ConflictError(StoreError):
@@ -242,6 +258,18 @@ def _q(name: str) -> str:
     return f'"{name}"'
 
 
+class MrnSet(set):
+    """A set of stored MRNs whose `in` compares as MRNs compare (model.mrn_key), from (mrn, mrn_key) rows."""
+
+    def __init__(self, rows: Iterable[tuple[str, str | None]] = ()):
+        rows = list(rows)
+        super().__init__(mrn for mrn, _ in rows)
+        self._keys = {key if key is not None else model.mrn_key(mrn) for mrn, key in rows}
+
+    def __contains__(self, mrn: object) -> bool:
+        return isinstance(mrn, str) and model.mrn_key(mrn) in self._keys
+
+
 @dataclass
 class AuditEntry:
     id: int
@@ -294,6 +322,10 @@ class Store:
         self.os_user = _os_user()
         self.readonly = readonly
         self._migrations = migration_set
+        self._appended = False  # audit entries were appended in the open transaction (tohtrack.witness)
+        #: Why the witness could not be updated after the last commit (the commit itself stood), else None.
+        self.witness_problem: str | None = None
+        self.on_wait: "Callable[[str], None] | None" = None  # told when a write has waited WAIT_NOTICE_MS
         try:
             self.conn = self._connect()
         except sqlite3.DatabaseError as exc:
@@ -301,7 +333,9 @@ class Store:
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot create the database ({exc.strerror})") from None
         self._db: "Database | None" = None
+        self._mrn_keys: bool | None = None
         self.last_migration_backup: Path | None = None
+        self.migration_warnings: list[str] = []
         try:
             self._check_identity()
             self._configure()
@@ -350,6 +384,8 @@ class Store:
         self._present_columns: dict[str, set[str]] = {}  # per table, read when first needed (_columns_sql)
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a folder, not a database file")
+        if self.path.exists() and not self.path.is_file():  # a FIFO would hang SQLite, a device feed it forever
+            raise NotADatabaseFile(f"{self.path}: is a FIFO, a device or a socket, not a database file")
         if self.readonly:
             if not self.path.exists():
                 raise StoreError(f"{self.path}: no database there")
@@ -429,6 +465,11 @@ class Store:
         except (sqlite3.DatabaseError, StoreError) as exc:
             detail = str(exc).removeprefix(f"{self.path}: ")
             raise StoreError(f"{self.path}: upgrading the database failed, nothing was changed ({detail})") from None
+        self._mrn_keys = None
+        if "m005_mrn_key" in pending:
+            # MRNs that were distinct before the MRN rules and are the same under them: named, not refused.
+            self.migration_warnings += self.mrn_key_clashes()
+        self._after_commit()  # a database that just got its identity is anchored as it is (first sight)
 
     def close(self) -> None:
         self.conn.close()
@@ -449,9 +490,10 @@ class Store:
                 yield self
             return
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin_immediate()
         except sqlite3.OperationalError as exc:
             raise _write_error(self.path, exc) from None
+        self._appended = False
         try:
             yield self
             self.conn.execute("COMMIT")
@@ -463,6 +505,30 @@ class Store:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
+        if self._appended:  # the one place a commit that appended audit entries passes: move the witness on
+            self._appended = False
+            self._after_commit()
+
+    def _begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE, waiting up to BUSY_TIMEOUT_MS for another writer; after WAIT_NOTICE_MS says so."""
+        first = min(WAIT_NOTICE_MS, BUSY_TIMEOUT_MS)
+        if first >= BUSY_TIMEOUT_MS or self.on_wait is None:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return
+        self.conn.execute(f"PRAGMA busy_timeout = {first}")
+        try:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+            self.on_wait(f"{self.path}: waiting for another workstation or window to finish writing "
+                         f"(up to {BUSY_TIMEOUT_MS // 1000} s)…")
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS - first}")
+            self.conn.execute("BEGIN IMMEDIATE")
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     # -- audit -----------------------------------------------------------------
 
@@ -470,6 +536,7 @@ class Store:
         """Append audit entries (table, row id, patient id, action, old, new) to the hash chain."""
         if not entries:
             return
+        self._appended = True
         last = self.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
         next_id, prev = (last["id"] + 1, last["hash"]) if last else (1, GENESIS_HASH)
         at = utc_now()
@@ -483,6 +550,96 @@ class Store:
         self.conn.executemany(
             "INSERT INTO audit (id, at, os_user, clinician, table_name, row_id, patient_id, action, old, new, hash)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    # -- the witness outside the file (tohtrack.witness) ------------------------------
+
+    def identity(self) -> str | None:
+        """The database's random identity (None: a database from before m004_audit_identity, or it was removed)."""
+        try:
+            row = self.conn.execute("SELECT identity FROM audit_identity WHERE id = 1").fetchone()
+        except sqlite3.OperationalError:  # no such table
+            return None
+        return row[0] if row else None
+
+    def has_identity_table(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_identity'"
+                                 ).fetchone() is not None
+
+    def audit_head(self) -> tuple[int, str]:
+        """(entry count, head hash) of the trail: the last entry's id and hash; (0, the genesis hash) if empty."""
+        row = self.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)  # str: a hash forged as a number
+
+    def hash_at(self, count: int) -> str | None:
+        """The hash of the trail when it had `count` entries (None: it has fewer)."""
+        if count == 0:
+            return GENESIS_HASH
+        row = self.conn.execute("SELECT hash FROM audit WHERE id = ?", (count,)).fetchone()
+        return str(row[0]) if row else None
+
+    def audit_seal(self) -> str:
+        """The trail's head as printed on reports: 'entries·hash prefix', e.g. '1234·9f3a7c21d0e4'."""
+        count, head = self.audit_head()
+        return f"{count}·{head[:SEAL_DIGITS]}"
+
+    def verify_seal(self, seal: str) -> list[str]:
+        """What is wrong when the printed seal is held against this database's trail (empty: it matches).
+
+        Raises ValueError for text that is not a seal."""
+        count, prefix = parse_seal(seal)
+        have, _ = self.audit_head()
+        at = self.hash_at(count)
+        if at is None:
+            return [f"seal {count}·{prefix}: this database's audit trail has {have} entries, fewer than the {count} "
+                    "it had when the report was printed: entries were removed, or this is an older copy"]
+        if not at.startswith(prefix):
+            return [f"seal {count}·{prefix}: does not match: entry {count} of this database's audit trail has "
+                    "another hash: the trail up to that entry was changed since the report was printed, or the "
+                    "report is from another database"]
+        return []
+
+    def _after_commit(self, force: bool = False) -> None:
+        """Move the witness on to the trail as committed (never raises: the commit itself stands)."""
+        try:
+            identity = self.identity()
+            if identity is None:
+                return
+            count, head = self.audit_head()
+            witness.observe(identity, count, head, self.path, self.hash_at, force=force)
+            self.witness_problem = None
+        except (witness.WitnessError, sqlite3.DatabaseError) as exc:
+            self.witness_problem = str(exc)
+            _warn(f"{exc}; the change itself was saved")
+
+    def accept_as_seen(self) -> tuple["witness.Anchor | None", "witness.PathRecord | None", int, str]:
+        """Accept this database as it is (a copy put in place by hand): an audit entry saying what the witness
+        held and what the file has, then the witness moved to it. Returns (what the witness held, which database
+        it had seen at this path, entries, head) as they were before."""
+        identity = self.identity()
+        if identity is None or not witness.valid_identity(identity):
+            raise StoreError(f"{self.path}: this database has no valid identity to anchor (it was removed or "
+                             "changed outside TOHtrack)")
+        held = at_path = None
+        try:
+            held = witness.read(identity)
+        except witness.WitnessError as exc:
+            if "damaged" not in str(exc):  # out of reach: it could not be moved either
+                raise StoreError(f"{exc}; nothing was accepted") from None
+        with contextlib.suppress(witness.WitnessError):  # a damaged one is written again below
+            at_path = witness.seen_at(self.path)
+        count, head = self.audit_head()
+        old = None if held is None else {"count": held.count, "head": held.head, "seen": held.seen, "path": held.path}
+        if at_path is not None and at_path.identity != identity:
+            old = dict(old or {}, database_seen_here=at_path.identity)
+        with self.transaction():
+            self._audit([("database", 1, None, "accept", old,
+                          {"count": count, "head": head, "path": witness._text(self.path)})])
+            self._appended = False  # moved below, by force
+        self._after_commit(force=True)
+        if self.witness_problem:
+            raise StoreError(f"{self.witness_problem}; the acceptance is in the audit trail, but the witness "
+                             "could not be moved")
+        return held, at_path, count, head
 
     def audit_entries(self, patient_id: int | None = None) -> Iterator[AuditEntry]:
         sql = ("SELECT audit.*, patients.mrn FROM audit LEFT JOIN patients ON patients.id = audit.patient_id")
@@ -567,25 +724,62 @@ class Store:
         return len(patients)
 
     def mrn_clashes(self, patients: Sequence[Patient], paths: Sequence[str]) -> list[Problem]:
-        """A problem for each patient whose MRN is already in the database."""
+        """A problem for each patient whose MRN is already in the database (as MRNs compare: model.mrn_key)."""
         existing = self.existing_mrns([p.mrn for p in patients])
-        return [Problem(model.join(path, "mrn"), f"{p.mrn!r} already exists in the database"
-                        + (" (archived)" if existing[p.mrn] else ""))
-                for p, path in zip(patients, paths) if p.mrn in existing]
+        problems = []
+        for p, path in zip(patients, paths):
+            found = existing.get(model.mrn_key(p.mrn)) if isinstance(p.mrn, str) else None
+            if found is not None:
+                stored, archived = found
+                what = f"{p.mrn!r} already exists" if stored == p.mrn else f"{p.mrn!r} is the same MRN as {stored!r}"
+                problems.append(Problem(model.join(path, "mrn"), f"{what} in the database"
+                                        + (" (archived)" if archived else "")))
+        return problems
 
-    def existing_mrns(self, mrns: Iterable[str]) -> dict[str, bool]:
-        """Which of these MRNs exist, each with whether it is archived."""
-        found: dict[str, bool] = {}
-        mrns = list(dict.fromkeys(mrns))
-        for i in range(0, len(mrns), _CHUNK):
-            chunk = mrns[i:i + _CHUNK]
+    def existing_mrns(self, mrns: Iterable[str]) -> dict[str, tuple[str, bool]]:
+        """Which of these MRNs exist: {mrn_key: (the MRN as stored, archived)}."""
+        found: dict[str, tuple[str, bool]] = {}
+        keys = list(dict.fromkeys(model.mrn_key(m) for m in mrns if isinstance(m, str)))
+        if not self._has_mrn_keys():  # a file from before the MRN keys (opened read-only, or in tests)
+            wanted = set(keys)
+            for mrn, archived in self.conn.execute("SELECT mrn, archived FROM patients ORDER BY id"):
+                if model.mrn_key(mrn) in wanted:
+                    found.setdefault(model.mrn_key(mrn), (mrn, bool(archived)))
+            return found
+        for i in range(0, len(keys), _CHUNK):
+            chunk = keys[i:i + _CHUNK]
             for row in self.conn.execute(
-                    f"SELECT mrn, archived FROM patients WHERE mrn IN ({','.join('?' * len(chunk))})", chunk):
-                found[row[0]] = bool(row[1])
+                    f"SELECT mrn_key, mrn, archived FROM patients WHERE mrn_key IN ({','.join('?' * len(chunk))})",
+                    chunk):
+                found[row[0]] = (row[1], bool(row[2]))
         return found
 
-    def all_mrns(self) -> set[str]:
-        return {r[0] for r in self.conn.execute("SELECT mrn FROM patients")}
+    def all_mrns(self) -> "MrnSet":
+        """Every MRN stored; `in` compares as MRNs compare (model.mrn_key)."""
+        if not self._has_mrn_keys():
+            return MrnSet((mrn, None) for (mrn,) in self.conn.execute("SELECT mrn FROM patients"))
+        return MrnSet(self.conn.execute("SELECT mrn, mrn_key FROM patients"))
+
+    def _has_mrn_keys(self) -> bool:
+        """Whether the file has the MRN key column (m005; not yet in an old file opened read-only)."""
+        if self._mrn_keys is None:
+            self._mrn_keys = any(r[1] == "mrn_key" for r in self.conn.execute("PRAGMA table_info(patients)"))
+        return self._mrn_keys
+
+    def mrn_key_clashes(self) -> list[str]:
+        """Patients whose MRN is the same as another's under the MRN rules (possible only in a database from
+        before those rules: the upgrade leaves them without a key, and `check` names them until one is changed)."""
+        if not self._has_mrn_keys():
+            return []
+        rows = self.conn.execute("SELECT id, mrn FROM patients WHERE mrn_key IS NULL ORDER BY id").fetchall()
+        out = []
+        for row_id, mrn in rows:
+            other = self.conn.execute("SELECT id, mrn FROM patients WHERE mrn_key = ?",
+                                      (model.mrn_key(mrn),)).fetchone()
+            same = f"the same MRN as patients row {other[0]} ({other[1]!r})" if other else "without an MRN key"
+            out.append(f"patients row {row_id} ({mrn!r}) has {same} once case, width and invisible characters "
+                       "are set aside: give one of them another MRN (Edit patient)")
+        return out
 
     def _insert_patients(self, patients: Sequence[Patient]) -> None:
         """Bulk insert with ids assigned here, so that each table takes one executemany."""
@@ -594,6 +788,7 @@ class Store:
         audit: list[tuple] = []
         n_episodes = sum(len(p.episodes) for p in patients)
         patient_ids = self._next_ids(PATIENTS, len(patients))
+        keyed = self._has_mrn_keys()
         episode_ids = self._next_ids(EPISODES, n_episodes)
         finding_ids = {
             t.name: self._next_ids(t, sum(len(getattr(e, t.name)) for p in patients for e in p.episodes))
@@ -604,6 +799,8 @@ class Store:
             row = PATIENTS.to_row(patient)
             audit.append(("patients", pid, pid, "create", None, PATIENTS.created(row)))
             row.update(id=pid, family_key=fold(patient.family_name), given_key=fold(patient.given_name))
+            if keyed:
+                row["mrn_key"] = model.mrn_key(patient.mrn)
             rows["patients"].append(row)
             patient.id, patient.version = pid, 1
             for episode in patient.episodes:
@@ -638,8 +835,16 @@ class Store:
         problems = model.check_patient_fields(patient, "", today)
         with self.transaction():
             current = self._patient_row(patient.id)
-            if patient.mrn != current["mrn"] and self.existing_mrns([patient.mrn]):
-                problems.append(Problem("mrn", f"{patient.mrn!r} already exists in the database"))
+            extra = {"family_key": fold(patient.family_name), "given_key": fold(patient.given_name)}
+            if patient.mrn != current["mrn"] and isinstance(patient.mrn, str) and self._has_mrn_keys():
+                extra["mrn_key"] = model.mrn_key(patient.mrn)
+                other = self.conn.execute("SELECT id, mrn FROM patients WHERE mrn_key = ? AND id != ?",
+                                          (extra["mrn_key"], patient.id)).fetchone()
+                if other is not None:
+                    what = (f"{patient.mrn!r} already exists" if other[1] == patient.mrn
+                            else f"{patient.mrn!r} is the same MRN as {other[1]!r}")
+                    problems.append(Problem("mrn", f"{what} in the database"))
+            problems += self._pregnancy_problems(patient)
             first_onset = self.conn.execute(
                 "SELECT min(symptom_onset) FROM episodes WHERE patient_id = ?", (patient.id,)).fetchone()[0]
             if first_onset and patient.birth_date and patient.birth_date.isoformat() > first_onset:
@@ -648,10 +853,21 @@ class Store:
             if problems:
                 raise ValidationError(problems)
             new = PATIENTS.to_row(patient)
-            patient.version = self._update_row(
-                PATIENTS, patient.id, patient.version, new, patient.id,
-                extra={"family_key": fold(patient.family_name), "given_key": fold(patient.given_name)})
+            patient.version = self._update_row(PATIENTS, patient.id, patient.version, new, patient.id, extra=extra)
         return patient
+
+    def _pregnancy_problems(self, patient: Patient) -> list[Problem]:
+        """A new sex or birth date must keep the patient's recorded pregnancies plausible."""
+        problems = []
+        for pregnancy, onset in self.conn.execute(
+                "SELECT pregnancy, symptom_onset FROM episodes WHERE patient_id = ? AND pregnancy IS NOT NULL "
+                "ORDER BY symptom_onset", (patient.id,)):
+            problem = model.pregnancy_problem(pregnancy, patient.sex, patient.birth_date, _date_in(onset))
+            if problem:
+                field = "sex" if patient.sex == "male" else "birth_date"
+                problems.append(Problem(field, f"the episode of {onset} records a pregnancy: {problem}"))
+                break
+        return problems
 
     def set_archived(self, patient_id: int, version: int | None, archived: bool = True) -> int:
         """Archive (or bring back) a patient; returns the new version."""
@@ -760,7 +976,7 @@ class Store:
         return self._load_patients([patient_id], with_findings=False)[0]
 
     def _check_episode(self, patient: Patient, episode: Episode, today: dt.date | None) -> None:
-        problems = model.check_episode_fields(episode, "", patient.birth_date, today)
+        problems = model.check_episode_fields(episode, "", patient.birth_date, today, patient.sex)
         if episode.id is not None and episode.symptom_onset is not None:
             onset = episode.symptom_onset.isoformat()
             for table, column in ((IMAGING, "date"), (SYMPTOMS, "date"), (TREATMENTS, "start")):
@@ -769,6 +985,18 @@ class Store:
                 if first is not None and first < onset:
                     problems.append(Problem("symptom_onset", f"{onset} is after the {_noun(table)} of {first} "
                                                              "in this episode"))
+        if episode.id is not None and episode.site in model.SITES:
+            # The studies' edema regions are those of the episode's joint: a new site must keep them valid.
+            allowed = model.regions_of(episode.site)
+            for day, regions in self.conn.execute(
+                    "SELECT date, edema_regions FROM imaging WHERE episode_id = ? ORDER BY date, id", (episode.id,)):
+                foreign = [r for r in json.loads(regions or "[]") if r not in allowed]
+                if foreign:
+                    problems.append(Problem("site", (
+                        f"the imaging study of {day} names edema regions of another joint "
+                        f"({', '.join(map(model.region_label, foreign))}): a {model.site_joint(episode.site)} "
+                        f"episode's regions are {', '.join(allowed)}")))
+                    break
         if not problems:
             others = [e for e in patient.episodes if e.id != episode.id]
             everyone = others + [episode]
@@ -788,14 +1016,26 @@ class Store:
         onset = dt.date.fromisoformat(episode["symptom_onset"])
         check = {ImagingStudy: model.check_imaging, SymptomRecord: model.check_symptom,
                  Treatment: model.check_treatment}[type(record)]
-        problems = check(record, "", onset, today)
+        problems = (check(record, "", onset, today, episode["site"]) if check is model.check_imaging
+                    else check(record, "", onset, today))
         if problems:
             raise ValidationError(problems)
 
     # -- reading ---------------------------------------------------------------
 
     def patient_id(self, mrn: str) -> int:
+        """The patient with this MRN in any spelling that is the same MRN (model.mrn_key: case, fullwidth forms,
+        spaces at the ends and invisible characters aside)."""
+        # The MRN as stored first: of two MRNs stored before the MRN rules that are the same under them, each
+        # is found by its own spelling.
         row = self.conn.execute("SELECT id FROM patients WHERE mrn = ?", (mrn.strip(),)).fetchone()
+        if row is None:
+            key = model.mrn_key(mrn)
+            if self._has_mrn_keys():
+                row = self.conn.execute("SELECT id FROM patients WHERE mrn_key = ?", (key,)).fetchone()
+            else:  # a database from before the MRN keys, opened read-only (not upgraded)
+                row = next(((i,) for i, m in self.conn.execute("SELECT id, mrn FROM patients ORDER BY id")
+                            if model.mrn_key(m) == key), None)
         if row is None:
             raise NotFound(f"no patient with MRN {mrn.strip()!r}")
         return row[0]
@@ -891,40 +1131,60 @@ class Store:
     # -- backup ----------------------------------------------------------------
 
     def backup(self, target: str | os.PathLike) -> Path:
-        """An online, consistent copy through the SQLite backup API, written beside and then moved into place."""
+        """An online, consistent copy through the SQLite backup API, written beside and then moved into place.
+
+        The target is checked as every output is (`safety.check_output`: never this database, its side files
+        or a missing folder — only its own backups folder is created); the copy is made in a folder only this
+        user may enter, checked, then renamed into place (`safety.private_scratch`)."""
+        from . import safety
+
         target = Path(target)
-        if target.exists() and not target.is_file():  # os.replace would put the copy in place of a device
-            raise StoreError(f"{target}: is a folder or a device, not a file; nothing was written")
-        partial = target.with_name(target.name + ".partial")
-        try:
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new backups folder: nobody else's
-            if partial.exists():
-                partial.unlink()
-            _create_private(partial)
-        except OSError as exc:  # another user's backups folder, a read-only disk: say so, change nothing
-            raise StoreError(f"{target}: cannot write the backup there ({exc.strerror or exc}); "
-                             "nothing was changed") from None
-        try:
-            dest = sqlite3.connect(str(partial))
+        own_folder = backup_dir(self.path)
+        if target.parent == own_folder and not own_folder.exists():
             try:
-                self.conn.backup(dest)
-                dest.execute("PRAGMA journal_mode = DELETE")
-                ok = dest.execute("PRAGMA quick_check").fetchone()[0]
-            finally:
-                dest.close()
+                own_folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new backups folder: nobody else's
+            except OSError as exc:  # another user's folder, a read-only disk: say so, change nothing
+                raise safety.write_failed(target, exc) from None
+        with safety.private_scratch(target, self.path, backup=True) as (partial, install):
+            try:
+                _create_private(partial)
+                dest = sqlite3.connect(str(partial))
+                try:
+                    self.conn.backup(dest)
+                    self._carry_anchor(dest)
+                    dest.execute("PRAGMA journal_mode = DELETE")
+                    ok = dest.execute("PRAGMA quick_check").fetchone()[0]
+                finally:
+                    dest.close()
+            except OSError as exc:
+                raise safety.write_failed(target, exc) from None
+            except sqlite3.DatabaseError as exc:
+                damaged = "malformed" in str(exc) or "not a database" in str(exc)  # what was read: this database
+                raise _write_error(self.path if damaged else target, exc) from None
             if ok != "ok":  # the copy is page for page: this database is damaged
                 raise DatabaseDamaged(f"{self.path}: the database file is damaged ({ok}); no backup was written")
-            os.replace(partial, target)
-        except OSError as exc:
-            raise StoreError(f"{target}: cannot write the backup there ({exc.strerror or exc}); "
-                             "nothing was changed") from None
-        except sqlite3.DatabaseError as exc:
-            damaged = "malformed" in str(exc) or "not a database" in str(exc)  # what was read: this database
-            raise _write_error(self.path if damaged else target, exc) from None
-        finally:
-            if partial.exists():
-                partial.unlink()
-        return target
+            return install()
+
+    def _carry_anchor(self, dest: sqlite3.Connection) -> None:
+        """Write into a backup copy what the witness saw of the trail (its table audit_anchor, one row), so the
+        backup carries the evidence with it: a backup taken of a rolled-back file fails its check."""
+        if not dest.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_anchor'").fetchone():
+            return  # a database from before m004_audit_identity
+        identity = self.identity()
+        if identity is None or not witness.valid_identity(identity):
+            return
+        count, head = self.audit_head()
+        now = utc_now()
+        seen = (count, head, now)
+        try:
+            anchor = witness.observe(identity, count, head, self.path, self.hash_at)
+            seen = (anchor.count, anchor.head, anchor.seen)
+        except witness.WitnessError as exc:  # the file's own head, then
+            _warn(f"{exc}; the backup carries the trail's head as the file has it")
+        dest.execute("DELETE FROM audit_anchor")
+        dest.execute("INSERT INTO audit_anchor (identity, count, head, seen, backed_up) VALUES (?, ?, ?, ?, ?)",
+                     (identity, *seen, now))
+        dest.commit()
 
     def rotate_backups(self, keep: int | None = None, every: dt.timedelta = dt.timedelta(days=1),
                        now: dt.datetime | None = None) -> Path | None:
@@ -957,13 +1217,29 @@ class Store:
         kept = self.backup(_unused(backup_dir(self.path) / f"{self.path.stem}-replaced-{stamp}.sqlite3"))
         # The file just checked, exactly: a '#' or '?' left raw in the URI would open (create) another one.
         source = sqlite3.connect(backup.resolve().as_uri() + "?mode=ro", uri=True)
+        self._expect_restore(source)
         try:
             source.backup(self.conn)  # through SQLite, so WAL readers never see a half-copied file
         except sqlite3.DatabaseError as exc:
             raise _write_error(self.path, exc) from None
         finally:
             source.close()
+        self._after_commit(force=True)  # a restore moves the witness to the backup's trail, even back in time
         return kept
+
+    def _expect_restore(self, source: sqlite3.Connection) -> None:
+        """Tell the witness which trail the restore is about to put in place (see witness.expect)."""
+        try:
+            identity = source.execute("SELECT identity FROM audit_identity WHERE id = 1").fetchone()
+            last = source.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        except sqlite3.DatabaseError:  # a backup from before m004_audit_identity: it gets an identity later
+            return
+        if identity is None or not witness.valid_identity(identity[0]):
+            return
+        try:
+            witness.expect(identity[0], *(last if last else (0, GENESIS_HASH)), self.path)
+        except witness.WitnessError as exc:
+            _warn(f"{exc}; the restore goes on")
 
     # -- integrity ---------------------------------------------------------------
 
@@ -984,9 +1260,12 @@ class Store:
             if name not in triggers:
                 problems.append(f"audit: the trigger {name} that keeps the trail append-only was removed "
                                 "(outside TOHtrack)")
+        problems += self._check_schema()
+        problems += self._check_identity_and_anchors()
         for row in self.conn.execute("PRAGMA foreign_key_check"):
             problems.append(f"foreign key: {row[0]} row {row[1]} points at a missing {row[2]} row")
         problems += self._check_chain()
+        problems += self._check_mrn_keys()
         for table in TABLES.values():
             problems += self._check_table_trail(table)
         for row in self.conn.execute("SELECT id, mrn, family_name, given_name, family_key, given_key FROM patients"):
@@ -995,6 +1274,70 @@ class Store:
         from . import summary  # the stored assessments, compared with fresh ones (a cache, never a source of truth)
 
         problems += summary.verify(self)
+        return problems
+
+    def _check_mrn_keys(self) -> list[str]:
+        """Each patient's MRN key is its MRN's (or none, for an MRN clash from before the MRN rules, named)."""
+        if not self._has_mrn_keys():
+            return []
+        problems = self.mrn_key_clashes()
+        for row_id, mrn, key in self.conn.execute("SELECT id, mrn, mrn_key FROM patients WHERE mrn_key IS NOT NULL"):
+            if key != model.mrn_key(mrn):
+                problems.append(f"patients row {row_id} ({mrn!r}): the MRN key does not match the MRN "
+                                "(changed outside TOHtrack)")
+        return problems
+
+    def _check_schema(self) -> list[str]:
+        """Every table, index and trigger exactly as this version's migrations define them (not only their names):
+        a trigger that keeps the trail append-only replaced by a same-named one that does nothing is found."""
+        expected = _expected_schema(self.migration_set, tuple(self.applied_migrations()))
+        if expected is None:
+            return []
+        actual = _schema_of(self.conn)
+        from .migrations import SUMMARY_TRIGGERS
+
+        # Removals said in their own words already: above, and by summary.verify.
+        said_elsewhere = {"audit_no_update", "audit_no_delete", *SUMMARY_TRIGGERS}
+        problems = []
+        for (kind, name), sql in expected.items():
+            if (kind, name) not in actual:
+                if name not in said_elsewhere:
+                    problems.append(f"schema: the {kind} {name} is missing (removed outside TOHtrack)")
+            elif actual[(kind, name)] != sql:
+                what = (" that keeps the audit trail append-only" if name.startswith("audit_no_")
+                        else " that protects the database identity" if name.startswith("audit_identity_no_")
+                        else "")
+                problems.append(f"schema: the {kind} {name}{what} is not TOHtrack's definition: it was replaced "
+                                "by a different one (outside TOHtrack)")
+        for (kind, name), sql in actual.items():
+            if (kind, name) not in expected:
+                problems.append(f"schema: an unexpected {kind} {name} (added outside TOHtrack)")
+        return problems
+
+    def _check_identity_and_anchors(self) -> list[str]:
+        """The identity row, and each witness view a backup carried in (audit_anchor) against the trail."""
+        if not self.has_identity_table():
+            return []
+        problems = []
+        identity = self.identity()
+        if identity is None:
+            problems.append("audit: the database identity was removed (outside TOHtrack)")
+        elif not witness.valid_identity(identity):
+            problems.append(f"audit: the database identity {str(identity)[:40]!r} is not one TOHtrack writes "
+                            "(changed outside TOHtrack)")
+        count, _ = self.audit_head()
+        for row in self.conn.execute("SELECT identity, count, head, seen, backed_up FROM audit_anchor"):
+            carried, n, head, seen, backed_up = tuple(row)
+            when = witness.seen_words(str(backed_up))
+            if carried != identity:
+                problems.append(f"audit: the anchor carried since the backup of {when} belongs to another database")
+            elif not isinstance(n, int) or n > count:
+                problems.append(f"audit: this database is {witness.entries(n - count) if isinstance(n, int) else 'some entries'} "
+                                f"behind what the workstation that made its backup on {when} had seen: entries "
+                                "were removed, or an older copy was backed up")
+            elif self.hash_at(n) != head:
+                problems.append(f"audit: the audit trail differs at entry {n} from what the workstation that made "
+                                f"its backup on {when} had seen: the chain was recomputed after a change")
         return problems
 
     def _check_chain(self) -> list[str]:
@@ -1056,6 +1399,51 @@ class Store:
             row = next(stored, None)
             state = next(replayed, None)
         return problems
+
+
+def parse_seal(text: str) -> tuple[int, str]:
+    """'1234·9f3a7c21d0e4' (also with '.', '-', ':' or a space between, 'Audit seal' before) -> (1234, '9f3a7c21d0e4').
+
+    At least 8 hex digits; raises ValueError naming what a seal looks like."""
+    import re
+
+    match = re.fullmatch(r"\s*(?:audit\s+seal\s+)?(\d{1,12})\s*[·.:\-\s]\s*([0-9a-f]{8,64})\s*", text or "",
+                         re.IGNORECASE)
+    if not match:
+        raise ValueError(f"{text!r} is not an audit seal; a seal is the entry count and a hash prefix as printed "
+                         "on a report, e.g. 1234·9f3a7c21d0e4")
+    return int(match.group(1)), match.group(2).lower()
+
+
+_EXPECTED_SCHEMAS: dict[tuple, dict | None] = {}
+
+def _schema_of(conn: sqlite3.Connection) -> dict[tuple[str, str], str | None]:
+    """Each table, index, trigger and view by (type, name): its SQL with runs of white space made one space.
+    The migrations bookkeeping table (written by sqlite-utils, whose wording varies by version) is left out."""
+    return {(kind, name): None if sql is None else " ".join(sql.split())
+            for kind, name, table, sql in conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")
+            if table != "_sqlite_migrations" and not name.startswith("sqlite_stat")}
+
+
+def _expected_schema(migration_set: "Migrations", applied: tuple[str, ...]) -> dict | None:
+    """The schema the applied migrations make, made by applying them to an empty database in memory (None: the
+    file's migrations are not a prefix of this version's, so there is nothing to compare with)."""
+    from .migrations import migrations as this_version
+
+    key = applied
+    if migration_set is not this_version or key not in _EXPECTED_SCHEMAS:  # another set (tests): never cached
+        from sqlite_utils import Database
+
+        memory = Database(memory=True, execute_plugins=False)
+        known = [m.name for m in migration_set.pending(memory)]
+        if not applied or list(applied) != known[:len(applied)]:
+            _EXPECTED_SCHEMAS[key] = None
+        else:
+            stop = known[len(applied)] if len(applied) < len(known) else None
+            migration_set.apply(memory, stop_before=stop)
+            _EXPECTED_SCHEMAS[key] = _schema_of(memory.conn)
+        memory.close()
+    return _EXPECTED_SCHEMAS.pop(key) if migration_set is not this_version else _EXPECTED_SCHEMAS[key]
 
 
 def _forget_ids(records: Iterable[Any]) -> None:

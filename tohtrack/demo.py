@@ -213,6 +213,15 @@ _DISCHARGE_NOTE = "Pain free, full range of movement. Discharged."
 _TIMES = tuple(f"{h:02d}:{m:02d}" for h in range(7, 20) for m in range(0, 60, 5))
 
 _HIP_REGIONS = (["head"], ["head", "neck"], ["head", "neck", "intertrochanteric"])
+#: The regions of other joints, most often involved first (bone marrow edema of the knee favours the medial femoral
+#: condyle, of the ankle the talus, of the foot the navicular); an episode's edema spreads down the list.
+_JOINT_REGIONS = {
+    "knee": ("medial_femoral_condyle", "medial_tibial_plateau", "lateral_femoral_condyle"),
+    "ankle": ("talus", "distal_tibia", "distal_fibula"),
+    "foot": ("navicular", "cuneiforms", "cuboid"),
+    "shoulder": ("humeral_head", "glenoid"),
+    "wrist": ("scaphoid", "lunate", "distal_radius"),
+}
 
 # Approximate day counts (calendar months average 30.44 days); the course rules use calendar months,
 # and the review contacts are scattered within their ±14-day windows anyway.
@@ -725,8 +734,9 @@ class _Builder:
         def regions_for(e: int) -> list[str]:
             if e <= 0:
                 return []
-            if not hip:
-                return ["other"]
+            if not hip:  # no draw: the cohort stays what it was but for these names
+                order = _JOINT_REGIONS.get(joint, ("other",))
+                return list(order[:1 if e < 35 else 2 if e < 70 else 3])
             if e < 35:
                 return list(_HIP_REGIONS[0])
             if e < 70 or r() < 0.4:

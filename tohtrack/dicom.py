@@ -613,8 +613,8 @@ class ImportResult:
 
 
 def _mrn_key(mrn: str) -> str:
-    """MRNs compare trimmed, NFKC-normalised and without regard to case (as the format's identities say)."""
-    return unicodedata.normalize("NFKC", mrn).strip().casefold()
+    """MRNs compare as the format's identities say (model.mrn_key: NFKC, case folded, trimmed)."""
+    return model.mrn_key(mrn)
 
 
 def _episode_for(patient: model.Patient, site: str, day: dt.date | None) -> model.Episode | None:

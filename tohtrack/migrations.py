@@ -234,7 +234,69 @@ def m003_assessment_summary(db: Database) -> None:
 
 
 @migrations()
-def m004_imaging_dicom_study(db: Database) -> None:
+def m004_audit_identity(db: Database) -> None:
+    """An identity for the database, by which the audit trail's witness outside the file (tohtrack.witness)
+    knows it, kept through copies and backups and protected like the trail; and the table in which a backup
+    carries the witness's view of the trail when it was made (empty in a database until a backup is restored).
+
+    A new database gets a random one. One that already has a trail gets the start of its first entry's hash (as
+    unique as the entry: when, who, what): every copy of an older file, upgraded on any day, is then the same
+    database to the witness, and a backup from before this migration restored and upgraded again is not taken
+    for another database.
+    """
+    _run(db, """
+        CREATE TABLE audit_identity (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            identity TEXT NOT NULL,
+            created TEXT NOT NULL
+        );
+        INSERT INTO audit_identity (id, identity, created)
+        VALUES (1, coalesce((SELECT substr(hash, 1, 32) FROM audit WHERE id = 1), lower(hex(randomblob(16)))),
+                strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+        CREATE TRIGGER audit_identity_no_update BEFORE UPDATE ON audit_identity
+        BEGIN
+            SELECT RAISE(ABORT, 'the database identity cannot be changed');
+        END;
+        CREATE TRIGGER audit_identity_no_delete BEFORE DELETE ON audit_identity
+        BEGIN
+            SELECT RAISE(ABORT, 'the database identity cannot be removed');
+        END;
+
+        CREATE TABLE audit_anchor (
+            identity TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            head TEXT NOT NULL,
+            seen TEXT NOT NULL,
+            backed_up TEXT NOT NULL
+        );
+    """)
+
+
+@migrations()
+def m005_mrn_key(db: Database) -> None:
+    """MRNs unique as they compare (model.mrn_key: NFKC, case folded, trimmed, invisible characters left out):
+    a key column beside each MRN with a unique index.
+
+    MRNs stored before this rule that are the same under it (`H-1` and `h-1`) are not changed and do not stop the
+    upgrade: the later patient is left without a key, found by its MRN as stored, and named by `check` (and on
+    the upgrade) until one of them is given another MRN.
+    """
+    from .model import mrn_key
+
+    db.execute("ALTER TABLE patients ADD COLUMN mrn_key TEXT")
+    seen: set[str] = set()
+    keys = []
+    for row_id, mrn in db.execute("SELECT id, mrn FROM patients ORDER BY id").fetchall():
+        key = mrn_key(mrn)
+        if key not in seen:
+            seen.add(key)
+            keys.append((key, row_id))
+    db.conn.executemany("UPDATE patients SET mrn_key = ? WHERE id = ?", keys)
+    db.execute("CREATE UNIQUE INDEX patients_mrn_key ON patients (mrn_key)")
+
+
+@migrations()
+def m006_imaging_dicom_study(db: Database) -> None:
     """The DICOM identity of an imaging study: its Study Instance UID and Study Description (both optional,
     NULL = not recorded), with an index to find a study already recorded by its UID."""
     _run(db, """

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -44,7 +45,21 @@ AVN_RISK_FACTORS = (
     "other",
 )
 MODALITIES = ("MRI", "XR", "NM", "CT")
-EDEMA_REGIONS = ("head", "neck", "intertrochanteric", "other")
+#: The edema regions of each joint (the hip's are the femoral head, neck and intertrochanteric region and the
+#: acetabulum); `other` is a region of every joint. An imaging study names regions of its episode's joint.
+EDEMA_REGIONS_BY_JOINT: dict[str, tuple[str, ...]] = {
+    "hip": ("head", "neck", "intertrochanteric", "acetabulum", "other"),
+    "knee": ("medial_femoral_condyle", "lateral_femoral_condyle", "medial_tibial_plateau", "lateral_tibial_plateau",
+             "patella", "other"),
+    "ankle": ("talus", "distal_tibia", "distal_fibula", "other"),
+    "foot": ("calcaneus", "navicular", "cuboid", "cuneiforms", "metatarsals", "other"),
+    "shoulder": ("humeral_head", "glenoid", "other"),
+    "elbow": ("other",),
+    "wrist": ("distal_radius", "scaphoid", "lunate", "other_carpals", "other"),
+    "hand": ("other",),
+}
+#: Every region code of any joint (a study whose joint is not known may name any of them).
+EDEMA_REGIONS = tuple(dict.fromkeys(code for codes in EDEMA_REGIONS_BY_JOINT.values() for code in codes))
 DCE_ENHANCEMENTS = ("early", "none")
 SCINTIGRAPHY_UPTAKES = ("normal", "increased_homogeneous", "focal", "photopenic")
 WEIGHT_BEARING = ("full", "partial", "protected", "non")
@@ -115,6 +130,45 @@ PREGNANCY_LABELS = {
     "trimester_3": "third trimester",
     "postpartum": "postpartum",
 }
+
+
+#: Region codes in words, one table for every screen, plot and report.
+REGION_LABELS = {
+    "head": "femoral head",
+    "neck": "femoral neck",
+    "intertrochanteric": "intertrochanteric",
+    "acetabulum": "acetabulum",
+    "medial_femoral_condyle": "medial femoral condyle",
+    "lateral_femoral_condyle": "lateral femoral condyle",
+    "medial_tibial_plateau": "medial tibial plateau",
+    "lateral_tibial_plateau": "lateral tibial plateau",
+    "patella": "patella",
+    "talus": "talus",
+    "distal_tibia": "distal tibia",
+    "distal_fibula": "distal fibula",
+    "calcaneus": "calcaneus",
+    "navicular": "navicular",
+    "cuboid": "cuboid",
+    "cuneiforms": "cuneiforms",
+    "metatarsals": "metatarsals",
+    "humeral_head": "humeral head",
+    "glenoid": "glenoid",
+    "distal_radius": "distal radius",
+    "scaphoid": "scaphoid",
+    "lunate": "lunate",
+    "other_carpals": "other carpal bones",
+    "other": "other region",
+}
+
+
+def region_label(code: str) -> str:
+    """A region code in words: 'medial_femoral_condyle' -> 'medial femoral condyle'."""
+    return REGION_LABELS.get(code, code.replace("_", " "))
+
+
+def regions_of(site: str | None) -> tuple[str, ...]:
+    """The edema region codes of a site's joint ('knee_left' or 'knee'); every code for an unknown joint."""
+    return EDEMA_REGIONS_BY_JOINT.get(site_joint(site or ""), EDEMA_REGIONS)
 
 
 def site_label(site: str, capital: bool = False) -> str:
@@ -297,6 +351,191 @@ def _code_problem(path: str, value: Any, codes: Iterable[str]) -> Problem:
 
 
 # ---------------------------------------------------------------------------
+# Identities and text: the character rules, MRN keys, plausible dates
+# ---------------------------------------------------------------------------
+
+#: The longest MRN accepted.
+MAX_MRN = 64
+#: The longest clinician name accepted (it is stored with every audit entry).
+MAX_CLINICIAN = 100
+#: The earliest birth date accepted: every date of a record lies between it and a few years ahead of today.
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+#: A planned treatment end lies at most this many years after today.
+PLANNED_END_YEARS = 5
+#: A pregnancy is recorded only for a patient of this age (whole years at the episode's onset).
+PREGNANCY_AGES = (10, 60)
+
+# Unicode general categories no text may hold: they are invisible or undefined, and let two MRNs or names that
+# look the same differ (a zero-width space), or let text reorder or hide what is around it (bidi overrides).
+_REFUSED_CATEGORIES = {
+    "Cc": "a control character",
+    "Cf": "an invisible formatting character",
+    "Cn": "an unassigned character",
+    "Co": "a private-use character",
+    "Cs": "a lone surrogate",
+}
+# Line and paragraph separators are line breaks: refused in single-line texts like a newline.
+_LINE_BREAK_CATEGORIES = ("Zl", "Zp")
+_SINGLE_LINE_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7e]")
+
+
+def _refused_reason(char: str, multiline: bool) -> str | None:
+    """Why one character is refused in a text (None: it is allowed)."""
+    if char < "\x7f":
+        if char >= " " or (multiline and char in "\t\n\r"):
+            return None
+        return "a line break" if char in "\n\r" else "a tab" if char == "\t" else "a control character"
+    category = unicodedata.category(char)
+    reason = _REFUSED_CATEGORIES.get(category)
+    if reason is None and not multiline and category in _LINE_BREAK_CATEGORIES:
+        reason = "a line break"
+    return reason
+
+
+def refused_character(text: str, multiline: bool = False) -> tuple[int, str] | None:
+    """The first character of `text` the character rules refuse, as (index, reason); None if there is none.
+
+    Refused everywhere: control characters (Unicode category Cc) — in multi-line texts (notes, reports) except
+    tab and line breaks —, format characters (Cf: zero-width characters, soft hyphen, byte order mark, bidi
+    embeddings, overrides and isolates), unassigned (Cn), private-use (Co) and surrogate code points (Cs).
+    Single-line texts also refuse the line and paragraph separators U+2028 and U+2029.
+    """
+    control = (_CONTROL_RE if multiline else _SINGLE_LINE_CONTROL_RE).search(text)
+    first = control.start() if control else None
+    if not text.isascii():  # the common case (plain ASCII) costs two scans in C
+        for match in _NON_ASCII_RE.finditer(text):
+            if first is not None and match.start() > first:
+                break
+            if _refused_reason(match.group(), multiline):
+                first = match.start()
+                break
+    if first is None:
+        return None
+    return first, _refused_reason(text[first], multiline) or "a control character"
+
+
+def describe_character(char: str) -> str:
+    """'U+200B ZERO WIDTH SPACE', for messages (never the character itself: it is invisible or worse)."""
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" {name}" if name else "")
+
+
+def text_problem(text: str, multiline: bool = False) -> str | None:
+    """The character rules of every text field: None if `text` passes, else the message (without the path).
+
+    The one rule used by the tohtrack/1 reader, record validation (and so the dialogs and the store), and the
+    command line (--clinician)."""
+    found = refused_character(text, multiline)
+    if found is None:
+        return None
+    index, reason = found
+    where = f" at position {index + 1}" if len(text) > 1 else ""
+    hint = "; it must be one line" if reason == "a line break" else ""
+    return f"contains {reason} ({describe_character(text[index])}){where}{hint}"
+
+
+def is_blank(text: str | None) -> bool:
+    """Whether a text is empty once spaces and refused (invisible) characters are taken out."""
+    if not text:
+        return True
+    if text.isascii():
+        return not text.strip()
+    return all(char.isspace() or _refused_reason(char, True) is not None for char in text)
+
+
+def normalize_mrn(text: str) -> str:
+    """An MRN as stored: Unicode NFKC (fullwidth 'Ｈ-000123' is 'H-000123'), spaces at the ends trimmed.
+    Case is kept as written."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def mrn_key(text: str) -> str:
+    """What makes two MRNs the same: NFKC, case folded, trimmed, invisible characters left out.
+
+    'H-000123', 'h-000123', 'Ｈ-000123' and 'H-000123' with a zero-width space have one key. Stored (unique) beside
+    each patient's MRN, and used by every lookup by MRN."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    if folded.isascii():
+        folded = _SINGLE_LINE_CONTROL_RE.sub("", folded)
+    else:
+        folded = "".join(char for char in folded if _refused_reason(char, False) is None)
+    return folded.strip()
+
+
+def check_mrn(mrn: Any) -> str | None:
+    """The problem with an MRN (None if it is fine): present, not blank, at most MAX_MRN characters, the
+    character rules, stored normalised (normalize_mrn)."""
+    if not isinstance(mrn, str) or is_blank(mrn):
+        return "is empty"
+    if len(mrn) > MAX_MRN:
+        return f"is {len(mrn)} characters long (at most {MAX_MRN})"
+    problem = text_problem(mrn)
+    if problem:
+        return problem
+    if mrn != mrn.strip():
+        return "has spaces at its ends"
+    if mrn != normalize_mrn(mrn):
+        return f"is not in Unicode normal form NFKC (write it as {normalize_mrn(mrn)!r})"
+    return None
+
+
+def check_clinician(name: Any) -> str | None:
+    """The problem with a clinician name (None if it is fine): one line of at most MAX_CLINICIAN characters
+    under the character rules. Empty is allowed (no clinician named)."""
+    if not isinstance(name, str):
+        return f"{_show(name)} is not text"
+    if len(name) > MAX_CLINICIAN:
+        return f"is {len(name)} characters long (at most {MAX_CLINICIAN})"
+    return text_problem(name)
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    """Age in whole years on `day`."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def pregnancy_problem(pregnancy: str | None, sex: str | None, birth_date: dt.date | None,
+                      onset: dt.date | None) -> str | None:
+    """Why a recorded pregnancy is implausible for this patient (None: it is plausible or not recorded)."""
+    if pregnancy is None:
+        return None
+    if sex == "male":
+        return "a pregnancy cannot be recorded for a male patient"
+    if birth_date is not None and onset is not None and onset >= birth_date:
+        age = age_on(birth_date, onset)
+        low, high = PREGNANCY_AGES
+        if not low <= age <= high:
+            return (f"a pregnancy at age {age} (at the symptom onset) is not plausible; "
+                    f"it is recorded from age {low} to {high}")
+    return None
+
+
+def latest_planned_end(today: dt.date) -> dt.date:
+    """The latest planned treatment end accepted: PLANNED_END_YEARS after today (28 February for 29 February)."""
+    try:
+        return today.replace(year=today.year + PLANNED_END_YEARS)
+    except ValueError:
+        return today.replace(year=today.year + PLANNED_END_YEARS, day=28)
+
+
+def planned_end_problem(end: dt.date | None, today: dt.date) -> str | None:
+    if end is None:
+        return None
+    latest = latest_planned_end(today)
+    if end > latest:
+        return (f"{end.isoformat()} is more than {PLANNED_END_YEARS} years ahead "
+                f"(the latest planned end is {latest.isoformat()})")
+    return None
+
+
+def isolate_mrn(mrn: str) -> str:
+    """An MRN for display: a left-to-right isolate (U+2066 … U+2069), so that no neighbouring text — a
+    right-to-left name, say — can reorder it or be reordered by it."""
+    return f"\u2066{mrn}\u2069"
+
+
+# ---------------------------------------------------------------------------
 # Parsing JSON values into records (types and shapes)
 # ---------------------------------------------------------------------------
 
@@ -375,7 +614,10 @@ class _Reader:
     def fail(self, key: str, message: str) -> None:
         self.problems.append(Problem(join(self.path, key), message))
 
-    def text(self, key: str, required: bool = False, limit: int = MAX_SHORT_TEXT) -> str | None:
+    def text(self, key: str, required: bool = False, limit: int = MAX_SHORT_TEXT,
+             not_blank: bool = False) -> str | None:
+        """Text under the character rules; long texts (notes, reports) are the multi-line ones. `not_blank`: a
+        value of nothing but spaces and invisible characters is empty (an MRN, a family name)."""
         value, present = self._get(key, required)
         if not present:
             return None if required else ""
@@ -385,8 +627,12 @@ class _Reader:
         if len(value) > limit:
             self.fail(key, f"is {len(value)} characters long (at most {limit})")
             return None
-        if _CONTROL_RE.search(value):
-            self.fail(key, "contains control characters")
+        if not_blank and is_blank(value):
+            self.fail(key, "is empty")
+            return None
+        problem = text_problem(value, multiline=limit > MAX_SHORT_TEXT)
+        if problem:
+            self.fail(key, problem)
             return None
         return value
 
@@ -585,11 +831,11 @@ def patient_from_dict(obj: Any, path: str, problems: list[Problem]) -> Patient |
     if not r.ok:
         return None
     before = len(problems)
-    mrn = r.text("mrn", True, limit=64)
+    mrn = r.text("mrn", True, limit=MAX_MRN, not_blank=True)
     archived = r.boolean("archived")
     kwargs = dict(
-        mrn=mrn.strip() if mrn is not None else None,
-        family_name=r.text("family_name", True),
+        mrn=normalize_mrn(mrn) if mrn is not None else None,
+        family_name=r.text("family_name", True, not_blank=True),
         given_name=r.text("given_name", True),
         birth_date=r.date("birth_date", True),
         sex=r.code("sex", True),
@@ -680,12 +926,15 @@ def _text(problems: list[Problem], path: str, key: str, value: Any, limit: int =
         return
     if len(value) > limit:
         problems.append(Problem(join(path, key), f"is {len(value)} characters long (at most {limit})"))
-    elif _CONTROL_RE.search(value):
-        problems.append(Problem(join(path, key), "contains control characters"))
+        return
+    problem = text_problem(value, multiline=limit > MAX_SHORT_TEXT)
+    if problem:
+        problems.append(Problem(join(path, key), problem))
 
 
 def check_imaging(s: ImagingStudy, path: str = "", onset: dt.date | None = None,
-                  today: dt.date | None = None) -> list[Problem]:
+                  today: dt.date | None = None, site: str | None = None) -> list[Problem]:
+    """The study's own rules; `onset` and `site` are its episode's (the regions must be of the site's joint)."""
     today = today or dt.date.today()
     problems: list[Problem] = []
     _not_future(problems, path, "date", s.date, today)
@@ -695,12 +944,7 @@ def check_imaging(s: ImagingStudy, path: str = "", onset: dt.date | None = None,
     _code(problems, path, "modality", s.modality, MODALITIES, required=True)
     _range(problems, path, "edema_extent_pct", s.edema_extent_pct, 0, 100)
     _range(problems, path, "edema_volume_ml", s.edema_volume_ml, 0, MAX_EDEMA_VOLUME_ML)
-    seen = set()
-    for i, region in enumerate(s.edema_regions):
-        _code(problems, join(path, "edema_regions"), i, region, EDEMA_REGIONS)
-        if region in seen:
-            problems.append(Problem(join(join(path, "edema_regions"), i), f"{region!r} is listed twice"))
-        seen.add(region)
+    problems += region_problems(s.edema_regions, join(path, "edema_regions"), site)
     _code(problems, path, "dce_enhancement", s.dce_enhancement, DCE_ENHANCEMENTS)
     _code(problems, path, "scintigraphy_uptake", s.scintigraphy_uptake, SCINTIGRAPHY_UPTAKES)
     _text(problems, path, "accession", s.accession)
@@ -717,6 +961,23 @@ def check_imaging(s: ImagingStudy, path: str = "", onset: dt.date | None = None,
             if _LINE_BREAK_RE.search(s.study_description):
                 problems.append(Problem(join(path, "study_description"),
                                         "contains a line break (one line of text expected)"))
+    return problems
+
+
+def region_problems(regions: list[str], path: str, site: str | None) -> list[Problem]:
+    """Edema region codes checked against the joint of the episode's site (any joint's when the site is not
+    known): each a region of that joint, none listed twice."""
+    problems: list[Problem] = []
+    joint = site_joint(site or "")
+    codes = regions_of(site)
+    seen = set()
+    for i, region in enumerate(regions):
+        if region not in codes:
+            where = f"a {joint} region" if joint in EDEMA_REGIONS_BY_JOINT else "a known code"
+            problems.append(Problem(join(path, i), f"{_show(region)} is not {where} (allowed: {_allowed(codes)})"))
+        elif region in seen:
+            problems.append(Problem(join(path, i), f"{region!r} is listed twice"))
+        seen.add(region)
     return problems
 
 
@@ -742,14 +1003,18 @@ def check_treatment(t: Treatment, path: str = "", onset: dt.date | None = None,
     _not_before_onset(problems, path, "start", t.start, onset)
     if t.end is not None and t.start is not None and t.end < t.start:
         problems.append(Problem(join(path, "end"), f"{t.end.isoformat()} is before the start {t.start.isoformat()}"))
+    end_problem = planned_end_problem(t.end, today)
+    if end_problem:
+        problems.append(Problem(join(path, "end"), end_problem))
     _code(problems, path, "kind", t.kind, TREATMENT_KINDS, required=True)
     _text(problems, path, "detail", t.detail, MAX_LONG_TEXT)
     return problems
 
 
 def check_episode_fields(e: Episode, path: str = "", birth_date: dt.date | None = None,
-                         today: dt.date | None = None) -> list[Problem]:
-    """The episode's own fields, without its findings."""
+                         today: dt.date | None = None, sex: str | None = None) -> list[Problem]:
+    """The episode's own fields, without its findings (`sex` and `birth_date`: the patient's, for the
+    pregnancy rule)."""
     today = today or dt.date.today()
     problems: list[Problem] = []
     _code(problems, path, "site", e.site, SITES, required=True)
@@ -763,6 +1028,9 @@ def check_episode_fields(e: Episode, path: str = "", birth_date: dt.date | None 
     _not_before_onset(problems, path, "resolved_on", e.resolved_on, e.symptom_onset)
     _code(problems, path, "diagnosis", e.diagnosis, DIAGNOSES, required=True)
     _code(problems, path, "pregnancy", e.pregnancy, PREGNANCY_STATES)
+    pregnancy = pregnancy_problem(e.pregnancy, sex, birth_date, e.symptom_onset)
+    if pregnancy:
+        problems.append(Problem(join(path, "pregnancy"), pregnancy))
     seen = set()
     for i, factor in enumerate(e.avn_risk_factors):
         _code(problems, join(path, "avn_risk_factors"), i, factor, AVN_RISK_FACTORS)
@@ -774,16 +1042,16 @@ def check_episode_fields(e: Episode, path: str = "", birth_date: dt.date | None 
 
 
 def check_episode(e: Episode, path: str = "", birth_date: dt.date | None = None,
-                  today: dt.date | None = None) -> list[Problem]:
+                  today: dt.date | None = None, sex: str | None = None) -> list[Problem]:
     """The episode and all of its findings."""
-    return check_episode_fields(e, path, birth_date, today) + check_findings(e, path, today)
+    return check_episode_fields(e, path, birth_date, today, sex) + check_findings(e, path, today)
 
 
 def check_findings(e: Episode, path: str = "", today: dt.date | None = None) -> list[Problem]:
     """The episode's imaging studies, symptom records and treatments (paths such as imaging[2].date)."""
     problems: list[Problem] = []
     for i, s in enumerate(e.imaging):
-        problems += check_imaging(s, join(join(path, "imaging"), i), e.symptom_onset, today)
+        problems += check_imaging(s, join(join(path, "imaging"), i), e.symptom_onset, today, e.site)
     for i, s in enumerate(e.symptoms):
         problems += check_symptom(s, join(join(path, "symptoms"), i), e.symptom_onset, today)
     for i, t in enumerate(e.treatments):
@@ -795,16 +1063,19 @@ def check_patient_fields(p: Patient, path: str = "", today: dt.date | None = Non
     """The patient's own fields, without the episodes."""
     today = today or dt.date.today()
     problems: list[Problem] = []
-    if not (p.mrn or "").strip():
-        problems.append(Problem(join(path, "mrn"), "is empty"))
-    elif p.mrn != p.mrn.strip():
-        problems.append(Problem(join(path, "mrn"), "has spaces at its ends"))
-    if not (p.family_name or "").strip():
+    mrn_problem = check_mrn(p.mrn)
+    if mrn_problem:
+        problems.append(Problem(join(path, "mrn"), mrn_problem))
+    if is_blank(p.family_name):
         problems.append(Problem(join(path, "family_name"), "is empty"))
+    else:
+        _text(problems, path, "family_name", p.family_name)
+    _text(problems, path, "given_name", p.given_name)
     _not_future(problems, path, "birth_date", p.birth_date, today)
+    if p.birth_date is not None and p.birth_date < EARLIEST_BIRTH_DATE:
+        problems.append(Problem(join(path, "birth_date"), f"{p.birth_date.isoformat()} is before "
+                                f"{EARLIEST_BIRTH_DATE.isoformat()} (the earliest birth date accepted)"))
     _code(problems, path, "sex", p.sex, SEXES, required=True)
-    for key in ("mrn", "family_name", "given_name"):
-        _text(problems, path, key, getattr(p, key))
     _text(problems, path, "notes", p.notes, MAX_LONG_TEXT)
     return problems
 
@@ -840,7 +1111,7 @@ def check_patient(p: Patient, path: str = "", today: dt.date | None = None) -> l
     """The patient, all episodes and findings, and the overlap rule."""
     problems = check_patient_fields(p, path, today)
     for i, e in enumerate(p.episodes):
-        problems += check_episode(e, join(join(path, "episodes"), i), p.birth_date, today)
+        problems += check_episode(e, join(join(path, "episodes"), i), p.birth_date, today, p.sex)
     problems += overlap_problems(p.episodes, path)
     return problems
 
@@ -849,12 +1120,24 @@ def check_patients(patients: list[Patient], paths: list[str], today: dt.date | N
     """Every rule for a set of patients, unique MRNs within the set included."""
     today = today or dt.date.today()  # once, not for every record
     problems: list[Problem] = []
-    first_seen: dict[str, str] = {}
+    first_seen: dict[str, tuple[str, str]] = {}
     for p, path in zip(patients, paths):
         problems += check_patient(p, path, today)
-        if p.mrn:
-            if p.mrn in first_seen:
-                problems.append(Problem(join(path, "mrn"), f"{p.mrn!r} appears twice in the file (also {first_seen[p.mrn]})"))
-            else:
-                first_seen[p.mrn] = path
+        repeated = repeated_mrn(first_seen, p.mrn, path)
+        if repeated:
+            problems.append(repeated)
     return problems
+
+
+def repeated_mrn(first_seen: dict[str, tuple[str, str]], mrn: Any, path: str) -> Problem | None:
+    """The problem when this MRN is one already seen in the file (as MRNs compare), else None and it is noted:
+    `first_seen` maps each MRN key to the path and spelling it was first seen with."""
+    if not mrn or not isinstance(mrn, str):
+        return None
+    key = mrn_key(mrn)
+    if key not in first_seen:
+        first_seen[key] = (path, mrn)
+        return None
+    other_path, other = first_seen[key]
+    same = "appears twice in the file" if other == mrn else f"is the same MRN as {other!r}"
+    return Problem(join(path, "mrn"), f"{mrn!r} {same} (also {other_path})")

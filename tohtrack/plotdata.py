@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .course import ACTIVE, EpisodeAssessment, Flag, PatientAssessment, add_months, months_since_onset
-from .model import (EDEMA_REGIONS, MODALITIES, SITES, TOH, Episode, ImagingStudy, SymptomRecord,
-                    Treatment, site_label)
+from .model import (MODALITIES, SITES, TOH, Episode, ImagingStudy, SymptomRecord, Treatment, regions_of,
+                    site_label)
 from .settings import Settings
-from .wording import (WEIGHT_BEARING_WORDS, date_text, diagnosis_text, extent_text, findings_text, study_title,
-                      treatment_text)
+from .wording import (WEIGHT_BEARING_WORDS, date_text, diagnosis_text, extent_text, findings_summary, findings_text,
+                      regions_text, study_title, treatment_text)
 
 MONTHS, DATES = "months", "dates"
 AXES = (MONTHS, DATES)
@@ -201,12 +201,13 @@ def _study_tip(study: ImagingStudy, months: float) -> str:
     title = study_title(study)
     lines = [title[:1].upper() + title[1:]]
     extent = extent_text(study)
-    regions = ", ".join(study.edema_regions)
+    regions = regions_text(study.edema_regions)
     if extent:
-        lines.append(f"Edema {extent}" + (f" ({regions})" if regions and not extent.endswith("regions") else ""))
+        lines.append(f"Edema {extent}" + (f" ({regions})" if regions else ""))
     else:
         lines.append("No edema extent recorded")
-    lines.append(findings_text(study) or "No positive findings recorded")
+    summary = findings_summary(study)  # positive findings as worded; 'No findings assessed', 'Assessed absent: …'
+    lines.append(summary if findings_text(study) else summary[:1].upper() + summary[1:])
     lines.append(f"{months:.1f} months since onset")
     return "\n".join(lines)
 
@@ -350,7 +351,9 @@ def course_data(assessment: PatientAssessment, episode: Episode | EpisodeAssessm
         ends_at.append(x(as_of))
     lo, hi = x(onset), max(ends_at)
     pad = (hi - lo) * _X_PAD
-    y_max = {"%": 100.0, "regions": float(len(EDEMA_REGIONS)), None: 100.0}.get(unit)
+    # Regions: as many as the episode's joint has (or a study names, should an older record name more).
+    regions = float(max([len(regions_of(e.site)), *(p.y for p in extent)])) if unit == "regions" else None
+    y_max = {"%": 100.0, "regions": regions, None: 100.0}.get(unit)
     if y_max is None:  # mL: a nice number above the largest volume
         y_max = _nice_ceiling(max(p.y for p in extent) * 1.1)
     return CourseData(ep, e.site, onset, as_of, e.status, e.diagnosis, axis, unit, extent, tuple(marks), pain,

@@ -18,6 +18,7 @@ import json
 import math
 import sqlite3
 import string
+import unicodedata
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from typing import Any, Iterable, Sequence
 from . import summary
 from .cohort import ACTIVE_PATIENTS_SQL, active_params
 from .db import Store, fold
-from .model import TOH
+from .model import TOH, refused_character
 from .settings import Settings
 
 SORTS = ("name", "mrn", "birth_date", "last_onset")
@@ -92,6 +93,15 @@ def mrn_fold(text: str) -> str:
     return text.translate(_ASCII_LOWER)
 
 
+def _mrn_typed(text: str) -> str:
+    """Search text as an MRN is stored (model.normalize_mrn: NFKC, so a fullwidth 'Ｈ-0001' finds 'H-0001'),
+    without the invisible characters no MRN holds."""
+    text = unicodedata.normalize("NFKC", text)
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(char for char in text if refused_character(char) is None or not _encodable(char))
+
+
 def _encodable(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -109,8 +119,10 @@ class _Prefix:
 
     @classmethod
     def of(cls, text: str) -> "_Prefix":
-        name, mrn = fold(text), mrn_fold(text)
-        return cls(name if _encodable(name) else None, mrn if _encodable(mrn) else None)
+        name, mrn = fold(text), mrn_fold(_mrn_typed(text))
+        if text and not mrn:  # only invisible characters: no MRN starts with nothing typed
+            mrn = None
+        return cls(name if _encodable(name) else None, mrn if mrn is not None and _encodable(mrn) else None)
 
     def matches(self, mrn: str, family_key: str, given_key: str) -> bool:
         if self.name is not None and (family_key.startswith(self.name) or given_key.startswith(self.name)):

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import __version__
-from .course import ACTIVE, FLAG_CODES, WARNING, PatientAssessment, assess, months_since_onset
+from .course import ACTIVE, WARNING, PatientAssessment, assess, by_urgency, months_since_onset
+from .model import isolate_mrn
 from .model import (MODALITY_LABELS, PREGNANCY_LABELS, TREATMENT_LABELS, Episode, ImagingStudy, Patient,
                     SymptomRecord, Treatment, site_label)
 from .plotdata import DATES, MONTHS, months_from
 from .settings import Settings
-from .wording import (MONTH_NAMES, SEX_WORDS, WEIGHT_BEARING_WORDS, age, date_text, diagnosis_text, extent_text,
-                      findings_text, pattern_text)
+from .wording import (FULL_MONTH_NAMES, MONTH_NAMES, SEX_WORDS, WEIGHT_BEARING_WORDS, age, date_text,
+                      diagnosis_text, extent_text, findings_summary, month_text, pattern_text, regions_text)
 
 #: Function instruments a de-identified report names; any other text in that field could be anything.
 KNOWN_INSTRUMENTS = frozenset({
@@ -37,6 +38,8 @@ SINCE_ONSET = "Since onset (mo)"
 BULLET = "– "
 
 _DATE_WORDS = re.compile(r"\b(\d{1,2}) (" + "|".join(MONTH_NAMES) + r") (\d{4})\b")
+#: A month and year ('March 2024', how a flag names one of two episodes at a site).
+_MONTH_WORDS = re.compile(r"\b(" + "|".join(FULL_MONTH_NAMES) + r") (\d{4})\b")
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,11 @@ class Report:
     #: How the plots word dates, and the history plot's x axis (calendar, or months since first onset).
     date_words: Callable[[dt.date], str] = field(compare=False, repr=False, default=date_text)
     history_axis: str = DATES
+    #: The database's audit seal when the report was made ('1234·9f3a7c21d0e4', Store.audit_seal): printed on
+    #: each page, so the paper can be held against the database later (`tohtrack check --seal`). A de-identified
+    #: report carries it too: an entry count and a hash prefix name no patient, and a teaching copy can then be
+    #: traced to the database state it came from.
+    seal: str = ""
 
     def course_words(self, episode: Episode) -> Callable[[dt.date], str]:
         """How an episode's course plot words dates in its legend: calendar dates, or (de-identified) months
@@ -169,7 +177,19 @@ def deidentify_text(text: str, words: Callable[[dt.date], str]) -> str:
         day = dt.date(int(match.group(3)), MONTH_NAMES.index(match.group(2)) + 1, int(match.group(1)))
         return words(day)
 
-    return _DATE_WORDS.sub(replace, text)
+    def replace_month(match: re.Match) -> str:  # no day: counted from the month's first
+        return words(dt.date(int(match.group(2)), FULL_MONTH_NAMES.index(match.group(1)) + 1, 1))
+
+    return _MONTH_WORDS.sub(replace_month, _DATE_WORDS.sub(replace, text))
+
+
+def _flag_message(message: str, onset: dt.date, words: Callable[[dt.date], str], deidentify: bool) -> str:
+    """A flag's message as the report prints it; de-identified, the episode a flag names by its month of onset
+    ('episode of March 2024') is named by its onset's months since the first onset, and every date likewise."""
+    if not deidentify:
+        return message
+    message = message.replace(f"episode of {month_text(onset)}", f"episode of {words(onset)}")
+    return deidentify_text(message, words)
 
 
 def stripped(patient: Patient) -> Patient:
@@ -192,7 +212,7 @@ def stripped(patient: Patient) -> Patient:
 
 
 def build(patient: Patient, as_of: dt.date, settings: Settings = Settings(), today: dt.date | None = None,
-          deidentify: bool = False, report_id: str | None = None) -> Report:
+          deidentify: bool = False, report_id: str | None = None, seal: str = "") -> Report:
     """The report of a patient's record as it stood at `as_of`."""
     today = today or dt.date.today()
     report_id = report_id or new_report_id()
@@ -205,9 +225,6 @@ def build(patient: Patient, as_of: dt.date, settings: Settings = Settings(), tod
     else:
         words = date_text
 
-    def say(text: str) -> str:
-        return deidentify_text(text, words) if deidentify else text
-
     years = age(patient.birth_date, as_of)
     sex = SEX_WORDS.get(patient.sex, patient.sex)
     if deidentify:
@@ -216,17 +233,17 @@ def build(patient: Patient, as_of: dt.date, settings: Settings = Settings(), tod
         running_head = running_name = f"De-identified report {report_id}"
         document_title = f"TOHtrack report {report_id}"
     else:
-        identity = (("Patient", patient.display_name), ("MRN", patient.mrn),
+        identity = (("Patient", patient.display_name), ("MRN", isolate_mrn(patient.mrn)),
                     ("Born", date_text(patient.birth_date)), ("Age", f"{years} years"), ("Sex", sex))
         dates = (("Report date", date_text(today)), ("As of", date_text(as_of)))
         running_name = patient.display_name
-        running_head = f"{running_name} · MRN {patient.mrn} · born {date_text(patient.birth_date)}"
+        running_head = f"{running_name} · MRN {isolate_mrn(patient.mrn)} · born {date_text(patient.birth_date)}"
         document_title = f"TOHtrack report: {patient.display_name}, MRN {patient.mrn}"
 
     shown = list(reversed(assessment.episodes))  # newest first, as on screen: the visit is about the latest
-    flags = tuple(FlagLine(f.severity, f.code, say(f.message),
+    flags = tuple(FlagLine(f.severity, f.code, _flag_message(f.message, f.symptom_onset, words, deidentify),
                            f"{site_label(f.site, capital=True)} episode, onset {words(f.symptom_onset)}")
-                  for f in sorted(assessment.flags, key=lambda f: (f.severity != WARNING, _flag_rank(f.code))))
+                  for f in by_urgency(assessment.flags))
     summary = _summary(assessment, words, source, as_of)
     table = Table("Episodes", ("Site", "Diagnosis", "Onset", "Status", "Course", "Expected resolution",
                                "Next review"),
@@ -243,11 +260,8 @@ def build(patient: Patient, as_of: dt.date, settings: Settings = Settings(), tod
         identity=identity, dates=dates, running_head=running_head, running_name=running_name, summary=summary, flags=flags, episodes=table,
         sections=sections, deidentified=deidentify, report_id=report_id, paper_size=settings.paper_size,
         document_title=document_title, generator=f"TOHtrack {__version__}", assessment=assessment,
-        settings=settings, date_words=words, history_axis=MONTHS if deidentify else DATES)
-
-
-def _flag_rank(code: str) -> int:
-    return list(FLAG_CODES).index(code)
+        settings=settings, date_words=words, history_axis=MONTHS if deidentify else DATES,
+        seal=seal)
 
 
 def _diagnosis(episode: Episode) -> str:
@@ -289,7 +303,7 @@ def _summary(a: PatientAssessment, words, patient: Patient, as_of: dt.date) -> t
             lines.append(f"{BULLET}{site_label(e.site, capital=True)}: {e.months_since_onset:.1f} months since onset "
                          f"({words(e.symptom_onset)}); expected to resolve between {words(first)} and {words(last)}.")
     if a.overdue:
-        lines.append("Review overdue: a scheduled review was missed.")
+        lines.append(f"Review overdue: the review of {words(a.missed_review)} was missed.")
     if a.next_review is not None:
         due = " (due now)" if a.due else ""
         lines.append(f"Next review: {words(a.next_review)}{due}.")
@@ -326,10 +340,10 @@ def _section(e, as_of: dt.date, words, deidentify: bool) -> Section:
     symptoms = sorted((r for r in episode.symptoms if r.date <= as_of), key=lambda r: r.date)
     treatments = sorted((t for t in episode.treatments if t.start <= as_of), key=lambda t: t.start)
     imaging = Table("Imaging studies", ("Date", SINCE_ONSET, "Modality", "Edema extent", "Findings", "Accession"),
-                    (0.15, 0.09, 0.16, 0.13, 0.33, 0.14),
+                    (0.14, 0.08, 0.15, 0.19, 0.31, 0.13),
                     tuple(_study_row(s, e.symptom_onset, words) for s in studies), note_label="Report")
     if deidentify:  # no accession numbers: drop the column, give its width to the findings
-        imaging = Table(imaging.title, imaging.columns[:-1], (0.15, 0.09, 0.16, 0.13, 0.47),
+        imaging = Table(imaging.title, imaging.columns[:-1], (0.14, 0.08, 0.15, 0.19, 0.44),
                         tuple(Row(r.cells[:-1], r.note) for r in imaging.rows), note_label="Report")
     tables = (
         imaging,
@@ -361,7 +375,7 @@ def _months(onset: dt.date, day: dt.date) -> str:
 
 def _study_row(s: ImagingStudy, onset: dt.date, words) -> Row:
     when = words(s.date) + (f" {s.time}" if s.time else "")
-    regions = ", ".join(r.replace("_", " ") for r in s.edema_regions)
+    regions = regions_text(s.edema_regions)
     extent = extent_text(s)
     if regions and not extent.endswith("regions") and not extent.endswith("region"):
         extent = f"{extent} ({regions})" if extent else regions
@@ -369,7 +383,7 @@ def _study_row(s: ImagingStudy, onset: dt.date, words) -> Row:
         extent = f"{extent}: {regions}"
     modality = MODALITY_LABELS.get(s.modality, s.modality)
     return Row((when, _months(onset, s.date), modality[:1].upper() + modality[1:], extent or "not recorded",
-                findings_text(s) or "no positive findings recorded", s.accession or "—"), s.report)
+                findings_summary(s), s.accession or "—"), s.report)
 
 
 def _symptom_row(r: SymptomRecord, onset: dt.date, words) -> Row:

@@ -8,13 +8,19 @@ Linux reads the mount table (/proc/self/mountinfo), macOS asks statfs, Windows l
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import ntpath
 import os
 import re
+import shutil
+import stat
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
 
 from . import db
 from .model import Problem, ValidationError
@@ -342,3 +348,260 @@ def restore_unopenable(path: str | os.PathLike, backup: str | os.PathLike) -> Pa
             os.replace(target, source)
         raise
     return kept
+
+
+# ---------------------------------------------------------------------------
+# Outputs: never the database, never through a file someone else planted
+# ---------------------------------------------------------------------------
+
+
+class OutputRefused(db.StoreError):
+    """An output path that may not be written: the database itself, a folder, a missing folder (exit code 2)."""
+
+    exit_code = 2
+
+
+class OutputFailed(db.StoreError):
+    """Writing an output failed part way (a full disk: exit code 1); the file that was there is unchanged."""
+
+
+#: errno values that mean the path itself is wrong (exit 2), not the disk (a full disk, an I/O error: exit 1).
+_PATH_ERRORS = frozenset(getattr(errno, name) for name in (
+    "EACCES", "EPERM", "EROFS", "ENOENT", "ENOTDIR", "EISDIR", "ENAMETOOLONG", "ELOOP", "EXDEV", "EINVAL"))
+
+
+def _refuse(out: str | os.PathLike, reason: str) -> OutputRefused:
+    return OutputRefused(f"{os.fspath(out)}: {reason}; nothing was written")
+
+
+def write_failed(out: str | os.PathLike, exc: OSError) -> db.StoreError:
+    """The error to raise when writing an output failed: names the user's path, never a temporary file."""
+    reason = f"cannot write there ({exc.strerror or exc})"
+    if exc.errno in _PATH_ERRORS:
+        return _refuse(out, reason)
+    return OutputFailed(f"{os.fspath(out)}: {reason}; nothing was written")
+
+
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
+
+
+def _stat(path: Path, follow: bool = True) -> os.stat_result | None:
+    try:
+        return os.stat(path) if follow else os.lstat(path)
+    except (OSError, ValueError):
+        return None
+
+
+def database_files(database: str | os.PathLike) -> list[Path]:
+    """The database file and the files SQLite keeps beside it."""
+    database = Path(database)
+    return [database.with_name(database.name + suffix) for suffix in ("", *_SIDE_FILES)]
+
+
+def check_output(out: str | os.PathLike, database: str | os.PathLike | None = None, *,
+                 backup: bool = False) -> Path:
+    """Where an output may be written; raises OutputRefused (exit 2, naming the path) when it may not.
+
+    Refused: no name; a folder, device or FIFO; a folder that does not exist (no command creates folders for
+    its output); a symbolic link owned by another user (as Linux's protected_symlinks); and — by any spelling,
+    compared by device and inode, not by name — the open `database`, its -wal, -shm or -journal file, its
+    backups folder and anything inside it (`backup=True`: a backup may add a new file there, not replace one).
+    Returns the path to write to (a link of this user's is followed, so it stays a link).
+    """
+    text = os.fspath(out)
+    if not text:
+        raise OutputRefused("no output file named; give the name of a file to write")
+    target = Path(text)
+    link = _stat(target, follow=False)
+    if link is not None and os.path.islink(target):
+        owner = link.st_uid
+        if hasattr(os, "geteuid") and owner not in (os.geteuid(), 0):
+            raise _refuse(text, "is a symbolic link owned by another user; give the name of a file to write")
+        target = Path(os.path.realpath(target))
+    st = _stat(target)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise _refuse(text, "is a folder or a device, not a file; give the name of a file to write")
+    folder = target.parent
+    folder_st = _stat(folder)
+    if folder_st is None:
+        raise _refuse(text, f"the folder {folder} does not exist")
+    if not stat.S_ISDIR(folder_st.st_mode):
+        raise _refuse(text, f"{folder} is not a folder")
+    if database is not None:
+        database = Path(database)
+        protected = []  # (identity if the file exists, (folder identity, name)) of each database file
+        for path in database_files(database):
+            parent = _stat(path.parent)
+            protected.append((_stat(path), (_identity(parent), path.name) if parent else None))
+        for file_st, place in protected:
+            if (st is not None and file_st is not None and _identity(st) == _identity(file_st)) or (
+                    place is not None and place == (_identity(folder_st), target.name)):
+                raise _refuse(text, f"is the open database {database} (or its -wal, -shm or -journal file); "
+                                    "choose another file")
+        backups_st = _stat(db.backup_dir(database))
+        if backups_st is not None:
+            backups = _identity(backups_st)
+            if st is not None and _identity(st) == backups:
+                raise _refuse(text, f"is the backups folder of the database {database}; choose another file")
+            if not backup or st is not None:  # a backup may add a file there, never replace one
+                inside = Path(os.path.realpath(folder))
+                for above in (inside, *inside.parents):
+                    above_st = _stat(above)
+                    if above_st is not None and _identity(above_st) == backups:
+                        raise _refuse(text, f"is inside the backups folder of the database {database}"
+                                            + ("; a backup there is never replaced" if backup else "")
+                                            + "; choose another file")
+    return target
+
+
+def check_stream(stream, database: str | os.PathLike | None, shown: str = "standard output") -> None:
+    """Refuse (OutputRefused, exit 2) to write to a stream that is the database or one of its side files
+    (`tohtrack export -o - >> clinic.sqlite3`), compared by device and inode."""
+    if database is None:
+        return
+    try:
+        st = os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's buffer)
+        return
+    for path in database_files(Path(database)):
+        file_st = _stat(path)
+        if file_st is not None and _identity(file_st) == _identity(st):
+            raise _refuse(shown, f"is the open database {database} (or its -wal, -shm or -journal file); "
+                                 "choose another file")
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX); Windows has no directory handles to sync."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # some filesystems refuse fsync on a folder: the rename is done, just not forced out
+        pass
+    finally:
+        os.close(fd)
+
+
+def _temp_prefix(target: Path) -> str:
+    return f".{target.name[:60]}."  # a long name must not make the temporary one longer than allowed
+
+
+@contextlib.contextmanager
+def atomic_output(out: str | os.PathLike, database: str | os.PathLike | None = None, *,
+                  shown: str | os.PathLike | None = None) -> Iterator[BinaryIO]:
+    """Write a file all or nothing, readable by its owner only: yields a binary file to write to.
+
+    The output is checked first (`check_output`). The data goes to a new temporary file in the target's folder
+    (tempfile.mkstemp: O_CREAT|O_EXCL, so never through a file or link someone planted, and mode 0600), is
+    flushed to the disk, renamed into place and the folder synced. On any failure the temporary file is
+    removed and the file that was there (if any) is unchanged; errors name the user's path (`shown`).
+    """
+    shown = shown if shown is not None else out
+    target = check_output(out, database)
+    temp: str | None = None
+    try:
+        fd, temp = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=".partial", dir=target.parent)
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        check_output(out, database)  # the target must still be what was checked (not swapped meanwhile)
+        os.replace(temp, target)
+        temp = None
+        _fsync_folder(target.parent)
+    except OSError as exc:
+        raise write_failed(shown, exc) from None
+    finally:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+
+
+def write_output(out: str | os.PathLike, data: bytes, database: str | os.PathLike | None = None) -> Path:
+    """`data` written to `out` through `atomic_output`; returns the path written."""
+    with atomic_output(out, database) as f:
+        f.write(data)
+    return Path(out)
+
+
+@contextlib.contextmanager
+def private_scratch(out: str | os.PathLike, database: str | os.PathLike | None = None, *,
+                    backup: bool = False) -> Iterator[tuple[Path, Callable[[], Path]]]:
+    """For writers that need a file name rather than a file (SQLite): yields (scratch file, install).
+
+    The scratch file's name is inside a new folder of the target's folder that only this user may enter
+    (tempfile.mkdtemp, mode 0700), so nobody can plant a link at it or at SQLite's -journal beside it.
+    `install()` flushes it, makes it 0600, renames it into place and syncs the folder; without it (or on a
+    failure) the scratch folder is removed and the target is unchanged.
+    """
+    target = check_output(out, database, backup=backup)
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=_temp_prefix(target), suffix=".partial", dir=target.parent))
+    except OSError as exc:
+        raise write_failed(out, exc) from None
+    scratch = folder / "scratch"
+
+    def install() -> Path:
+        try:
+            check_output(out, database, backup=backup)
+            fd = os.open(scratch, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+            try:
+                if hasattr(os, "fchmod"):
+                    os.fchmod(fd, 0o600)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(scratch, target)
+            _fsync_folder(target.parent)
+        except OSError as exc:
+            raise write_failed(out, exc) from None
+        return target
+
+    try:
+        yield scratch, install
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# Inputs: regular files only
+# ---------------------------------------------------------------------------
+
+
+class InputRefused(ValidationError):
+    """An input that is not a regular file (a FIFO, a device, a folder): exit code 2, nothing read."""
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        super().__init__([Problem("", f"{os.fspath(path)}: {reason}")])
+
+
+def open_input(path: str | os.PathLike) -> BinaryIO:
+    """A regular file opened for reading in binary; InputRefused for anything else, before reading a byte.
+
+    Opened without blocking (a FIFO with no writer would otherwise hang here), then checked with fstat (the
+    file opened, not a name that may be swapped)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputRefused(path, f"cannot read it ({exc.strerror or exc})") from None
+    except ValueError:  # a NUL in the name
+        raise InputRefused(path, "is not a file name") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = "a folder" if stat.S_ISDIR(mode) else "a FIFO, a device or a socket"
+            raise InputRefused(path, f"is {what}, not a regular file; give the name of a file")
+        if getattr(os, "O_NONBLOCK", 0):  # POSIX: reads of the regular file block as usual again
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def is_special(path: str | os.PathLike) -> bool:
+    """Whether a path exists and is not a regular file or a folder (a FIFO, a device, a socket)."""
+    st = _stat(Path(path))
+    return st is not None and not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode))

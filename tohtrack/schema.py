@@ -12,4 +12,5 @@ APPLICATION_ID = 0x544F4854
 MIGRATION_SET = "tohtrack"
 
 #: The migrations of this version, in the order they apply.
-SCHEMA = ("m001_initial", "m002_registry_indexes", "m003_assessment_summary", "m004_imaging_dicom_study")
+SCHEMA = ("m001_initial", "m002_registry_indexes", "m003_assessment_summary", "m004_audit_identity",
+          "m005_mrn_key", "m006_imaging_dicom_study")

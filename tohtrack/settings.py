@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, fields
 from typing import Any, Callable, Mapping, NamedTuple
 
 from .model import Problem, ValidationError
+from .model import text_problem
 
 WEEKS, MONTHS = "w", "m"
 #: Approximate length of a review offset unit, to check that a schedule runs forward.
@@ -143,8 +143,9 @@ def _check_clinic_name(value: Any) -> None:
         raise ValueError(f"{value!r} is not text")
     if len(value) > MAX_CLINIC_NAME:
         raise ValueError(f"is {len(value)} characters long (at most {MAX_CLINIC_NAME})")
-    if any(unicodedata.category(char) == "Cc" for char in value):
-        raise ValueError("contains control characters (tabs, line breaks and the like)")
+    problem = text_problem(value)  # the character rules of every single-line text (it heads every report)
+    if problem:
+        raise ValueError(problem)
 
 
 def _read_paper_size(text: str) -> str:

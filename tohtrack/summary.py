@@ -58,7 +58,7 @@ _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 #: Raise with any change to how the assessment decides or words its results (course, model, wording, settings,
 #: this module) that a release does not already mark with a new version.
-RULES_REVISION = 1
+RULES_REVISION = 2
 
 #: The version and rules revision that decide and word the assessment, so that summaries made by other rules are
 #: made again. Not a digest of the source: an installed and a bundled copy of one version must agree, or two
@@ -116,6 +116,13 @@ def flag_from_json(text: str) -> course.Flag:
     return course.Flag(data["code"], data["severity"], data["site"], dt.date.fromisoformat(data["symptom_onset"]),
                        data["message"], None, None, data.get("from_site"), data.get("concurrent"),
                        dt.date.fromisoformat(review) if review else None)
+
+
+def missed_review(flags_json: str) -> dt.date | None:
+    """The earliest missed review (FOLLOW_UP_OVERDUE's review date) in a patient's `flags --json` entry."""
+    days = [flag.get("review_date") for flag in json.loads(flags_json).get("flags", ())
+            if flag.get("code") == "FOLLOW_UP_OVERDUE"]
+    return min((dt.date.fromisoformat(day) for day in days if day), default=None)
 
 
 def _month_anniversaries(onset: dt.date, as_of: dt.date) -> tuple[dt.date, dt.date]:

@@ -130,7 +130,7 @@ class Spec:
 SPECS = [
     Spec(PatientDialog, {}, _existing_patient),
     Spec(EpisodeDialog, {"birth_date": BIRTH}, _existing_episode),
-    Spec(ImagingDialog, {"onset": ONSET}, _existing_study),
+    Spec(ImagingDialog, {"onset": ONSET, "site": SITE}, _existing_study),
     Spec(SymptomDialog, {"onset": ONSET, "site": SITE}, _existing_symptom),
     Spec(TreatmentDialog, {"onset": ONSET}, _existing_treatment),
 ]
@@ -241,7 +241,8 @@ def check_invariants(dialog, history: list[str]) -> None:
     for field in dialog.fields:  # what the text fields show is what the record will hold
         widget = getattr(dialog.ui, field)
         if isinstance(widget, QLineEdit) and field not in NUMBER_FIELDS:
-            shown = widget.text().strip() if field == "mrn" else widget.text()
+            # an MRN is held as stored: trimmed and in NFKC form (a fullwidth 'Ｈ' is 'H')
+            shown = model.normalize_mrn(widget.text()) if field == "mrn" else widget.text()
             assert getattr(record, field) == shown, f"{field}: {getattr(record, field)!r} != {shown!r}; {where}"
         elif isinstance(widget, QPlainTextEdit) and not read_problems:  # less invisible control characters
             assert getattr(record, field) == CONTROL.sub("", widget.toPlainText()), f"{field}; {where}"

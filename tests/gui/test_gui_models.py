@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
-from tohtrack import cohort, demo, interchange, registry
+from tohtrack import cohort, course, demo, interchange, registry, wording
 from tohtrack.gui.models import PatientListModel, WorklistModel, muted_text, warning_background, warning_text
 from tohtrack.model import Patient
 from tohtrack.registry import Filters
@@ -36,7 +36,12 @@ def model(qapp, filled):
 
 
 def column(model, col):
-    return [model.data(model.index(r, col)) for r in range(model.rowCount())]
+    """A column's texts, MRNs without their left-to-right isolate (test_display_texts_roles_and_tooltips)."""
+    return [unisolated(model.data(model.index(r, col))) for r in range(model.rowCount())]
+
+
+def unisolated(text):
+    return text.removeprefix("\u2066").removesuffix("\u2069") if isinstance(text, str) else text
 
 
 def loaded_ids(model):
@@ -149,13 +154,13 @@ def test_display_texts_roles_and_tooltips(model, filled):
     weber = model.row_of(filled.patient_id("EX-02"))
     assert weber == 5 and model.row_of(10 ** 9) == -1
     texts = [model.data(model.index(weber, c)) for c in range(model.columnCount())]
-    assert texts == ["EX-02", "WEBER, Jonas", f"{filled.patient_by_mrn('EX-02').birth_date.isoformat()} "
+    assert texts == ["\u2066EX-02\u2069", "WEBER, Jonas", f"{filled.patient_by_mrn('EX-02').birth_date.isoformat()} "
                      f"({registry.age_on(filled.patient_by_mrn('EX-02').birth_date, TODAY)})",
                      texts[3], "Right hip", "2025-06-12"]
     assert texts[3] in {"Male", "Female", "Other", "Unknown"}
     assert model.data(model.index(weber, M.SITES), Role.UserRole) == filled.patient_id("EX-02")
     tip = model.data(model.index(weber, M.NAME), Role.ToolTipRole)
-    assert "WEBER, Jonas — MRN EX-02" in tip and "Active: Right hip" in tip
+    assert "WEBER, Jonas — MRN \u2066EX-02\u2069" in tip and "Active: Right hip" in tip
     assert model.data(model.index(weber, M.NAME), Role.FontRole) is None
     assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)] == list(M.COLUMNS)
     assert model.headerData(0, Qt.Orientation.Vertical) is None
@@ -216,16 +221,54 @@ def worklist(qapp, filled, qtmodeltester):
 def test_worklist_contents(worklist, filled):
     entries = cohort.worklist(filled, TODAY)
     assert worklist.rowCount() == len(entries) > 0
-    assert [worklist.data(worklist.index(r, W.MRN)) for r in range(worklist.rowCount())] == [e.mrn for e in entries]
-    assert [worklist.headerData(c, Qt.Orientation.Horizontal) for c in range(6)] == list(W.COLUMNS)
+    assert [worklist.data(worklist.index(r, W.NAME)).splitlines()[1] for r in range(worklist.rowCount())] == [
+        f"\u2066{e.mrn}\u2069" for e in entries]
+    assert [worklist.headerData(c, Qt.Orientation.Horizontal) for c in range(3)] == list(W.COLUMNS)
     ex02 = worklist.row_of(filled.patient_id("EX-02"))
-    texts = [worklist.data(worklist.index(ex02, c)) for c in range(6)]
+    texts = [worklist.data(worklist.index(ex02, c)) for c in range(3)]
     entry = entries[ex02]
-    assert texts == [entry.state.capitalize(), entry.next_review.isoformat() if entry.next_review else "", "EX-02",
-                     "WEBER, Jonas", entry.most_urgent.message, "Right hip"]
+    # Overdue: the review missed and how long ago (never a later date); the reason in a few words, most urgent first.
+    assert texts == ["Overdue, 17 days\nmissed 12 Feb 2026", "WEBER, Jonas\n\u2066EX-02\u2069",
+                     "Edema not regressing\nright hip · +3 more"]
+    assert "Active: Right hip" in worklist.data(worklist.index(ex02, W.FLAG), Role.ToolTipRole)
+    assert entry.most_urgent.message in worklist.data(worklist.index(ex02, W.FLAG), Role.ToolTipRole)
     assert worklist.data(worklist.index(ex02, 0), Role.UserRole) == filled.patient_id("EX-02")
-    assert "MRN EX-02" in worklist.data(worklist.index(ex02, 0), Role.ToolTipRole)
+    assert "MRN \u2066EX-02\u2069" in worklist.data(worklist.index(ex02, 0), Role.ToolTipRole)
     assert worklist.patient_id(ex02) == filled.patient_id("EX-02")
+
+
+def test_worklist_reason_is_the_most_urgent_flag_in_clinical_order(worklist, filled):
+    ex04 = worklist.row_of(filled.patient_id("EX-04"))
+    # A T2 low band on the knee (AVN signs) outranks the missed review and the long course.
+    assert worklist.data(worklist.index(ex04, W.FLAG)) == "Signs of AVN\nright knee · +3 more"
+    assert worklist.data(worklist.index(ex04, W.NEXT_REVIEW)) == "Overdue, 55 days\nmissed 5 Jan 2026"
+    entry = worklist.entries()[ex04]
+    assert entry.reason == "Signs of AVN — right knee (+3 more)"
+    assert entry.review_text == "review of 5 Jan 2026 missed, 55 days"
+
+
+def test_overdue_rows_never_show_a_blank_or_later_review(qapp, filled):
+    m = WorklistModel()
+    m.set_entries(cohort.worklist(filled, TODAY, due_only=True))
+    overdue = [r for r, e in enumerate(m.entries()) if e.overdue]
+    assert overdue
+    for r in overdue:
+        text = m.data(m.index(r, W.NEXT_REVIEW))
+        entry = m.entries()[r]
+        assert entry.missed_review is not None and entry.missed_review < TODAY
+        days = wording.days_text((TODAY - entry.missed_review).days)
+        assert text == f"Overdue, {days}\nmissed {wording.date_text(entry.missed_review)}"
+        assert entry.review_text == f"review of {wording.date_text(entry.missed_review)} missed, {days}"
+
+
+def test_worklist_sorts_by_urgency(qapp, filled):
+    m = WorklistModel()
+    m.set_entries(cohort.worklist(filled, TODAY, due_only=False))
+    m.sort(W.FLAG, Qt.SortOrder.AscendingOrder)
+    ranks = [course.urgency(e.most_urgent.code) if e.most_urgent else len(course.URGENCY) for e in m.entries()]
+    assert ranks == sorted(ranks) and len(set(ranks)) > 2
+    first = m.entries()[0]
+    assert first.most_urgent is not None and first.most_urgent.code == course.URGENCY[min(ranks)]
 
 
 def test_overdue_rows_are_tinted(worklist):
@@ -233,8 +276,8 @@ def test_overdue_rows_are_tinted(worklist):
     rows = {e.state: r for r, e in enumerate(worklist.entries())}
     assert {"overdue", "due", ""} <= set(rows)
     overdue, due, other = rows["overdue"], rows["due"], rows[""]
-    assert worklist.data(worklist.index(overdue, W.STATE)) == "Overdue"
-    for c in range(6):
+    assert worklist.data(worklist.index(overdue, W.STATE)).startswith("Overdue, ")
+    for c in range(len(W.COLUMNS)):
         assert worklist.data(worklist.index(overdue, c), Role.BackgroundRole) == warning_background(palette)
     assert worklist.data(worklist.index(overdue, W.STATE), Role.ForegroundRole) == warning_text(palette)
     assert worklist.data(worklist.index(due, W.STATE), Role.FontRole).bold()

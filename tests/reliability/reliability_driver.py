@@ -275,14 +275,10 @@ class CrashLoop:
         path = self.workdir / f"import-{tag}.json"
         interchange.write_file(path, interchange.dumps(interchange.document(generated)))
         audit = sum(_records(p) for p in generated)
-        imported: list[Patient] = []
-
-        def write():
-            imported.extend(interchange.import_file(self.store, path))
-
-        self._transaction(tag, "import", generated, audit, write)
+        self._transaction(tag, "import", generated, audit, lambda: interchange.import_file(self.store, path))
         path.unlink()
-        for patient in imported:
+        # The import is streamed (it returns counts, not the patients): read them back, after the commit is logged.
+        for patient in [self.store.patient_by_mrn(p.mrn) for p in generated]:
             self.patients[patient.mrn] = patient
 
     def update_patient(self, tag: str) -> None:

@@ -15,6 +15,7 @@ import random
 import shutil
 import signal
 import sqlite3
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,9 +220,12 @@ def timed(proc: drv.Child) -> float:
 
 
 def fresh_copy(template: Path, target: Path) -> Path:
+    """The template put in place of the target by hand: a rollback to the audit witness (tohtrack.witness), so
+    it starts over with a witness that has not seen the database (a new workstation)."""
     for stale in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
         stale.unlink(missing_ok=True)
     shutil.copyfile(template, target)
+    os.environ["TOHTRACK_WITNESS"] = tempfile.mkdtemp(prefix="witness-", dir=target.parent)
     return target
 
 
@@ -255,6 +259,7 @@ def test_killed_backup_leaves_the_database_and_no_broken_copy(capsys, tmp_path, 
     db = fresh_copy(cohort, tmp_path / "clinic.sqlite3")
     before = export_text(db)
     target = tmp_path / "copies" / "b.sqlite3"
+    target.parent.mkdir()  # no command makes folders for its output
     duration = min(timed(spawn("cli", "--db", db, "backup", "-o", target)) for _ in range(2))
     rng = random.Random(3)
 

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QDate, QSettings, QTimer, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QDate, QIODevice, QSettings, QTimer, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHeaderView, QLabel, QMainWindow,
                                QMessageBox, QWidget)
@@ -109,10 +109,20 @@ class MainWindow(QMainWindow):
         self.worklist_model = WorklistModel(self)
         table = self.ui.worklist_table
         table.setModel(self.worklist_model)
+        # Sortable by a header click (the Reason column by clinical urgency); first in the worklist's own order.
+        table.horizontalHeader().setSortIndicator(WorklistModel.STATE, Qt.SortOrder.AscendingOrder)
+        table.setSortingEnabled(True)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         # Columns fit the rows shown and those near them, not the first thousand of a long worklist (100 ms each time).
         table.horizontalHeader().setResizeContentsPrecision(200)
         table.horizontalHeader().setStretchLastSection(True)
+        # Two-line rows (the review: state over date; the patient: name over MRN; the reason: the flag over its
+        # episode), so that when, who and why fit the pane at its default width; a line too long for a narrower
+        # pane or a larger font is elided, never wrapped out of sight (the tooltip has it all).
+        table.setWordWrap(False)
+        # The reason, last, takes the room the review and patient columns leave.
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        table.verticalHeader().setDefaultSectionSize(2 * table.fontMetrics().lineSpacing() + 8)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.doubleClicked.connect(self._open_from_worklist)
         table.activated.connect(self._open_from_worklist)
@@ -269,6 +279,10 @@ class MainWindow(QMainWindow):
             notes.append(("Read-only: changes cannot be saved",
                           f"{path} is read-only here: you can look, but changes cannot be saved. "
                           "Ask for permission to write to the file and its folder."))
+        clashes = self.store.mrn_key_clashes()  # MRNs that were distinct before the MRN rules, the same now
+        if clashes:
+            notes.append((f"{len(clashes)} MRN clash{'es' if len(clashes) > 1 else ''}: see the tooltip",
+                          "\n".join(clashes)))
         if not notes and self.storage_notice is None:
             return
         if self.storage_notice is None:
@@ -483,7 +497,8 @@ class MainWindow(QMainWindow):
             return
         patient_id = self.patient.id
         dialog = EpisodeDialog(self, None, birth_date=self.patient.birth_date, today=self._dialog_today(),
-                               save=lambda e: self._run(self._command(undo.AddEpisode, patient_id, e)))
+                               save=lambda e: self._run(self._command(undo.AddEpisode, patient_id, e)),
+                               sex=self.patient.sex)
         if dialog.exec():
             self.open_patient(patient_id, dialog.saved.id)
 
@@ -497,7 +512,7 @@ class MainWindow(QMainWindow):
         dialog = EpisodeDialog(self, copy.deepcopy(episode), birth_date=self.patient.birth_date,
                                today=self._dialog_today(),
                                save=lambda e: self._run(self._command(undo.EditRecord, before, e)),
-                               reload=lambda: self._reload(Episode, before.id))
+                               reload=lambda: self._reload(Episode, before.id), sex=self.patient.sex)
         dialog.exec()
 
     def delete_episode(self) -> None:
@@ -575,7 +590,7 @@ class MainWindow(QMainWindow):
         if kind is ImagingStudy:
             recorded = frozenset(s.study_instance_uid for e in self.patient.episodes for s in e.imaging
                                  if s.study_instance_uid) if self.patient is not None else frozenset()
-            return ImagingDialog, {"onset": episode.symptom_onset, "today": today,
+            return ImagingDialog, {"onset": episode.symptom_onset, "site": episode.site, "today": today,
                                    "mrn": self.patient.mrn if self.patient is not None else None,
                                    "recorded_uids": recorded}
         if kind is SymptomRecord:
@@ -677,7 +692,7 @@ class MainWindow(QMainWindow):
         if not path:
             return
         try:
-            interchange.write_file(path, interchange.dumps(interchange.export_document(self.store)))
+            interchange.write_export(self.store, path)  # streamed; never over the database (safety)
         except (OSError, StoreError) as exc:
             QMessageBox.warning(self, "Export failed", f"{exc}\n\nNothing was written.")
             return
@@ -737,7 +752,8 @@ class MainWindow(QMainWindow):
     def _report(self, deidentify: bool = False):
         from .. import report
 
-        return report.build(self.patient, self.as_of, self.store.settings(), deidentify=deidentify)
+        return report.build(self.patient, self.as_of, self.store.settings(), deidentify=deidentify,
+                            seal=self.store.audit_seal())
 
     def export_report(self, deidentify: bool = False) -> None:
         """Write the open patient's timeline report (or its de-identified variant) as a PDF file."""
@@ -757,7 +773,7 @@ class MainWindow(QMainWindow):
             path += ".pdf"
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            pages = pdf.write_pdf(report, path)
+            pages = pdf.write_pdf(report, path, database=self.store.path)
         except (StoreError, OSError) as exc:
             QMessageBox.warning(self, "Export failed", f"{exc}\n\nNothing was written.")
             return
@@ -1038,8 +1054,15 @@ def screenshot(db_path: Path, out: Path, mrn: str | None = None, as_of: dt.date 
             if mrn:
                 window.open_patient(store.patient_id(mrn))
             settle(app)
-            if not window.grab().save(str(out), "PNG"):
+            data = QByteArray()
+            buffer = QBuffer(data)
+            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+            if not window.grab().save(buffer, "PNG"):
                 raise StoreError(f"{out}: could not write the screenshot")
+            buffer.close()
+            # It shows patient data: written like every output (readable by its owner only, all or nothing,
+            # never over the database), see safety.atomic_output.
+            safety.write_output(out, bytes(data.data()), db_path)
         finally:
             window.close()
             store.close()

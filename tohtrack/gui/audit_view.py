@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from PySide6.QtWidgets import QDialog, QHeaderView, QTableWidgetItem, QWidget
 
+from ..audit_words import AuditLine, AuditReader
 from ..db import AuditEntry
 from ..model import Patient
 from .forms.ui_audit_dialog import Ui_AuditDialog
 
 COLUMNS = ("When", "Who", "Action", "Record", "Field", "Old value", "New value")
-ACTIONS = {"create": "created", "update": "changed", "delete": "removed"}
-RECORDS = {"patients": "patient", "episodes": "episode", "imaging": "imaging study", "symptoms": "symptom record",
-           "treatments": "treatment", "settings": "setting"}
 
 
 def local_time(stamp: str) -> str:
@@ -23,30 +20,18 @@ def local_time(stamp: str) -> str:
     return when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-def value_text(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        if value.startswith("["):
-            try:
-                return ", ".join(map(str, json.loads(value))) or "—"
-            except ValueError:
-                return value
-        return value
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def entry_rows(entry: AuditEntry) -> list[tuple[str, ...]]:
-    """One row per field the entry touched."""
-    who = entry.os_user + (f" ({entry.clinician})" if entry.clinician else "")
-    head = (local_time(entry.at), who, ACTIONS.get(entry.action, entry.action),
-            f"{RECORDS.get(entry.table_name, entry.table_name)} #{entry.row_id}")
-    old, new = entry.old or {}, entry.new or {}
-    fields = list(dict.fromkeys([*new, *old]))
-    if not fields:
+def line_rows(line: AuditLine) -> list[tuple[str, ...]]:
+    """One row per field the entry touched, worded as the form words it (tohtrack.audit_words)."""
+    head = (local_time(line.at), line.who, line.action, line.subject)
+    if not line.changes:
         return [head + ("", "", "")]
-    return [head + (field, value_text(old.get(field)) if entry.action != "create" else "",
-                    value_text(new.get(field)) if entry.action != "delete" else "") for field in fields]
+    return [head + (c.label, c.old, c.new) for c in line.changes]
+
+
+def entries_rows(entries: list[AuditEntry]) -> list[tuple[str, ...]]:
+    """The rows of entries given in trail order, newest first."""
+    lines = list(AuditReader().lines(entries))
+    return [row for line in reversed(lines) for row in line_rows(line)]
 
 
 class AuditDialog(QDialog):
@@ -55,7 +40,7 @@ class AuditDialog(QDialog):
         self.ui = Ui_AuditDialog()
         self.ui.setupUi(self)
         self.setWindowTitle(f"Audit history — {patient.family_name.upper()}, {patient.given_name} ({patient.mrn})")
-        self.rows = [row for entry in reversed(entries) for row in entry_rows(entry)]
+        self.rows = entries_rows(entries)
         table = self.ui.entries_table
         table.setColumnCount(len(COLUMNS))
         table.setHorizontalHeaderLabels(list(COLUMNS))

@@ -37,8 +37,10 @@ class EpisodeDialog(RecordDialog):
 
     def __init__(self, parent: QWidget | None = None, episode: Episode | None = None, *, birth_date: dt.date,
                  today: dt.date | None = None, save: Callable[[Episode], Episode],
-                 reload: Callable[[], Episode | None] | None = None):
+                 reload: Callable[[], Episode | None] | None = None, sex: str | None = None):
         self.birth_date = birth_date
+        #: The patient's sex: for a male patient the pregnancy field is hidden (it would be refused).
+        self.sex = sex
         super().__init__(parent, episode, today=today, save=save, reload=reload)
 
     def setup(self) -> None:
@@ -76,6 +78,18 @@ class EpisodeDialog(RecordDialog):
         for code, box in self.risk_boxes.items():
             box.setChecked(code in factors)
         ui.notes.setPlainText(episode.notes if episode else "")
+        # Hidden for a male patient, unless the episode shown records a pregnancy (an older record): then it stays
+        # in view, to be set back to 'not recorded'.
+        self._pregnancy_shown = self.sex != "male" or (episode is not None and episode.pregnancy is not None)
+        for widget in (ui.pregnancy_label, ui.pregnancy):
+            widget.setVisible(self._pregnancy_shown)
+        if not self._pregnancy_shown:
+            ui.pregnancy_error.setVisible(False)
+
+    def field_shown(self, field: str) -> bool:
+        if field == "pregnancy":
+            return getattr(self, "_pregnancy_shown", True)
+        return super().field_shown(field)
 
     def read(self) -> tuple[Episode, list[Problem]]:
         ui = self.ui

@@ -11,8 +11,8 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialogButtonBox, QFileDialog, QInputDialog,
                                QLabel, QMenu, QMessageBox, QProgressDialog, QWidget)
 
-from ..model import (DCE_ENHANCEMENTS, EDEMA_REGIONS, FINDINGS, MODALITIES, MODALITY_LABELS, SCINTIGRAPHY_UPTAKES,
-                     ImagingStudy, Problem, check_imaging)
+from ..model import (DCE_ENHANCEMENTS, FINDINGS, MODALITIES, MODALITY_LABELS, SCINTIGRAPHY_UPTAKES, ImagingStudy,
+                     Problem, check_imaging, region_label, regions_of, site_joint, site_label)
 from .forms.ui_imaging_dialog import Ui_ImagingDialog
 from .record_dialog import (YES_NO, RecordDialog, capital, checked_codes, date_of, fill_combo, format_number,
                             long_text, parse_number, select_data, set_date, time_text, to_qtime)
@@ -56,9 +56,11 @@ class ImagingDialog(RecordDialog):
 
     def __init__(self, parent: QWidget | None = None, study: ImagingStudy | None = None, *, onset: dt.date,
                  today: dt.date | None = None, save: Callable[[ImagingStudy], ImagingStudy],
-                 reload: Callable[[], ImagingStudy | None] | None = None, mrn: str | None = None,
-                 recorded_uids: frozenset[str] = frozenset()):
+                 reload: Callable[[], ImagingStudy | None] | None = None, site: str | None = None,
+                 mrn: str | None = None, recorded_uids: frozenset[str] = frozenset()):
         self.onset = onset
+        #: The episode's site: the regions offered are those of its joint (any joint's when not known).
+        self.site = site
         self.hidden: set[str] = set()
         self.mrn = mrn  # the patient's, to compare with a DICOM study's patient ID
         self.recorded_uids = recorded_uids  # studies the patient has already (From DICOM… warns)
@@ -74,8 +76,7 @@ class ImagingDialog(RecordDialog):
         fill_combo(ui.dce_enhancement, [("not assessed", None)] + [(DCE_LABELS[c], c) for c in DCE_ENHANCEMENTS])
         fill_combo(ui.scintigraphy_uptake, [("not assessed", None)]
                    + [(SCINTIGRAPHY_LABELS[c], c) for c in SCINTIGRAPHY_UPTAKES])
-        self.region_boxes: dict[str, QCheckBox] = {code: getattr(ui, f"edema_regions_{code}")
-                                                   for code in EDEMA_REGIONS}
+        self.region_boxes = self._region_boxes()
         ui.time_check.toggled.connect(self._time_toggled)
         ui.modality.currentIndexChanged.connect(self._modality_changed)
         self._setup_dicom()
@@ -201,6 +202,35 @@ class ImagingDialog(RecordDialog):
         self.validate()
         return True
 
+    def _region_boxes(self) -> dict[str, QCheckBox]:
+        """One check box per edema region of the episode's joint, two to a row, in the code list's order, named
+        `edema_regions_<code>` on the form; and one for each region of another joint that the study being edited
+        names (recorded before regions were per joint), ticked, to untick."""
+        ui = self.ui
+        joint = site_joint(self.site or "")
+        codes = list(regions_of(self.site))
+        legacy = [code for code in (self.original.edema_regions if self.original else []) if code not in codes]
+        boxes: dict[str, QCheckBox] = {}
+        where = f"{site_label(self.site)} " if self.site else ""
+        for i, code in enumerate(codes + legacy):
+            label = region_label(code)
+            text = label[:1].upper() + label[1:]
+            if code in legacy:
+                text += f" (not a {joint} region)"
+            box = QCheckBox(text, ui.edema_regions)
+            box.setObjectName(f"edema_regions_{code}")
+            box.setAccessibleName(f"Edema region of the {where}: {label}")
+            ui.edema_regions_layout.addWidget(box, i // 2, i % 2)
+            setattr(ui, f"edema_regions_{code}", box)
+            boxes[code] = box
+        ui.edema_regions_label.setBuddy(next(iter(boxes.values())))
+        previous = ui.edema_volume_ml
+        for box in boxes.values():
+            QWidget.setTabOrder(previous, box)
+            previous = box
+        QWidget.setTabOrder(previous, ui.t1_low_signal)
+        return boxes
+
     def _time_toggled(self, checked: bool) -> None:
         self.ui.time.setEnabled(checked)
         if checked and not self._filling:
@@ -284,7 +314,7 @@ class ImagingDialog(RecordDialog):
         return self.build(**values), problems
 
     def check(self, study: ImagingStudy) -> list[Problem]:
-        return check_imaging(study, "", self.onset, self.today)
+        return check_imaging(study, "", self.onset, self.today, self.site)
 
     def mark_widgets(self, field: str):
         return [self.ui.time] if field == "time" else super().mark_widgets(field)

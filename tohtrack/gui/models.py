@@ -9,10 +9,11 @@ from typing import Any, Sequence
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
-from .. import registry
+from .. import registry, wording
 from ..cohort import WorklistEntry
 from ..db import Store
 from ..model import site_label
+from ..model import isolate_mrn
 from ..registry import Filters, PatientRow
 
 Role = Qt.ItemDataRole
@@ -23,6 +24,23 @@ SEX_LABELS = {"male": "Male", "female": "Female", "other": "Other", "unknown": "
 def sites_text(sites: Sequence[str]) -> str:
     """'Left hip, Right knee'."""
     return ", ".join(site_label(site, capital=True) for site in sites)
+
+
+def review_cell(entry: WorklistEntry) -> str:
+    """The worklist's review cell, two short lines: 'Overdue, 17 days' over 'missed 12 Feb 2026'; 'Due in 3 days'
+    over '20 Feb 2026'; else the next review's date (never a later date beside 'Overdue')."""
+    as_of = entry.as_of or dt.date.today()
+    if entry.overdue:
+        if entry.missed_review is None:
+            return "Overdue\na review was missed"
+        return (f"Overdue, {wording.days_text((as_of - entry.missed_review).days)}\n"
+                f"missed {wording.date_text(entry.missed_review)}")
+    if entry.due and entry.next_review is not None:
+        days = (entry.next_review - as_of).days
+        when = "today" if days == 0 else f"in {wording.days_text(days)}" if days > 0 else \
+            f"{wording.days_text(-days)} ago"
+        return f"Due {when}\n{wording.date_text(entry.next_review)}"
+    return wording.date_text(entry.next_review) if entry.next_review else "none scheduled"
 
 
 def _date(day: dt.date | None) -> str:
@@ -264,7 +282,7 @@ class PatientListModel(_PatientTable):
 
     def _text_of(self, row: PatientRow, column: int) -> str:
         if column == self.MRN:
-            return row.mrn
+            return isolate_mrn(row.mrn)
         if column == self.NAME:
             return row.display_name
         if column == self.BORN:
@@ -278,7 +296,7 @@ class PatientListModel(_PatientTable):
         return ""
 
     def _tooltip(self, row: PatientRow) -> str:
-        lines = [f"{row.display_name} — MRN {row.mrn}",
+        lines = [f"{row.display_name} — MRN {isolate_mrn(row.mrn)}",
                  f"Born {row.birth_date.isoformat()}, aged {registry.age_on(row.birth_date, self.as_of)}"
                  f" on {self.as_of.isoformat()}"]
         lines.append(f"Active: {sites_text(row.active_sites)}" if row.active_sites else "No active episode")
@@ -321,19 +339,28 @@ class PatientListModel(_PatientTable):
 
 
 class WorklistModel(_PatientTable):
-    """cohort.worklist entries: overdue rows tinted, the most urgent flag spelled out."""
+    """cohort.worklist entries: overdue rows tinted with the review they missed and how long ago, the most urgent
+    flag in a few words (its whole message in the tooltip); the Reason column sorts by clinical urgency."""
 
-    COLUMNS = ("State", "Next review", "MRN", "Name", "Most urgent flag", "Active sites")
-    STATE, NEXT_REVIEW, MRN, NAME, FLAG, SITES = range(6)
+    # What a 450-pixel pane must show without scrolling comes first: when (overdue, due), who, and why. The review
+    # cell has two lines (the state, then the date: for an overdue patient, the review missed and how long ago).
+    COLUMNS = ("Review", "Patient", "Reason")
+    STATE, NAME, FLAG = range(3)
+    NEXT_REVIEW = STATE
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._entries: list[WorklistEntry] = []
         self._colours: tuple[int, QColor, QColor] | None = None
+        self._sorted: tuple[int, Qt.SortOrder] | None = None  # the order last asked for, kept over refreshes
 
     def set_entries(self, entries: Sequence[WorklistEntry]) -> None:
         self.beginResetModel()
         self._entries = list(entries)
+        if self._sorted is not None:
+            key = self._sort_keys().get(self._sorted[0])
+            if key is not None:
+                self._entries.sort(key=key, reverse=self._sorted[1] == Qt.SortOrder.DescendingOrder)
         self.endResetModel()
 
     def entries(self) -> list[WorklistEntry]:
@@ -370,7 +397,7 @@ class WorklistModel(_PatientTable):
             return self._warning_colours()[0]
         if role == Role.ForegroundRole and column == self.STATE and entry.overdue:
             return self._warning_colours()[1]
-        if role == Role.FontRole and column == self.STATE and (entry.due or entry.overdue):
+        if role == Role.FontRole and column == self.STATE and entry.due and not entry.overdue:
             font = QFont()
             font.setBold(True)
             return font
@@ -387,46 +414,38 @@ class WorklistModel(_PatientTable):
 
     def _text_of(self, entry: WorklistEntry, column: int) -> str:
         if column == self.STATE:
-            return entry.state.capitalize()
-        if column == self.NEXT_REVIEW:
-            return _date(entry.next_review)
-        if column == self.MRN:
-            return entry.mrn
+            return review_cell(entry)
         if column == self.NAME:
-            return entry.name
+            return f"{entry.name}\n{isolate_mrn(entry.mrn)}"
         if column == self.FLAG:
-            return entry.most_urgent.message if entry.most_urgent else ""
-        if column == self.SITES:
-            return sites_text(entry.active_sites)
+            return wording.reason_text(entry.most_urgent, entry.flag_count - 1, lines=True)
         return ""
 
     def _tooltip(self, entry: WorklistEntry) -> str:
-        lines = [f"{entry.name} — MRN {entry.mrn}"]
+        lines = [f"{entry.name} — MRN {isolate_mrn(entry.mrn)}"]
         if entry.overdue:
-            lines.append("A review was missed")
+            lines.append(entry.review_text[:1].upper() + entry.review_text[1:])
         elif entry.due:
-            lines.append("Due for review")
-        if entry.next_review:
-            lines.append(f"Next review {entry.next_review.isoformat()}")
+            lines.append(f"Review {entry.review_text}")
+        elif entry.next_review:
+            lines.append(f"Next review {_date(entry.next_review)}")
         if entry.most_urgent:
             lines.append(entry.most_urgent.message)
+            if entry.flag_count > 1:
+                lines.append(f"and {entry.flag_count - 1} more flag{'s' if entry.flag_count > 2 else ''}")
+        if entry.active_sites:
+            lines.append(f"Active: {sites_text(entry.active_sites)}")
         lines.append({"regional_migratory_osteoporosis": "Regional migratory osteoporosis",
                       "transient_osteoporosis": "Transient osteoporosis"}.get(entry.pattern, ""))
         return "\n".join(line for line in lines if line)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Sort the entries in place (they are all loaded); the state column sorts overdue, due, then others."""
-        keys = {
-            self.STATE: lambda e: (0 if e.overdue else 1 if e.due else 2, e.next_review or dt.date.max),
-            self.NEXT_REVIEW: lambda e: (e.next_review or dt.date.max, e.mrn),
-            self.MRN: lambda e: e.mrn,
-            self.NAME: lambda e: (e.name.casefold(), e.mrn),
-            self.FLAG: lambda e: (e.most_urgent.message if e.most_urgent else "\uffff", e.mrn),
-            self.SITES: lambda e: (e.active_sites, e.mrn),
-        }
-        key = keys.get(column)
+        """Sort the entries in place (they are all loaded), and again after each refresh: the review column sorts
+        overdue (the longest missed first), due, then others; the reason column by clinical urgency."""
+        key = self._sort_keys().get(column)
         if key is None:
             return
+        self._sorted = (column, order)
         self.layoutAboutToBeChanged.emit()
         old = self.persistentIndexList()
         ids = [self._entries[i.row()].patient_id if 0 <= i.row() < len(self._entries) else None for i in old]
@@ -435,3 +454,11 @@ class WorklistModel(_PatientTable):
         self.changePersistentIndexList(old, [self.index(where[pid], i.column()) if pid in where else QModelIndex()
                                              for pid, i in zip(ids, old)])
         self.layoutChanged.emit()
+
+    def _sort_keys(self) -> dict:
+        return {
+            self.STATE: lambda e: (0 if e.overdue else 1 if e.due else 2, e.missed_review or e.next_review
+                                   or dt.date.max, e.mrn),
+            self.NAME: lambda e: (e.name.casefold(), e.mrn),
+            self.FLAG: lambda e: e.urgency,  # clinical order: the most urgent flag first
+        }

@@ -9,6 +9,7 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QWidget
 
 from ..model import SEXES, Patient, Problem, check_patient_fields
+from ..model import normalize_mrn
 from .forms.ui_patient_dialog import Ui_PatientDialog
 from .record_dialog import RecordDialog, capital, date_of, fill_combo, long_text, select_data, set_date
 
@@ -50,7 +51,7 @@ class PatientDialog(RecordDialog):
         ui = self.ui
         problems: list[Problem] = []
         patient = self.build(
-            mrn=ui.mrn.text().strip(),
+            mrn=normalize_mrn(ui.mrn.text()),  # as stored: NFKC, trimmed (case as typed)
             family_name=ui.family_name.text(),
             given_name=ui.given_name.text(),
             birth_date=date_of(ui.birth_date),

@@ -110,7 +110,8 @@ class PatientView(QWidget):
         pattern = wording.pattern_text(a.pattern)
         parts = [f"<b>{pattern[:1].upper() + pattern[1:]}</b>"]
         if a.overdue:
-            parts.append("review overdue")
+            missed = a.missed_review
+            parts.append(f"review of {wording.date_text(missed)} missed" if missed else "review overdue")
         elif a.due:
             parts.append(f"review due {wording.date_text(a.next_review)}")
         elif a.next_review:
@@ -231,8 +232,8 @@ class PatientView(QWidget):
             return
         for s in episode.imaging:
             self._append(imaging, s, [wording.date_text(s.date) + (f" {s.time}" if s.time else ""), s.modality,
-                                      wording.extent_text(s), ", ".join(s.edema_regions),
-                                      wording.findings_text(s), s.accession])
+                                      wording.extent_text(s), wording.regions_text(s.edema_regions),
+                                      wording.findings_summary(s), s.accession])
         for r in episode.symptoms:
             function = (f"{r.function_score:g}" + (f" ({r.function_instrument})" if r.function_instrument else "")
                         if r.function_score is not None else "")

@@ -207,26 +207,6 @@ class Ui_ImagingDialog(object):
         self.edema_regions_layout = QGridLayout(self.edema_regions)
         self.edema_regions_layout.setObjectName(u"edema_regions_layout")
         self.edema_regions_layout.setContentsMargins(0, 0, 0, 0)
-        self.edema_regions_head = QCheckBox(self.edema_regions)
-        self.edema_regions_head.setObjectName(u"edema_regions_head")
-
-        self.edema_regions_layout.addWidget(self.edema_regions_head, 0, 0, 1, 1)
-
-        self.edema_regions_neck = QCheckBox(self.edema_regions)
-        self.edema_regions_neck.setObjectName(u"edema_regions_neck")
-
-        self.edema_regions_layout.addWidget(self.edema_regions_neck, 0, 1, 1, 1)
-
-        self.edema_regions_intertrochanteric = QCheckBox(self.edema_regions)
-        self.edema_regions_intertrochanteric.setObjectName(u"edema_regions_intertrochanteric")
-
-        self.edema_regions_layout.addWidget(self.edema_regions_intertrochanteric, 1, 0, 1, 1)
-
-        self.edema_regions_other = QCheckBox(self.edema_regions)
-        self.edema_regions_other.setObjectName(u"edema_regions_other")
-
-        self.edema_regions_layout.addWidget(self.edema_regions_other, 1, 1, 1, 1)
-
 
         self.edema_group_layout.addWidget(self.edema_regions, 4, 1, 1, 1)
 
@@ -554,7 +534,6 @@ class Ui_ImagingDialog(object):
         self.accession_label.setBuddy(self.accession)
         self.edema_extent_pct_label.setBuddy(self.edema_extent_pct)
         self.edema_volume_ml_label.setBuddy(self.edema_volume_ml)
-        self.edema_regions_label.setBuddy(self.edema_regions_head)
         self.t1_low_signal_label.setBuddy(self.t1_low_signal)
         self.t2_high_signal_label.setBuddy(self.t2_high_signal)
         self.subchondral_fracture_line_label.setBuddy(self.subchondral_fracture_line)
@@ -575,11 +554,7 @@ class Ui_ImagingDialog(object):
         QWidget.setTabOrder(self.modality, self.accession)
         QWidget.setTabOrder(self.accession, self.edema_extent_pct)
         QWidget.setTabOrder(self.edema_extent_pct, self.edema_volume_ml)
-        QWidget.setTabOrder(self.edema_volume_ml, self.edema_regions_head)
-        QWidget.setTabOrder(self.edema_regions_head, self.edema_regions_neck)
-        QWidget.setTabOrder(self.edema_regions_neck, self.edema_regions_intertrochanteric)
-        QWidget.setTabOrder(self.edema_regions_intertrochanteric, self.edema_regions_other)
-        QWidget.setTabOrder(self.edema_regions_other, self.t1_low_signal)
+        QWidget.setTabOrder(self.edema_volume_ml, self.t1_low_signal)
         QWidget.setTabOrder(self.t1_low_signal, self.t2_high_signal)
         QWidget.setTabOrder(self.t2_high_signal, self.subchondral_fracture_line)
         QWidget.setTabOrder(self.subchondral_fracture_line, self.subchondral_t2_low_band)
@@ -675,22 +650,6 @@ class Ui_ImagingDialog(object):
 #if QT_CONFIG(accessibility)
         self.edema_regions.setAccessibleName(QCoreApplication.translate("ImagingDialog", u"Edema regions", None))
 #endif // QT_CONFIG(accessibility)
-#if QT_CONFIG(accessibility)
-        self.edema_regions_head.setAccessibleName(QCoreApplication.translate("ImagingDialog", u"Edema region: Head", None))
-#endif // QT_CONFIG(accessibility)
-        self.edema_regions_head.setText(QCoreApplication.translate("ImagingDialog", u"Head", None))
-#if QT_CONFIG(accessibility)
-        self.edema_regions_neck.setAccessibleName(QCoreApplication.translate("ImagingDialog", u"Edema region: Neck", None))
-#endif // QT_CONFIG(accessibility)
-        self.edema_regions_neck.setText(QCoreApplication.translate("ImagingDialog", u"Neck", None))
-#if QT_CONFIG(accessibility)
-        self.edema_regions_intertrochanteric.setAccessibleName(QCoreApplication.translate("ImagingDialog", u"Edema region: Intertrochanteric", None))
-#endif // QT_CONFIG(accessibility)
-        self.edema_regions_intertrochanteric.setText(QCoreApplication.translate("ImagingDialog", u"Intertrochanteric", None))
-#if QT_CONFIG(accessibility)
-        self.edema_regions_other.setAccessibleName(QCoreApplication.translate("ImagingDialog", u"Edema region: Other", None))
-#endif // QT_CONFIG(accessibility)
-        self.edema_regions_other.setText(QCoreApplication.translate("ImagingDialog", u"Other", None))
         self.findings_group.setTitle(QCoreApplication.translate("ImagingDialog", u"Findings", None))
 #if QT_CONFIG(tooltip)
         self.t1_low_signal_label.setToolTip(QCoreApplication.translate("ImagingDialog", u"Loss of the normal fatty marrow signal on T1 \u2014 the bone marrow edema pattern of TOH", None))
