@@ -267,7 +267,6 @@ def test_archived_patient_stays_and_can_come_back(store, vignettes):
 def migration_set(*extra):
     ms = Migrations("tohtrack")
     ms()(mig.m001_initial)
-    ms()(mig.m006_imaging_dicom_study)  # the columns the imaging records have (the vignettes are imported)
     for fn in extra:
         ms()(fn)
     return ms
@@ -291,7 +290,7 @@ def test_pending_migrations_apply_in_order_after_a_backup(db_path, vignettes):
         assert store.last_migration_backup is None  # a new file needs no backup
     with Store(db_path, migration_set=migration_set(m002_add_referrer, m003_add_index)) as store:
         names = store.applied_migrations()
-        assert names == ["m001_initial", "m006_imaging_dicom_study", "m002_add_referrer", "m003_add_index"]
+        assert names == ["m001_initial", "m002_add_referrer", "m003_add_index"]
         backup = store.last_migration_backup
         assert backup is not None and backup.parent == dbmod.backup_dir(db_path)
         assert "before-m002_add_referrer" in backup.name
@@ -308,8 +307,7 @@ def test_a_failing_migration_leaves_everything_as_it_was(db_path, vignettes):
         Store(db_path, migration_set=migration_set(m002_add_referrer, m003_broken))
     conn = sqlite3.connect(db_path)
     assert "referrer" not in [r[1] for r in conn.execute("PRAGMA table_info(patients)")]
-    assert [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")] == ["m001_initial",
-                                                                                   "m006_imaging_dicom_study"]
+    assert [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")] == ["m001_initial"]
 
 
 # -- check: integrity and tampering ----------------------------------------------------------

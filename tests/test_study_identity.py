@@ -159,3 +159,23 @@ def test_deidentified_reports_leave_the_dicom_identity_out():
     study = copy_.episodes[0].imaging[0]
     assert study.study_instance_uid is None and study.study_description is None
     assert patient.episodes[0].imaging[0].study_instance_uid == "1.2.3"  # the original untouched
+
+
+def test_a_file_from_before_m006_takes_records_without_a_dicom_identity(tmp_path, vignettes):
+    """A file made by an older migration set (as in tests) is written without the columns it lacks; a value for
+    one of them is refused rather than dropped."""
+    from sqlite_utils.migrations import Migrations
+
+    from tohtrack import migrations as mig
+    from tohtrack.db import StoreError
+
+    old = Migrations("tohtrack")
+    old()(mig.m001_initial)
+    with Store(tmp_path / "old.sqlite3", migration_set=old) as store:
+        interchange.import_document(store, vignettes, today=TODAY)
+        assert store.count_patients() == 6 and store.check() == []
+        doc = with_study(study_instance_uid="1.2.3")
+        doc["patients"][0]["mrn"] = "T-2"
+        with pytest.raises(StoreError, match="no column study_instance_uid"):
+            interchange.import_document(store, doc, today=TODAY)
+        assert store.count_patients() == 6
