@@ -234,13 +234,31 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
             self.list_model.set_query(self.ui.search_edit.text(), self.current_filters(), self.as_of)
         finally:
             QGuiApplication.restoreOverrideCursor()
-        if not self._columns_sized and self.list_model.rowCount():
-            self.ui.patient_table.resizeColumnsToContents()  # once: later searches keep the user's widths
-            self._columns_sized = True
+        self._fit_list_columns()
+        self._show_count()
+        self._select_in_list(self.patient.id if self.patient else None)
+
+    def _show_count(self) -> None:
         total = self.list_model.total()
         self.ui.count_label.setText(f"{total} patient" + ("" if total == 1 else "s"))
-        if self.patient is not None:
-            self._select_in_list(self.patient.id)
+
+    def _fit_list_columns(self) -> None:
+        """Size the patient list's columns to their contents, once the list is on screen (its style and fonts
+        are final then) and has rows; later searches keep the user's widths."""
+        table = self.ui.patient_table
+        if self._columns_sized or not self.list_model.rowCount() or not table.isVisible():
+            return
+        table.resizeColumnsToContents()
+        header = table.horizontalHeader()
+        for column in range(self.list_model.columnCount()):  # a little room: the sort arrow, bold text
+            header.resizeSection(column, header.sectionSize(column) + 8)
+        # Who it is fits the pane without scrolling: MRN and birth date whole, the name in the room left (elided,
+        # its tooltip whole); the other columns follow to the right.
+        model = self.list_model
+        room = table.viewport().width() - header.sectionSize(model.MRN) - header.sectionSize(model.BORN)
+        if room < header.sectionSize(model.NAME):
+            header.resizeSection(model.NAME, max(room, 120))
+        self._columns_sized = True
 
     def focus_search(self) -> None:
         self.ui.search_edit.setFocus()
@@ -260,16 +278,29 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         if self.patient is None or patient_id != self.patient.id:
             self.open_patient(patient_id)
 
-    def _select_in_list(self, patient_id: int) -> None:
-        row = self.list_model.row_of(patient_id)
-        table = self.ui.patient_table
-        if row is not None and row >= 0:
-            table.blockSignals(True)
-            table.selectionModel().blockSignals(True)
-            table.selectRow(row)
+    def _select_in_list(self, patient_id: int | None) -> None:
+        """Mark the open patient in the patient list (no row marked when it is not listed)."""
+        self._mark_row(self.ui.patient_table, self.list_model, patient_id)
+
+    def _select_in_worklist(self, patient_id: int | None) -> None:
+        """Mark the open patient in the worklist, as in the patient list."""
+        self._mark_row(self.ui.worklist_table, self.worklist_model, patient_id)
+
+    @staticmethod
+    def _mark_row(table, model, patient_id: int | None) -> None:
+        row = model.row_of(patient_id) if patient_id is not None else None
+        table.blockSignals(True)
+        table.selectionModel().blockSignals(True)
+        try:
+            if row is not None and row >= 0:
+                table.selectRow(row)
+            else:
+                table.clearSelection()
+        finally:
             table.selectionModel().blockSignals(False)
             table.blockSignals(False)
-            table.scrollTo(self.list_model.index(row, 0))
+        if row is not None and row >= 0:
+            table.scrollTo(model.index(row, 0))
 
     def open_patient(self, patient_id: int, keep_episode_id: int | None = None,
                      keep_finding: tuple[type, int] | None = None) -> None:
@@ -281,6 +312,7 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         self.view.show_patient(patient, assessment, keep_episode_id, keep_finding)
         self.ui.patient_stack.setCurrentWidget(self.ui.patient_page)
         self._select_in_list(patient_id)
+        self._select_in_worklist(patient_id)
         self._update_title()
         self._update_actions()
 
@@ -296,6 +328,7 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().paintEvent(event)
+        self._fit_list_columns()
         self.view.load_timeline_soon()  # the first paint is out: now the plotting library and the plots
 
     def _open_from_worklist(self, index) -> None:
@@ -311,7 +344,14 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
     def reload_views(self) -> None:
         """Query the list, the open patient and the worklist again: each built as a fresh window would build it,
         the selected patient, episode and finding kept where they still exist."""
-        self.list_model.refresh()
+        # Rows that leave the list move its current row: that is no user's choice of another patient.
+        selection = self.ui.patient_table.selectionModel()
+        selection.blockSignals(True)
+        try:
+            self.list_model.refresh()
+        finally:
+            selection.blockSignals(False)
+        self._show_count()
         if self.patient is not None:
             episode = self.view.selected_episode()
             finding = finding_key(self.view.selected_finding())
@@ -321,6 +361,7 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
                 self.patient = None
                 self.ui.patient_stack.setCurrentWidget(self.ui.empty_page)
                 self._update_title()
+        self._select_in_list(self.patient.id if self.patient else None)
         self.refresh_worklist()
         self._update_actions()
 
@@ -338,6 +379,7 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         self.worklist_model.set_entries(entries)
         overdue = sum(1 for e in entries if e.overdue)
         self.ui.worklist_count.setText(f"{len(entries)} patient(s), {overdue} overdue")
+        self._select_in_worklist(self.patient.id if self.patient else None)
 
     def toggle_worklist(self) -> None:
         """Ctrl+R: switch between the review worklist and the patient list."""
