@@ -111,6 +111,7 @@ class PatientView(QWidget):
             table.itemDoubleClicked.connect(lambda item: self.edit_requested.emit(item.data(RECORD_ROLE)))
         for table in (self.ui.imaging_table, self.ui.symptoms_table, self.ui.treatments_table):
             table.setMinimumHeight(_rows_height(table, FINDINGS_ROWS))
+            table.itemSelectionChanged.connect(lambda table=table: self._one_finding_selected(table))
         self.ui.episodes_table.horizontalHeaderItem(3).setToolTip(
             "Months since onset while active; months from onset to resolution once resolved")
         title_font = QFont(self.ui.name_label.font())
@@ -373,6 +374,14 @@ class PatientView(QWidget):
         if not rows:
             return None
         return self.ui.episodes_table.item(rows[0].row(), 0).data(RECORD_ROLE)
+
+    def _one_finding_selected(self, chosen: QTableWidget) -> None:
+        """One finding is selected at a time: choosing one in a table clears the others' selection."""
+        if not chosen.selectionModel().hasSelection():
+            return
+        for table in (self.ui.imaging_table, self.ui.symptoms_table, self.ui.treatments_table):
+            if table is not chosen:
+                table.clearSelection()
 
     def _table_for(self, record) -> QTableWidget:
         return self._table_of_kind(type(record))
