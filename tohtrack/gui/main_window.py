@@ -294,8 +294,8 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         try:
             if row is not None and row >= 0:
                 table.selectRow(row)
-            else:
-                table.clearSelection()
+            else:  # the current row too: a click on it opens its patient again
+                table.selectionModel().clear()
         finally:
             table.selectionModel().blockSignals(False)
             table.blockSignals(False)

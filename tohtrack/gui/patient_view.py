@@ -124,6 +124,7 @@ class PatientView(QWidget):
         self.ui.flags_list.itemActivated.connect(self._flag_clicked)
         # A wrapped flag takes two lines: the banner is as tall as its first flags, in whole flags, at any width.
         self.ui.flags_list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        self.ui.flags_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # flags wrap
         self.ui.flags_list.viewport().installEventFilter(self)
         # The timeline: the selected episode's course or the history lanes (the course_label's sentence
         # becomes the course button's tooltip: the plot needs the label's line). A placeholder until loaded.
@@ -232,7 +233,7 @@ class PatientView(QWidget):
         """The banner's height: its first flags, whole (wrapped ones too), up to FLAGS_MAX_PX; then it scrolls."""
         flags = self.ui.flags_list
         flags.doItemsLayout()
-        frame = 2 * flags.frameWidth()
+        frame = flags.height() - flags.viewport().height()  # the frame (and any margins around the viewport)
         used, shown = 0, 0
         for row in range(flags.count()):
             height = flags.visualItemRect(flags.item(row)).height() + 2 * flags.spacing()
