@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from tohtrack import db as dbmod, interchange, safety
 from tohtrack.db import Store, backup_dir
-from tohtrack.gui import app as app_mod
+from tohtrack.gui import app as app_mod, database_actions
 from tohtrack.gui.app import MainWindow, create_application, open_store
 from tohtrack.safety import Mount
 
@@ -171,7 +171,7 @@ def test_not_a_database_without_backups_offers_another_file(qtbot, tmp_path, db_
     letter = tmp_path / "letter.sqlite3"
     letter.write_text("Dear colleague,\n" * 300)
     good = loaded_database(db_path, vignettes)
-    monkeypatch.setattr(app_mod.QFileDialog, "getOpenFileName", lambda *a, **k: (str(good), ""))
+    monkeypatch.setattr(database_actions.QFileDialog, "getOpenFileName", lambda *a, **k: (str(good), ""))
     seen = []
     on_modal([click("Open another file", seen)])
     store = open_store(None, letter)
@@ -216,7 +216,7 @@ def test_a_newer_database_is_never_replaced_by_a_backup(qtbot, tmp_path, vignett
 
 def _failing_once(monkeypatch, message: str):
     """Store() fails once with the gateway's own message for an SQLite error, then opens normally."""
-    real, calls = app_mod.Store, []
+    real, calls = database_actions.Store, []
 
     def store(path, **kwargs):
         calls.append(path)
@@ -224,7 +224,7 @@ def _failing_once(monkeypatch, message: str):
             raise dbmod._write_error(Path(path), sqlite3.OperationalError(message))
         return real(path, **kwargs)
 
-    monkeypatch.setattr(app_mod, "Store", store)
+    monkeypatch.setattr(database_actions, "Store", store)
     return calls
 
 
@@ -299,7 +299,7 @@ def test_switching_to_a_damaged_database_keeps_the_current_one_on_cancel(qtbot, 
     with_backup(other, vignettes)
     damage(other)
     current = window.store.path
-    monkeypatch.setattr(app_mod.QFileDialog, "getOpenFileName", lambda *a, **k: (str(other), ""))
+    monkeypatch.setattr(database_actions.QFileDialog, "getOpenFileName", lambda *a, **k: (str(other), ""))
     seen = []
     on_modal([click("Cancel", seen)])
     window.ui.action_open_database.trigger()

@@ -1,16 +1,30 @@
-"""The patient view: header, flags banner, episodes, the timeline plots, and the selected episode's findings."""
+"""The patient view: header, flags banner, episodes, the timeline plots, and the selected episode's findings.
+
+The view is a function of what it is given and what the user picked: the patient and its assessment (the
+database's state at the as-of date), the selected episode and finding, the timeline's Course / History and
+Dates choice. Every `show_patient` rebuilds the header, the flags, the episodes, the findings and the plots
+from nothing, and keeps the selection where it still exists: a view after browsing and editing equals the
+view a fresh window would show.
+
+The timeline (pyqtgraph, about half a second to import) is loaded after the window's first paint: until then
+a placeholder stands in its place (`load_timeline`).
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QListWidgetItem, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QListWidgetItem, QTableWidget,
+                               QTableWidgetItem, QWidget)
 
 from .. import course, wording
 from ..model import Episode, ImagingStudy, Patient, SymptomRecord, Treatment, site_label
 from .forms.ui_patient_view import Ui_PatientView
-from .timeline import TimelinePanel
+
+if TYPE_CHECKING:
+    from .timeline import TimelinePanel
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole
 #: Severity colours: text on a light tint, readable in light and dark themes and in grey print.
@@ -23,10 +37,21 @@ SYMPTOM_COLUMNS = ("Date", "Pain (NRS)", "Function", "Weight bearing", "Note")
 TREATMENT_COLUMNS = ("Start", "End", "Treatment", "Detail")
 
 
-def _item(text: str, record=None, align_right: bool = False) -> QTableWidgetItem:
+#: Columns of free text that may be longer than their column: elided, the whole text in the tooltip.
+FREE_TEXT = {"Regions", "Findings", "Note", "Detail", "Diagnosis"}
+#: The column of each findings table that takes the width left (the others fit their contents).
+STRETCH_COLUMN = {"imaging": IMAGING_COLUMNS.index("Findings"), "symptoms": SYMPTOM_COLUMNS.index("Note"),
+                  "treatments": TREATMENT_COLUMNS.index("Detail")}
+#: The imaging table shows at least this many rows (a typical episode's studies, without scrolling).
+FINDINGS_ROWS = 4
+#: The flags banner grows to this height in pixels (three one-line flags), in whole flags, then scrolls.
+FLAGS_MAX_PX = 80
+
+
+def _item(text: str, record=None, align_right: bool = False, tooltip: bool = False) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     item.setData(RECORD_ROLE, record)
-    item.setToolTip(text if len(text) > 30 else "")
+    item.setToolTip(text if text and (tooltip or len(text) > 30) else "")
     if align_right:
         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     return item
@@ -37,13 +62,31 @@ def _months(e: course.EpisodeAssessment) -> float:
     return course.months_since_onset(e.symptom_onset, e.resolved_on) if e.resolved_on else e.months_since_onset
 
 
-def _setup_table(table: QTableWidget, columns: tuple[str, ...]) -> None:
+def _setup_table(table: QTableWidget, columns: tuple[str, ...], stretch: int | None = None) -> None:
     table.setColumnCount(len(columns))
     table.setHorizontalHeaderLabels(list(columns))
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    if stretch is None:
+        header.setStretchLastSection(True)
+    else:  # the free text takes the width left, elided with its tooltip; the columns after it fit their contents
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setWordWrap(False)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
+
+
+def _rows_height(table: QTableWidget, rows: int) -> int:
+    """The height a table needs to show its header and `rows` rows (and a horizontal scroll bar)."""
+    row_height = table.verticalHeader().defaultSectionSize()
+    return (table.horizontalHeader().sizeHint().height() + rows * row_height + 2 * table.frameWidth()
+            + table.horizontalScrollBar().sizeHint().height())
+
+
+def finding_key(record) -> tuple[type, int] | None:
+    """What identifies a finding across reloads (records are new objects after each)."""
+    return None if record is None else (type(record), record.id)
 
 
 def _dropped_path(mime) -> str | None:
@@ -66,11 +109,17 @@ class PatientView(QWidget):
         self.setAcceptDrops(True)
         self.patient: Patient | None = None
         self.assessment: course.PatientAssessment | None = None
-        for table, columns in ((self.ui.episodes_table, EPISODE_COLUMNS), (self.ui.imaging_table, IMAGING_COLUMNS),
-                               (self.ui.symptoms_table, SYMPTOM_COLUMNS),
-                               (self.ui.treatments_table, TREATMENT_COLUMNS)):
-            _setup_table(table, columns)
+        self._filling = False
+        for table, columns, stretch in (
+                (self.ui.episodes_table, EPISODE_COLUMNS, None),
+                (self.ui.imaging_table, IMAGING_COLUMNS, STRETCH_COLUMN["imaging"]),
+                (self.ui.symptoms_table, SYMPTOM_COLUMNS, STRETCH_COLUMN["symptoms"]),
+                (self.ui.treatments_table, TREATMENT_COLUMNS, STRETCH_COLUMN["treatments"])):
+            _setup_table(table, columns, stretch)
             table.itemDoubleClicked.connect(lambda item: self.edit_requested.emit(item.data(RECORD_ROLE)))
+        for table in (self.ui.imaging_table, self.ui.symptoms_table, self.ui.treatments_table):
+            table.setMinimumHeight(_rows_height(table, FINDINGS_ROWS))
+            table.itemSelectionChanged.connect(lambda table=table: self._one_finding_selected(table))
         self.ui.episodes_table.horizontalHeaderItem(3).setToolTip(
             "Months since onset while active; months from onset to resolution once resolved")
         title_font = QFont(self.ui.name_label.font())
@@ -81,30 +130,73 @@ class PatientView(QWidget):
         self.ui.episodes_table.itemSelectionChanged.connect(self._episode_selection_changed)
         self.ui.flags_list.itemClicked.connect(self._flag_clicked)
         self.ui.flags_list.itemActivated.connect(self._flag_clicked)
+        # A wrapped flag takes two lines: the banner is as tall as its first flags, in whole flags, at any width.
+        self.ui.flags_list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        self.ui.flags_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # flags wrap
+        self.ui.flags_list.viewport().installEventFilter(self)
         # The timeline: the selected episode's course or the history lanes (the course_label's sentence
-        # becomes the course button's tooltip: the plot needs the label's line).
-        self.timeline = TimelinePanel(self.ui.timeline_area)
+        # becomes the course button's tooltip: the plot needs the label's line). A placeholder until loaded.
+        self._timeline: TimelinePanel | None = None
+        self._timeline_pending = False
+        self._placeholder = QLabel("Loading the timeline…", self.ui.timeline_area)
+        self._placeholder.setObjectName("timeline_placeholder")
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setMinimumHeight(80)
         self.ui.timeline_layout.setContentsMargins(2, 2, 2, 2)
-        self.ui.timeline_layout.addWidget(self.timeline)
+        self.ui.timeline_layout.addWidget(self._placeholder)
         self.ui.course_label.hide()
-        self.timeline.record_clicked.connect(self._plot_record_clicked)
-        self.timeline.episode_clicked.connect(lambda episode: self.select_episode(episode.id))
         self.ui.view_splitter.setStretchFactor(0, 2)
         self.ui.view_splitter.setStretchFactor(1, 4)
         self.ui.view_splitter.setStretchFactor(2, 3)
 
+    # -- the timeline, loaded after the first paint ---------------------------------
+
+    @property
+    def timeline(self) -> TimelinePanel:
+        """The course plot and history lanes (loaded on first use)."""
+        return self.load_timeline()
+
+    def timeline_loaded(self) -> bool:
+        return self._timeline is not None
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().paintEvent(event)
+        self.load_timeline_soon()
+
+    def load_timeline_soon(self) -> None:
+        """Load the timeline once the event loop has shown what is painted now (the first paint of the window or
+        of this view, whichever comes first)."""
+        if self._timeline is None and not self._timeline_pending:
+            self._timeline_pending = True
+            QTimer.singleShot(0, self.load_timeline)
+
+    def load_timeline(self) -> TimelinePanel:
+        """Import the plotting library, put the timeline in the placeholder's place and draw the patient shown."""
+        if self._timeline is None:
+            from .timeline import TimelinePanel
+
+            panel = TimelinePanel(self.ui.timeline_area)
+            panel.record_clicked.connect(self._plot_record_clicked)
+            panel.episode_clicked.connect(lambda episode: self.select_episode(episode.id))
+            self.ui.timeline_layout.replaceWidget(self._placeholder, panel)
+            self._placeholder.deleteLater()
+            self._timeline = panel
+            self._draw_timeline(self.selected_episode())
+        return self._timeline
+
     # -- filling -------------------------------------------------------------------
 
     def show_patient(self, patient: Patient, assessment: course.PatientAssessment,
-                     keep_episode_id: int | None = None) -> None:
-        """Show a patient; keeps the selected episode (by id) when it is still there."""
+                     keep_episode_id: int | None = None, keep_finding: tuple[type, int] | None = None) -> None:
+        """Show a patient, everything built afresh; keeps the selected episode (by id) and finding (by kind and
+        id) when they are still there, else the newest episode and no finding."""
         self.patient, self.assessment = patient, assessment
         as_of = assessment.as_of
         self.ui.name_label.setText(f"{patient.family_name.upper()}, {patient.given_name}")
         self.ui.details_label.setText(wording.patient_line(patient, as_of))
         self.ui.pattern_label.setText(self._pattern_html(assessment))
         self._fill_flags(assessment)
-        self._fill_episodes(assessment, keep_episode_id)
+        self._fill_episodes(assessment, keep_episode_id, keep_finding)
 
     def _pattern_html(self, a: course.PatientAssessment) -> str:
         pattern = wording.pattern_text(a.pattern)
@@ -130,62 +222,86 @@ class PatientView(QWidget):
             foreground, background = SEVERITY_COLOURS[flag.severity]
             item.setForeground(QBrush(QColor(foreground)))
             item.setBackground(QBrush(QColor(background)))
-            item.setToolTip(f"{flag.code} ({flag.severity}) — click to show the "
+            item.setToolTip(f"{flag.message}\n{flag.code} ({flag.severity}) — click to show the "
                             + ("finding" if flag.finding is not None else "episode"))
             flags.addItem(item)
         if not ordered:
             item = QListWidgetItem("No flags: the course is as expected.")
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             flags.addItem(item)
-        rows = max(1, min(len(ordered), 5))
-        height = flags.sizeHintForRow(0) * rows + 2 * flags.frameWidth() + 4
-        flags.setFixedHeight(height)
+        flags.scrollToTop()
+        self._fit_flags()
 
-    def _fill_episodes(self, a: course.PatientAssessment, keep_episode_id: int | None) -> None:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if watched is self.ui.flags_list.viewport() and event.type() == QEvent.Type.Resize \
+                and event.oldSize().width() != event.size().width():
+            self._fit_flags()  # another width wraps the flags otherwise
+        return super().eventFilter(watched, event)
+
+    def _fit_flags(self) -> None:
+        """The banner's height: its first flags, whole (wrapped ones too), up to FLAGS_MAX_PX; then it scrolls."""
+        flags = self.ui.flags_list
+        flags.doItemsLayout()
+        frame = flags.height() - flags.viewport().height()  # the frame (and any margins around the viewport)
+        used, shown = 0, 0
+        for row in range(flags.count()):
+            height = flags.visualItemRect(flags.item(row)).height() + 2 * flags.spacing()
+            if shown and used + height > FLAGS_MAX_PX:
+                break
+            used += height
+            shown += 1
+        if flags.height() != used + frame:
+            flags.setFixedHeight(used + frame)
+
+    def _fill_episodes(self, a: course.PatientAssessment, keep_episode_id: int | None,
+                       keep_finding: tuple[type, int] | None = None) -> None:
         table = self.ui.episodes_table
+        self._filling = True
         table.blockSignals(True)
-        table.setRowCount(0)
-        # Newest first: the episode a follow-up visit is about sits at the top.
-        for e in reversed(a.episodes):
-            row = table.rowCount()
-            table.insertRow(row)
-            status = e.status
-            values = [
-                site_label(e.site, capital=True), wording.date_text(e.symptom_onset), status,
-                f"{_months(e):.1f}", wording.date_text(e.resolved_on),
-                wording.diagnosis_text(e.diagnosis),
-                " – ".join(wording.date_text(d) for d in e.expected_resolution) if e.expected_resolution else "—",
-                wording.date_text(e.next_review) if e.next_review else "—",
-            ]
-            for column, text in enumerate(values):
-                table.setItem(row, column, _item(text, e.episode, align_right=column == 3))
-            if status == "active":
-                for column in range(len(values)):
-                    font = table.item(row, column).font()
-                    font.setBold(True)
-                    table.item(row, column).setFont(font)
-        table.blockSignals(False)
-        self._fit_rows(table, len(a.episodes), least=2, most=5)
-        target = 0
-        if keep_episode_id is not None:
-            target = next((r for r in range(table.rowCount())
-                           if table.item(r, 0).data(RECORD_ROLE).id == keep_episode_id), 0)
-        if table.rowCount():
-            table.selectRow(target)
-        self._episode_selection_changed()
+        try:
+            table.clearSelection()
+            table.setRowCount(0)
+            # Newest first: the episode a follow-up visit is about sits at the top.
+            for e in reversed(a.episodes):
+                row = table.rowCount()
+                table.insertRow(row)
+                status = e.status
+                values = [
+                    site_label(e.site, capital=True), wording.date_text(e.symptom_onset), status,
+                    f"{_months(e):.1f}", wording.date_text(e.resolved_on),
+                    wording.diagnosis_text(e.diagnosis),
+                    " – ".join(wording.date_text(d) for d in e.expected_resolution) if e.expected_resolution else "—",
+                    wording.date_text(e.next_review) if e.next_review else "—",
+                ]
+                for column, text in enumerate(values):
+                    table.setItem(row, column, _item(text, e.episode, align_right=column == 3))
+                if status == "active":
+                    for column in range(len(values)):
+                        font = table.item(row, column).font()
+                        font.setBold(True)
+                        table.item(row, column).setFont(font)
+            self._fit_rows(table, len(a.episodes), least=2, most=5)
+            target = 0
+            if keep_episode_id is not None:
+                target = next((r for r in range(table.rowCount())
+                               if table.item(r, 0).data(RECORD_ROLE).id == keep_episode_id), 0)
+            if table.rowCount():
+                table.selectRow(target)
+        finally:
+            table.blockSignals(False)
+            self._filling = False
+        self._episode_selection_changed(keep_finding)
 
     @staticmethod
     def _fit_rows(table: QTableWidget, rows: int, least: int, most: int) -> None:
         """Make a table tall enough for its rows (within bounds), so that no episode hides below a scroll."""
-        shown = max(least, min(rows, most))
-        row_height = table.verticalHeader().defaultSectionSize()
-        height = table.horizontalHeader().sizeHint().height() + shown * row_height + 2 * table.frameWidth()
-        scroll = table.horizontalScrollBar().sizeHint().height()
-        table.setMinimumHeight(height + scroll)
+        table.setMinimumHeight(_rows_height(table, max(least, min(rows, most))))
 
-    def _episode_selection_changed(self) -> None:
+    def _episode_selection_changed(self, keep_finding: tuple[type, int] | None = None) -> None:
+        if self._filling:
+            return
         episode = self.selected_episode()
-        self._fill_findings(episode)
+        self._fill_findings(episode, keep_finding)
         self.ui.course_label.setText(self._course_text(episode))
         self._draw_timeline(episode)
         self.episode_changed.emit(episode)
@@ -193,11 +309,11 @@ class PatientView(QWidget):
     def _draw_timeline(self, episode: Episode | None) -> None:
         """Redraw the plots from the current assessment (after every edit, the main window shows the patient
         again, so a new record appears at once)."""
-        if self.assessment is None:
+        if self.assessment is None or self._timeline is None:
             return
-        self.timeline.show_assessment(self.assessment, episode)
-        self.timeline.set_titles(f"Course of the selected episode. {self.ui.course_label.text()}",
-                                 self._history_text(self.assessment))
+        self._timeline.show_assessment(self.assessment, episode)
+        self._timeline.set_titles(f"Course of the selected episode. {self.ui.course_label.text()}",
+                                  self._history_text(self.assessment))
 
     @staticmethod
     def _history_text(a: course.PatientAssessment) -> str:
@@ -224,35 +340,42 @@ class PatientView(QWidget):
         return (f"{site}: active, {e.months_since_onset:.1f} months since onset "
                 f"({wording.date_text(e.symptom_onset)}); expected resolution {window}.")
 
-    def _fill_findings(self, episode: Episode | None) -> None:
+    def _fill_findings(self, episode: Episode | None, keep_finding: tuple[type, int] | None = None) -> None:
         imaging, symptoms, treatments = self.ui.imaging_table, self.ui.symptoms_table, self.ui.treatments_table
         for table in (imaging, symptoms, treatments):
+            table.clearSelection()
             table.setRowCount(0)
-        if episode is None:
-            return
-        for s in episode.imaging:
+        studies = episode.imaging if episode else []
+        records = episode.symptoms if episode else []
+        given = episode.treatments if episode else []
+        for s in studies:
             self._append(imaging, s, [wording.date_text(s.date) + (f" {s.time}" if s.time else ""), s.modality,
                                       wording.extent_text(s), wording.regions_text(s.edema_regions),
                                       wording.findings_summary(s), s.accession])
-        for r in episode.symptoms:
+        for r in records:
             function = (f"{r.function_score:g}" + (f" ({r.function_instrument})" if r.function_instrument else "")
                         if r.function_score is not None else "")
             self._append(symptoms, r, [wording.date_text(r.date),
                                        f"{r.pain_nrs:g}" if r.pain_nrs is not None else "", function,
                                        wording.WEIGHT_BEARING_WORDS.get(r.weight_bearing or "", ""), r.note])
-        for t in episode.treatments:
+        for t in given:
             self._append(treatments, t, [wording.date_text(t.start), wording.date_text(t.end) if t.end else "ongoing",
                                          wording.treatment_text(t).split(" (")[0], t.detail])
-        self.ui.findings_tabs.setTabText(0, f"Imaging ({len(episode.imaging)})")
-        self.ui.findings_tabs.setTabText(1, f"Symptoms ({len(episode.symptoms)})")
-        self.ui.findings_tabs.setTabText(2, f"Treatments ({len(episode.treatments)})")
+        self.ui.findings_tabs.setTabText(0, f"Imaging ({len(studies)})")
+        self.ui.findings_tabs.setTabText(1, f"Symptoms ({len(records)})")
+        self.ui.findings_tabs.setTabText(2, f"Treatments ({len(given)})")
+        for table in (imaging, symptoms, treatments):
+            table.scrollToTop()
+        if keep_finding is not None:
+            self._select_finding_row(*keep_finding, show_tab=False)
 
     @staticmethod
     def _append(table: QTableWidget, record, values: list[str]) -> None:
         row = table.rowCount()
         table.insertRow(row)
         for column, text in enumerate(values):
-            table.setItem(row, column, _item(text or "", record))
+            name = table.horizontalHeaderItem(column).text()
+            table.setItem(row, column, _item(text or "", record, tooltip=name in FREE_TEXT))
 
     # -- selection -----------------------------------------------------------------
 
@@ -262,9 +385,20 @@ class PatientView(QWidget):
             return None
         return self.ui.episodes_table.item(rows[0].row(), 0).data(RECORD_ROLE)
 
+    def _one_finding_selected(self, chosen: QTableWidget) -> None:
+        """One finding is selected at a time: choosing one in a table clears the others' selection."""
+        if not chosen.selectionModel().hasSelection():
+            return
+        for table in (self.ui.imaging_table, self.ui.symptoms_table, self.ui.treatments_table):
+            if table is not chosen:
+                table.clearSelection()
+
     def _table_for(self, record) -> QTableWidget:
+        return self._table_of_kind(type(record))
+
+    def _table_of_kind(self, kind: type) -> QTableWidget:
         return {ImagingStudy: self.ui.imaging_table, SymptomRecord: self.ui.symptoms_table,
-                Treatment: self.ui.treatments_table}[type(record)]
+                Treatment: self.ui.treatments_table}[kind]
 
     def current_table(self) -> QTableWidget:
         return (self.ui.imaging_table, self.ui.symptoms_table, self.ui.treatments_table)[
@@ -284,10 +418,14 @@ class PatientView(QWidget):
 
     def select_finding(self, record) -> None:
         """Select a finding's row (by id) in its tab, showing that tab."""
-        table = self._table_for(record)
-        self.ui.findings_tabs.setCurrentWidget(table.parentWidget())
+        self._select_finding_row(type(record), record.id)
+
+    def _select_finding_row(self, kind: type, record_id: int, show_tab: bool = True) -> None:
+        table = self._table_of_kind(kind)
+        if show_tab:
+            self.ui.findings_tabs.setCurrentWidget(table.parentWidget())
         for row in range(table.rowCount()):
-            if table.item(row, 0).data(RECORD_ROLE).id == record.id:
+            if table.item(row, 0).data(RECORD_ROLE).id == record_id:
                 table.selectRow(row)
                 table.scrollToItem(table.item(row, 0))
                 return

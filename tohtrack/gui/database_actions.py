@@ -1,0 +1,402 @@
+"""The database's lifecycle in the main window: open, new, switch and recent files, backups, import and export,
+the first-run offer, and noticing changes made by another window or workstation (the change poll).
+
+`open_store` is also the app's way in (tohtrack.gui.app.run): it says why a file cannot be opened and offers
+what may help.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Qt
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QWidget
+
+from .. import interchange, safety
+from ..db import DatabaseDamaged, DatabaseTooNew, NotATohtrackDatabase, Store, StoreError
+from ..model import ValidationError
+from . import undo
+
+RECENT_LIMIT = 8
+
+
+#: The status bar's warning about where the database is (network share, read-only): amber, readable on any palette.
+STORAGE_NOTICE_STYLE = ("QLabel#storage_notice { background: #fff4e5; color: #6d3a00; border: 1px solid #e65100; "
+                        "border-radius: 3px; padding: 1px 6px; }")
+
+
+DATABASE_FILES = "SQLite databases (*.sqlite3 *.db);;All files (*)"
+
+#: How often the window looks for changes made by another window or workstation (ms).
+POLL_MS = 2000
+
+
+class DatabaseActions:
+    """The main window's File menu over the database, and the change poll (a mixin of MainWindow: it uses the
+    window's store, settings, models and status bar)."""
+
+    def _start_polling(self) -> None:
+        self._data_version = self._read_marks()
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._check_external_changes)
+        self._poll.start()
+
+    def switch_database(self, path: Path, error: StoreError | None = None) -> None:
+        # open_store says why a file cannot be opened, and offers a backup or another file
+        store = open_store(self, path, self.store.clinician, error=error)
+        if store is None:
+            return
+        previous = self.store.path
+        self.save_state()
+        self.backup_if_changed()
+        self.store.close()
+        try:
+            self._use_store(store)
+        except sqlite3.DatabaseError as exc:  # it opened, but its first queries met damaged pages
+            store.close()
+            self._use_store(Store(previous, clinician=store.clinician))  # back to the one open a moment ago
+            self.switch_database(store.path, DatabaseDamaged(f"{store.path}: the database file is damaged ({exc})"))
+
+    def _use_store(self, store: Store) -> None:
+        """Show another database in this window."""
+        self.store = store
+        self.patient = None
+        self.undo_stack.clear()
+        self.ids = undo.Ids()
+        self.list_model.set_store(store)
+        self.ui.patient_stack.setCurrentWidget(self.ui.empty_page)
+        self.data_changed()  # the first queries: a damaged file fails here, before it is remembered
+        self._remember_database()
+        self._update_recent_menu()
+        self._update_title()
+        self._show_storage_notice()
+        if store.count_patients() == 0:
+            self.offer_first_run()
+
+    def open_database(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open database", str(self.store.path.parent),
+                                              "SQLite databases (*.sqlite3 *.db);;All files (*)")
+        if path:
+            self.switch_database(Path(path))
+
+    def new_database(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "New database", str(self.store.path.parent / "clinic.sqlite3"),
+                                              "SQLite databases (*.sqlite3)")
+        if not path:
+            return
+        if Path(path).exists():
+            QMessageBox.warning(self, "New database", f"{path} already exists; choose Open database for it.")
+            return
+        self.switch_database(Path(path))
+
+    def _remember_database(self) -> None:
+        path = str(self.store.path.resolve())
+        recent = [p for p in (self.settings.value("recent_databases") or []) if p != path]
+        self.settings.setValue("recent_databases", [path] + recent[:RECENT_LIMIT - 1])
+
+    def _update_recent_menu(self) -> None:
+        menu = self.ui.menu_recent
+        menu.clear()
+        for path in self.settings.value("recent_databases") or []:
+            action = menu.addAction(path)
+            action.triggered.connect(lambda checked=False, p=path: self.switch_database(Path(p)))
+        menu.setEnabled(bool(menu.actions()))
+
+    def _db_key(self) -> str:
+        return str(self.store.path.resolve()).replace("/", "|").replace("\\", "|")
+
+    def _read_data_version(self) -> int:
+        return self.store.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def _read_marks(self) -> tuple[int, tuple]:
+        """SQLite's count of others' commits, and where the audit trail ends: every change of a record or a
+        setting adds to the trail, while another window keeping assessment summaries (a cache) does not."""
+        end = self.store.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        return self._read_data_version(), tuple(end or ())
+
+    def _check_external_changes(self) -> None:
+        """Another window or workstation changed records: show its changes."""
+        try:
+            if self._read_data_version() == self._data_version[0]:  # nobody committed: no need to look further
+                return
+            marks = self._read_marks()
+        except Exception:  # noqa: BLE001 - the database went away; the next action will say so
+            return
+        changed = marks[1] != self._data_version[1]
+        self._data_version = marks
+        if changed:
+            self.reload_views()
+            self.statusBar().showMessage("Updated with changes from another window or workstation", 5000)
+
+    def backup_if_changed(self) -> None:
+        """A session that changed something leaves an automatic backup (at most one a day, `backup_keep` kept)."""
+        if not self.changed_this_session:
+            return
+        try:
+            written = self.store.rotate_backups()
+        except (StoreError, OSError) as exc:  # OSError: the backups folder cannot be made or written
+            QMessageBox.warning(self, "Automatic backup failed", f"{exc}\n\nYour changes are saved in the database.")
+            return
+        self.changed_this_session = False
+        if written is not None:
+            self.statusBar().showMessage(f"Backup written to {written}", 5000)
+
+    def backup(self) -> None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
+        path, _ = QFileDialog.getSaveFileName(self, "Back up the database",
+                                              str(Path.home() / f"tohtrack-backup-{stamp}.sqlite3"),
+                                              "SQLite databases (*.sqlite3)")
+        if not path:
+            return
+        try:
+            self.store.backup(path)
+        except (StoreError, OSError) as exc:  # OSError: a folder that cannot be written
+            QMessageBox.warning(self, "Backup failed", f"{exc}\n\nNo backup was written.")
+            return
+        self.statusBar().showMessage(f"Backup written to {path}", 8000)
+
+    def import_file(self) -> None:
+        from .. import fhir
+
+        path, _ = QFileDialog.getOpenFileName(self, "Import a tohtrack/1 file or a FHIR R4 bundle", str(Path.home()),
+                                              "TOHtrack or FHIR files (*.json);;All files (*)")
+        if not path:
+            return
+        skipped: list = []
+        try:
+            if fhir.is_bundle(path):  # told apart by content, as `tohtrack import` does
+                patients, skipped = fhir.import_file(self.store, path)
+            else:
+                patients = interchange.import_file(self.store, path)
+        except ValidationError as exc:
+            problems = [str(p) for p in exc.problems]
+            shown = "\n".join(problems[:20]) + (f"\n… and {len(problems) - 20} more" if len(problems) > 20 else "")
+            QMessageBox.warning(self, "Import refused",
+                                f"{Path(path).name}: {len(problems)} problem(s); nothing was imported.\n\n{shown}")
+            return
+        except StoreError as exc:
+            self.show_error(exc)
+            return
+        self.changed_this_session = True
+        self.undo_stack.clear()
+        self.data_changed()
+        self.statusBar().showMessage(f"Imported {len(patients)} patient(s) from {Path(path).name}"
+                                     + (f" ({len(skipped)} FHIR entries skipped)" if skipped else ""), 8000)
+        if skipped:
+            QMessageBox.information(self, "Import: entries skipped", "\n".join(fhir.skipped_summary(skipped)))
+
+    def export_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export all patients", str(Path.home() / "tohtrack-export.json"),
+                                              "TOHtrack files (*.json)")
+        if not path:
+            return
+        try:
+            interchange.write_export(self.store, path)  # streamed; never over the database (safety)
+        except (OSError, StoreError) as exc:
+            QMessageBox.warning(self, "Export failed", f"{exc}\n\nNothing was written.")
+            return
+        self.statusBar().showMessage(f"Exported to {path}", 8000)
+
+    def _add_csv_export_actions(self) -> None:
+        """File → Export CSV for analysis… (and de-identified), after Export…."""
+        self.action_export_csv = QAction("Export CSV for analysis…", self)
+        self.action_export_csv.setObjectName("action_export_csv")
+        self.action_export_csv.setToolTip("One CSV per record type and datapackage.json, for R, pandas or a "
+                                          "spreadsheet")
+        self.action_export_csv_deidentified = QAction("Export de-identified CSV for analysis…", self)
+        self.action_export_csv_deidentified.setObjectName("action_export_csv_deidentified")
+        self.action_export_csv.triggered.connect(lambda: self.export_csv())
+        self.action_export_csv_deidentified.triggered.connect(lambda: self.export_csv(deidentify=True))
+        self.ui.menu_file.insertActions(self.ui.action_backup,
+                                        [self.action_export_csv, self.action_export_csv_deidentified])
+
+    def export_csv(self, deidentify: bool = False) -> None:
+        from .. import tidy
+
+        stamp = self.as_of.strftime("%Y%m%d")
+        name = f"tohtrack-analysis{'-deidentified' if deidentify else ''}-{stamp}"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export de-identified CSV for analysis" if deidentify else "Export CSV for analysis",
+            str(Path.home() / name), "A new folder (*)")
+        if not path:
+            return
+        try:
+            counts = tidy.export(self.store, path, self.as_of, deidentify)
+        except ValidationError as exc:
+            QMessageBox.warning(self, "Export refused", "\n".join(str(p) for p in exc.problems)
+                                + "\n\nNothing was written.")
+            return
+        except (OSError, StoreError) as exc:
+            QMessageBox.warning(self, "Export failed", f"{exc}\n\nNothing was written.")
+            return
+        self.statusBar().showMessage(f"CSV for analysis written to {path}: {counts['patients']} patients, "
+                                     f"{counts['episodes']} episodes, {counts['imaging']} studies", 8000)
+
+    def offer_first_run(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("An empty database")
+        box.setText(f"{self.store.path} holds no patients yet.")
+        box.setInformativeText("Load a demo cohort of 200 synthetic patients to try TOHtrack, "
+                               "import a tohtrack/1 file, or start with an empty database.")
+        demo_button = box.addButton("Load demo cohort", QMessageBox.ButtonRole.AcceptRole)
+        import_button = box.addButton("Import file…", QMessageBox.ButtonRole.ActionRole)
+        box.addButton("Start empty", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is demo_button:
+            self.load_demo()
+        elif box.clickedButton() is import_button:
+            self.import_file()
+
+    def load_demo(self, count: int = 200) -> None:
+        from .. import demo
+
+        patients = list(demo.generate(count, taken=self.store.all_mrns()))
+        self._guarded(lambda: self.store.add_patients(patients, validate=False))
+        self.changed_this_session = True
+        self.undo_stack.clear()
+        self.data_changed()
+
+    def _setup_storage_notice(self) -> None:
+        self.storage_notice: QLabel | None = None  # made when there is something to say (most databases: never)
+        self._show_storage_notice()
+
+    def _anchor_problems(self) -> list[str]:
+        """The audit trail held against what this workstation saw of it (tohtrack.witness): a database rolled
+        back, cut short, recomputed or replaced is said when it is opened, as `tohtrack check` says it."""
+        from .. import witness
+
+        try:
+            problems, _notes = witness.verify(self.store)
+        except (witness.WitnessError, StoreError, sqlite3.DatabaseError, OSError) as exc:
+            return [f"audit anchor: {exc}"]
+        return problems
+
+    def _show_storage_notice(self, reopened: bool = True) -> None:
+        """A warning that stays in the status bar while the database is on a network share or read-only, its
+        audit trail does not match what this workstation saw, or MRNs from before the MRN rules clash."""
+        path = self.store.path
+        if reopened or not hasattr(self, "_anchor_notes"):
+            self._anchor_notes = self._anchor_problems()
+        notes = []
+        warning = safety.network_share_warning(path)
+        if warning:
+            notes.append(("On a network share: keep the database on a local disk", warning))
+        if self.store.readonly or not os.access(path, os.W_OK):
+            notes.append(("Read-only: changes cannot be saved",
+                          f"{path} is read-only here: you can look, but changes cannot be saved. "
+                          "Ask for permission to write to the file and its folder."))
+        if self._anchor_notes:
+            notes.append(("Audit trail: not what this workstation last saw",
+                          "\n".join(self._anchor_notes) + "\n\n'tohtrack check' says more; a copy put in place on "
+                          "purpose is accepted with 'tohtrack check --accept' (README: What check detects)."))
+        self._shown_witness_problem = self.store.witness_problem
+        if self.store.witness_problem:
+            notes.append(("Audit witness not updated", f"{self.store.witness_problem}; the change itself was saved."))
+        clashes = self.store.mrn_key_clashes()  # MRNs that were distinct before the MRN rules, the same now
+        if clashes:
+            notes.append((f"{len(clashes)} MRN clash{'es' if len(clashes) > 1 else ''}: see the tooltip",
+                          "\n".join(clashes)))
+        if not notes and self.storage_notice is None:
+            return
+        if self.storage_notice is None:
+            self.storage_notice = QLabel(self)
+            self.storage_notice.setObjectName("storage_notice")
+            self.storage_notice.setStyleSheet(STORAGE_NOTICE_STYLE)
+            self.statusBar().addPermanentWidget(self.storage_notice)
+        self.storage_notice.setText("  ·  ".join(short for short, _ in notes))
+        self.storage_notice.setToolTip("\n\n".join(text for _, text in notes))
+        self.storage_notice.setAccessibleDescription(self.storage_notice.toolTip())
+        self.storage_notice.setVisible(bool(notes))
+        if warning:
+            self.statusBar().showMessage(warning, 20000)
+
+
+def open_problem(exc: StoreError, path: Path | None = None) -> tuple[str, bool, bool]:
+    """Why a database could not be opened, in the user's words: (what happened, a backup may help, a retry may help)."""
+    text = str(exc).removeprefix(f"{path}: ")  # the file's name says nothing of what happened
+    if isinstance(exc, DatabaseTooNew):
+        return ("This database was written by a newer version of TOHtrack. Update TOHtrack to open it; "
+                "the file was not changed.", False, False)
+    if isinstance(exc, NotATohtrackDatabase):
+        return "This file is the database of another program, not a TOHtrack database. It was not changed.", True, False
+    if isinstance(exc, DatabaseDamaged):
+        return "This file is not a TOHtrack database, or it is damaged. It was not changed.", True, False
+    if "busy" in text or "locked" in text:
+        return "Another workstation or window kept the database busy for too long. Try again in a moment.", False, True
+    if "read-only" in text or "readonly" in text or "Permission denied" in text or "may not" in text:
+        return ("TOHtrack may not write to this database (it is read-only here). Ask for permission to write to the "
+                "file and its folder, or open another file.", False, True)
+    if "full" in text:
+        return ("The disk is full: TOHtrack could not write to the database. Free some space, then try again.",
+                False, True)
+    return "TOHtrack could not open the database.", False, True
+
+
+def _taken(backup: Path) -> str:
+    return dt.datetime.fromtimestamp(backup.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+
+
+def open_store(parent: QWidget | None, path: Path, clinician: str = "", cancel_text: str = "Cancel",
+               error: StoreError | None = None) -> Store | None:
+    """Open a database; when it cannot be opened, say what happened (no traceback) and offer what may help:
+    its newest automatic backup that passes its check, trying again, or another file. None when the user gives up.
+    `error`: it opened, but failed at once (damage beyond the header, found by the first queries).
+    """
+    path = Path(path)
+    while True:
+        if error is None:
+            try:
+                return Store(path, clinician=clinician)
+            except StoreError as exc:
+                error = exc
+        error, found = None, error
+        headline, restorable, retry = open_problem(found, path)
+        backup = None
+        if restorable and path.is_file():
+            QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                backup = safety.newest_good_backup(path)
+            finally:
+                QGuiApplication.restoreOverrideCursor()
+        details = str(found)
+        if backup is not None:
+            details += (f"\n\nThe newest automatic backup that passes its check is of {_taken(backup)}. Restoring it "
+                        "moves this file into the backups folder (nothing is deleted); changes made after the backup "
+                        "are not in it.")
+        elif restorable:
+            details += "\n\nThere is no automatic backup of this database that passes its check."
+        box = QMessageBox(parent)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Cannot open the database")
+        box.setText(headline)
+        box.setInformativeText(details)
+        restore_button = (box.addButton(f"Restore backup of {_taken(backup)}", QMessageBox.ButtonRole.AcceptRole)
+                          if backup is not None else None)
+        retry_button = box.addButton("Try again", QMessageBox.ButtonRole.ActionRole) if retry else None
+        other_button = box.addButton("Open another file…", QMessageBox.ButtonRole.ActionRole)
+        cancel_button = box.addButton(cancel_text, QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(restore_button or retry_button or other_button)
+        box.setEscapeButton(cancel_button)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is None or clicked is cancel_button:
+            return None
+        if clicked is restore_button:
+            try:
+                kept = safety.restore_unopenable(path, backup)
+            except (StoreError, ValidationError, OSError) as exc:
+                QMessageBox.warning(parent, "Restore failed", f"{exc}\n\n{path} was left as it was.")
+                continue
+            QMessageBox.information(parent, "Backup restored",
+                                    f"{path} now holds the backup of {_taken(backup)}.\n\n"
+                                    f"The file that could not be opened was kept as {kept}.")
+        elif clicked is other_button:
+            chosen, _ = QFileDialog.getOpenFileName(parent, "Open database", str(path.parent), DATABASE_FILES)
+            if chosen:
+                path = Path(chosen)
+
