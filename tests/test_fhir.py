@@ -667,7 +667,10 @@ def test_problems_are_named_by_their_place_in_the_bundle(tmp_path):
 
 
 @pytest.mark.parametrize("raw, expected", [
-    ('{"resourceType": "Patient", "id": "x"}', "resourceType: 'Patient' is not a Bundle"),
+    ('{"resourceType": 7, "id": "x"}', "resourceType: 7 is not a FHIR resource type"),
+    ('{"resourceType": "Patient", "identifier": [{"type": {"coding": [{"system": '
+     '"http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}, "value": "X-1"}], "name": [{"family": "A", '
+     '"given": ["B"]}], "gender": "male", "birthDate": "1970-02-30"}', "Patient.birthDate: '1970-02-30' is not"),
     ('{"resourceType": "Bundle", "entry": {"a": 1}}', "entry: "),
     ('{"resourceType": "Bundle", "entry": [1, "x", null, []]}', "entry[3]: a list is not an entry"),
     ('{"resourceType": "Bundle", "entry": [[[[]]], {"resource": {"resourceType": "Patient", "identifier": [{"type": '
@@ -786,3 +789,123 @@ def test_mrn_system_setting_rules():
                           ("https://x/" + "a" * 300, "at most 255"), ("urn:a\u00e9", "not an absolute URI")):
         with pytest.raises(ValidationError, match=fragment):
             settings_mod.parse("fhir_mrn_system", bad)
+
+
+# ---------------------------------------------------------------------------
+# Bundles as other systems write them (review of issue 19)
+# ---------------------------------------------------------------------------
+
+_MR_TYPE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}
+
+
+def _hospital_patient(pid, mrn, **fields):
+    return {"resourceType": "Patient", "id": pid,
+            "identifier": [{"system": "http://hl7.org/fhir/sid/us-ssn", "value": "123-45-6789"},
+                           {"type": _MR_TYPE, "system": "https://hospital.example/mrn", "value": mrn}],
+            "name": [{"use": "usual", "given": ["Bob"]},
+                     {"prefix": ["Dr."], "family": "Smith", "given": ["Robert", "James"], "suffix": ["Jr"]}],
+            "gender": "male", "birthDate": "1970-02-03", **fields}
+
+
+def _import_cli(tmp_path, document, capsys, name="in.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(document) if not isinstance(document, str) else document)
+    db = tmp_path / f"{name}.sqlite3"
+    code = main(["--db", str(db), "import", str(path)])
+    return code, capsys.readouterr(), db
+
+
+def test_a_searchset_with_partial_birth_dates_and_no_gender_imports_what_maps(tmp_path, capsys):
+    """Valid FHIR that TOHtrack cannot keep whole (a partial or missing birth date, no family name) skips that
+    Patient with its reason; an absent gender is FHIR's 'unknown'; several identifiers and names are read right."""
+    patients = [
+        _hospital_patient("1", "X-1"),
+        _hospital_patient("2", "X-2", birthDate="1970"),
+        _hospital_patient("3", "X-3", birthDate="1970-05"),
+        {k: v for k, v in _hospital_patient("4", "X-4").items() if k != "gender"},
+        {k: v for k, v in _hospital_patient("5", "X-5").items() if k != "birthDate"},
+        _hospital_patient("6", "X-6", name=[{"text": "Cher"}]),
+        {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/1"},
+         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "38341003"}]}},
+        {"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational"}]},
+    ]
+    bundle = {"resourceType": "Bundle", "type": "searchset", "total": 6, "entry": [
+        {"fullUrl": f"https://hospital.example/fhir/{r['resourceType']}/{r.get('id', 'x')}", "resource": r,
+         "search": {"mode": "match" if r["resourceType"] == "Patient" else "include"}} for r in patients]}
+    code, out, db = _import_cli(tmp_path, bundle, capsys)
+    assert code == 0, out.err
+    assert "imported 2 patients" in out.out and "(6 entries skipped)" in out.out
+    assert "skipped 1 Patient (entry[1]): its birth date is partial (1970); TOHtrack needs the full date" in out.err
+    assert "skipped 1 Patient (entry[2]): its birth date is partial (1970-05)" in out.err
+    assert "skipped 1 Patient (entry[4]): its birth date is missing" in out.err
+    assert "skipped 1 Patient (entry[5]): no family name" in out.err
+    assert "skipped 1 Condition (entry[6])" in out.err and "skipped 1 OperationOutcome (entry[7])" in out.err
+    with Store(db) as store:
+        first, fourth = store.patient_by_mrn("X-1"), store.patient_by_mrn("X-4")
+        assert (first.family_name, first.given_name, first.sex) == ("Smith", "Robert James", "male")
+        assert fourth.sex == "unknown" and counts(store)["patients"] == 2
+
+
+def test_a_single_resource_is_read_as_a_bundle_of_one(tmp_path, capsys):
+    code, out, db = _import_cli(tmp_path, _hospital_patient("1", "X-1"), capsys)
+    assert code == 0, out.err
+    assert "imported 1 patients" in out.out
+    with Store(db) as store:
+        assert store.patient_by_mrn("X-1").birth_date == dt.date(1970, 2, 3)
+    # its problems are named FHIRPath-style, from the resource type
+    code, out, db = _import_cli(tmp_path, _hospital_patient("1", "X-1", gender="mle"), capsys, "bad.json")
+    assert code == 2 and "Patient.gender: 'mle' is not a known code" in out.err
+    code, out, db = _import_cli(tmp_path, {"resourceType": "Encounter", "status": "finished"}, capsys, "e.json")
+    assert code == 0 and "skipped 1 Encounter (Encounter): not a kind of record TOHtrack keeps" in out.err
+
+
+def test_a_transaction_response_is_skipped_entry_by_entry(tmp_path, capsys):
+    bundle = {"resourceType": "Bundle", "type": "transaction-response", "entry": [
+        {"response": {"status": "201 Created", "location": "Patient/9/_history/1"}},
+        {"response": {"status": "201 Created", "location": "Condition/10/_history/1"}}]}
+    code, out, db = _import_cli(tmp_path, bundle, capsys)
+    assert code == 0, out.err
+    assert "skipped 2 entry (entry[0], entry[1]): a server's response to a request, not a record" in out.err
+    assert "imported 0 patients" in out.out
+
+
+def test_a_repeated_full_url_is_refused(tmp_path, vignettes, capsys):
+    """Two entries with one fullUrl (FHIR's bdl-7) would make every reference to it ambiguous."""
+    with Store(tmp_path / "a.sqlite3") as a:
+        interchange.import_document(a, vignettes, today=TODAY)
+        bundle = json.loads(fhir.dumps(bundle_of(a)))
+    second = _entry_of(bundle, "Patient", 1)
+    bundle["entry"][second]["fullUrl"] = bundle["entry"][0]["fullUrl"]
+    code, out, db = _import_cli(tmp_path, bundle, capsys)
+    assert code == 2
+    assert f"entry[{second}].fullUrl: '{bundle['entry'][0]['fullUrl']}' is also the fullUrl of entry[0]" in out.err
+    with Store(db) as store:
+        assert counts(store)["patients"] == 0
+
+
+def _as_server_writes_it(bundle):
+    """The bundle with server ids: absolute fullUrls and relative references ('Patient/7'), as a FHIR server
+    returns it from a search."""
+    ids = {}
+    for n, entry in enumerate(bundle["entry"]):
+        kind = entry["resource"]["resourceType"]
+        ids[entry["fullUrl"]] = f"{kind}/{n + 100}"
+        entry["resource"]["id"] = str(n + 100)
+    text = json.dumps(bundle)
+    for old, new in ids.items():
+        text = text.replace(f'"reference":"{old}"', f'"reference":"{new}"').replace(
+            f'"reference": "{old}"', f'"reference": "{new}"')
+    out = json.loads(text)
+    for entry in out["entry"]:
+        entry["fullUrl"] = f"https://hospital.example/fhir/{ids[entry['fullUrl']]}"
+    out["type"] = "searchset"
+    return out
+
+
+def test_relative_references_round_trip_exactly(tmp_path, vignettes):
+    with Store(tmp_path / "a.sqlite3") as a, Store(tmp_path / "b.sqlite3") as b:
+        interchange.import_document(a, vignettes, today=TODAY)
+        bundle = _as_server_writes_it(json.loads(fhir.dumps(bundle_of(a))))
+        assert "urn:uuid" not in json.dumps(bundle)
+        fhir.import_bundle(b, bundle, today=TODAY)
+        assert tohtrack_json(b) == tohtrack_json(a)

@@ -500,6 +500,7 @@ def dumps(bundle: dict) -> str:
 
 _FORMAT_HEAD = re.compile(r'\A\s*\{\s*"(format|resourceType)"\s*:\s*"((?:[^"\\]|\\.){0,100})"')
 _DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})?)?")
+_PARTIAL_DATE = re.compile(r"[0-9]{4}(-[0-9]{2})?")
 _UID = re.compile(r"urn:oid:([0-9.]{1,64})")
 _TIME = re.compile(r"([0-9]{2}:[0-9]{2})(:00(\.0+)?)?")
 
@@ -565,7 +566,8 @@ class _Reader:
         self.problems.append(Problem(path, message))
 
     def skip(self, index: int, what: str, reason: str) -> None:
-        self.skipped.append(Skipped(f"entry[{index}]", what, reason))
+        """Skip the entry at this place of self.entries (its place in the bundle is kept with it)."""
+        self.skipped.append(Skipped(self.entries[index][0], what, reason))
         self.used.add(index)
 
     def map(self, target: str, source: str) -> None:
@@ -645,9 +647,13 @@ class _Reader:
             self.problem("", "a FHIR file must be a JSON object")
             return {}
         kind = bundle.get("resourceType")
-        if kind != "Bundle":
-            self.problem("resourceType", f"{_show(kind)} is not a Bundle (TOHtrack imports a FHIR Bundle)")
+        if not isinstance(kind, str) or not kind:
+            self.problem("resourceType", f"{_show(kind)} is not a FHIR resource type")
             return {}
+        if kind != "Bundle":
+            # A single resource (a Patient, say) is read as a bundle of one; its places are named FHIRPath-style.
+            self.entries.append((kind, bundle, kind))
+            return self.document()
         meta = bundle.get("meta")
         if isinstance(meta, dict) and isinstance(meta.get("tag"), list) and any(
                 isinstance(t, dict) and t.get("system") == CS_TAG and t.get("code") == "deidentified"
@@ -659,6 +665,7 @@ class _Reader:
         if not isinstance(entries, list):
             self.problem("entry", f"{_show(entries)} is not a list of entries")
             return {}
+        full_urls: dict[str, int] = {}
         for i, entry in enumerate(entries):
             path = f"entry[{i}]"
             if not isinstance(entry, dict):
@@ -669,14 +676,23 @@ class _Reader:
             if isinstance(request, dict) and request.get("method") not in (None, "POST", "PUT"):
                 self.skipped.append(Skipped(path, "entry", f"a {request.get('method')} request, not a record"))
                 continue
+            if resource is None and "response" in entry:  # a transaction-response or batch-response entry
+                self.skipped.append(Skipped(path, "entry", "a server's response to a request, not a record"))
+                continue
             if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
                 self.problem(f"{path}.resource", "is missing or not a FHIR resource (an object with resourceType)")
                 continue
             index = len(self.entries)
-            self.entries.append((i, resource, f"{path}.resource"))
+            self.entries.append((path, resource, f"{path}.resource"))
             full_url = entry.get("fullUrl")
             if isinstance(full_url, str):
-                self.by_ref.setdefault(full_url, index)
+                # FHIR's bdl-7: fullUrls are unique in a bundle; a second one would make references ambiguous.
+                if full_url in full_urls:
+                    self.problem(f"{path}.fullUrl", f"{_show(full_url)} is also the fullUrl of "
+                                                    f"{self.entries[full_urls[full_url]][0]} (each entry needs its own)")
+                    continue
+                full_urls[full_url] = index
+                self.by_ref[full_url] = index
                 tail = re.search(r"([A-Za-z]+/[A-Za-z0-9\-.]{1,64})$", full_url)
                 if tail and not full_url.startswith("urn:"):
                     self.by_ref.setdefault(tail.group(1), index)
@@ -723,7 +739,7 @@ class _Reader:
                 reason = "not linked to a TOHtrack patient or episode, or coded in a way TOHtrack does not keep"
             else:
                 reason = "not a kind of record TOHtrack keeps"
-            self.skipped.append(Skipped(f"entry[{i}]", kind, reason))
+            self.skipped.append(Skipped(i, kind, reason))
         return {"format": interchange.FORMAT, "patients": patients}
 
     # -- resources -----------------------------------------------------------------------------------
@@ -738,21 +754,32 @@ class _Reader:
                      if isinstance(ident, dict) and "MR" in self.codes(ident.get("type"), IDENTIFIER_TYPE)]
             mrn_at = (ours or typed or [None])[0]
         if mrn_at is None:
-            self.skip(self.entries[index][0], "Patient",
+            self.skip(index, "Patient",
                       f"no MRN (an identifier with system {self.mrn_system} or of type MR)")
+            return None
+        names = resource.get("name")
+        name_at, name = 0, None
+        if isinstance(names, list) and names:
+            official = [j for j, n in enumerate(names) if isinstance(n, dict) and n.get("use") == "official"]
+            with_family = [j for j, n in enumerate(names) if isinstance(n, dict) and "family" in n]
+            name_at = (official or with_family or [0])[0]
+            name = names[name_at]
+        if not isinstance(name, dict):
+            name = {}
+        # Valid FHIR that TOHtrack cannot keep whole: skipped and said, never guessed (a wrong type is an error).
+        birth = resource.get("birthDate")
+        if birth is None or (isinstance(birth, str) and _PARTIAL_DATE.fullmatch(birth)):
+            self.skip(index, "Patient", f"its birth date is {'missing' if birth is None else 'partial (' + birth + ')'}"
+                                        "; TOHtrack needs the full date of birth")
+            return None
+        well_formed = names is None or (isinstance(names, list) and all(isinstance(n, dict) for n in names))
+        if well_formed and name.get("family") is None:
+            self.skip(index, "Patient", "no family name (name.family); TOHtrack needs it")
             return None
         self.used.add(index)
         record: dict[str, Any] = {}
         record["mrn"] = identifiers[mrn_at].get("value")
         self.map(model.join(target, "mrn"), f"{path}.identifier[{mrn_at}].value")
-        names = resource.get("name")
-        name_at, name = 0, None
-        if isinstance(names, list) and names:
-            official = [j for j, n in enumerate(names) if isinstance(n, dict) and n.get("use") == "official"]
-            name_at = official[0] if official else 0
-            name = names[name_at]
-        if not isinstance(name, dict):
-            name = {}
         record["family_name"] = name.get("family")
         self.map(model.join(target, "family_name"), f"{path}.name[{name_at}].family")
         given = name.get("given", [])
@@ -763,7 +790,8 @@ class _Reader:
         self.map(model.join(target, "given_name"), f"{path}.name[{name_at}].given")
         record["birth_date"] = resource.get("birthDate")
         self.map(model.join(target, "birth_date"), f"{path}.birthDate")
-        record["sex"] = resource.get("gender")
+        # FHIR's gender is optional; absent, it is 'unknown' (the same code in both: administrative gender).
+        record["sex"] = resource.get("gender", "unknown")
         self.map(model.join(target, "sex"), f"{path}.gender")
         active = resource.get("active", True)
         record["archived"] = (not active) if isinstance(active, bool) else active
@@ -839,7 +867,7 @@ class _Reader:
         codes = self.codes({"coding": modalities}, DCM) if isinstance(modalities, list) else []
         known = [MODALITY_FROM_DCM[c] for c in codes if c in MODALITY_FROM_DCM]
         if not known:
-            self.skip(self.entries[index][0], "ImagingStudy",
+            self.skip(index, "ImagingStudy",
                       f"its modality {_show(codes)} is none of MR, CT, NM or a radiograph (DX, CR, RG)")
             return
         self.used.add(index)
