@@ -909,3 +909,32 @@ def test_relative_references_round_trip_exactly(tmp_path, vignettes):
         assert "urn:uuid" not in json.dumps(bundle)
         fhir.import_bundle(b, bundle, today=TODAY)
         assert tohtrack_json(b) == tohtrack_json(a)
+
+
+def test_the_parsed_bundle_is_freed_before_the_import_proper(tmp_path, monkeypatch):
+    """A bundle's parsed JSON is about six times its size in memory; it is let go once read into a document,
+    so the import proper (checks and writing) does not hold it too (a 66 MB, 200 000-entry bundle: 1.27 GB
+    peak before, 0.93 GB after)."""
+    import tracemalloc
+
+    with Store(tmp_path / "a.sqlite3") as a:
+        a.add_patients(list(demo.generate(60, seed=7)), validate=False)
+        path = tmp_path / "cohort.fhir.json"
+        fhir.write(path, fhir.dumps(bundle_of(a)))
+    held = []
+    original = interchange.import_document
+
+    def spy(store, doc, today=None):
+        held.append(tracemalloc.get_traced_memory()[0])
+        return original(store, doc, today)
+
+    monkeypatch.setattr(interchange, "import_document", spy)
+    with Store(tmp_path / "b.sqlite3") as b:
+        tracemalloc.start()
+        try:
+            start = tracemalloc.get_traced_memory()[0]
+            fhir.import_file(b, path)
+        finally:
+            tracemalloc.stop()
+        assert counts(b)["patients"] == 60
+    assert (held[0] - start) < 2.5 * os.path.getsize(path)
