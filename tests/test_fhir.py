@@ -938,3 +938,27 @@ def test_the_parsed_bundle_is_freed_before_the_import_proper(tmp_path, monkeypat
             tracemalloc.stop()
         assert counts(b)["patients"] == 60
     assert (held[0] - start) < 2.5 * os.path.getsize(path)
+
+
+def test_each_skipped_record_says_why(tmp_path, vignettes, capsys):
+    """A skipped record names its reason: coded in another system, or which link leads nowhere imported."""
+    with Store(tmp_path / "a.sqlite3") as a:
+        interchange.import_document(a, vignettes, today=TODAY)
+        bundle = json.loads(fhir.dumps(bundle_of(a)))
+    condition = _entry_of(bundle, "Condition")
+    bundle["entry"][condition]["resource"]["subject"] = {"reference": bundle["entry"][condition]["fullUrl"]}
+    bundle["entry"].append({"fullUrl": "urn:uuid:5a1e0000-0000-4000-8000-000000000001", "resource": {
+        "resourceType": "Condition", "subject": {"reference": "Patient/elsewhere"},
+        "code": {"coding": [{"system": fhir.CS_DIAGNOSIS, "code": "transient_osteoporosis"}]}}})
+    bundle["entry"].append({"resource": {"resourceType": "Observation", "status": "final",
+                                         "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]}}})
+    code, out, db = _import_cli(tmp_path, bundle, capsys)
+    assert code == 0, out.err
+    n = len(bundle["entry"])
+    assert f"skipped 1 Condition (entry[{condition}]): its subject points to a Condition, not a Patient" in out.err
+    assert f"skipped 1 Condition (entry[{n - 2}]): its subject reference is not an entry of this bundle" in out.err
+    assert "ImagingStudy" in out.err and "its reasonReference points to a Condition that was skipped" in out.err
+    assert "its derivedFrom points to an ImagingStudy that was skipped" in out.err
+    assert (f"skipped 1 Observation (entry[{n - 1}]): an observation TOHtrack does not keep (not coded in "
+            "TOHtrack's observation code system)") in out.err
+    assert "not linked to a TOHtrack patient or episode" not in out.err

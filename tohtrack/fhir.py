@@ -539,6 +539,10 @@ class Skipped:
     reason: str
 
 
+def _a(word: str) -> str:
+    return f"{'an' if word[:1] in 'AEIOU' else 'a'} {word}"
+
+
 def _show(value: Any) -> str:
     """A value for a message: short, and never the whole of a (possibly huge or deeply nested) structure."""
     if isinstance(value, dict):
@@ -736,13 +740,56 @@ class _Reader:
             kind = resource["resourceType"]
             if kind == "Flag" and self.code(resource.get("code"), CS_FLAG):
                 reason = "a course flag: TOHtrack works the flags out from the records"
-            elif kind in ("Patient", "Condition", "ImagingStudy", "Observation", "MedicationStatement",
-                          "Procedure"):
+            elif kind in ("Condition", "ImagingStudy", "Observation", "MedicationStatement", "Procedure"):
+                reason = self.unlinked(resource)
+            elif kind == "Patient":
                 reason = "not linked to a TOHtrack patient or episode, or coded in a way TOHtrack does not keep"
             else:
                 reason = "not a kind of record TOHtrack keeps"
             self.skipped.append(Skipped(i, kind, reason))
         return {"format": interchange.FORMAT, "patients": patients}
+
+    def unlinked(self, resource: dict) -> str:
+        """Why a record of a kind TOHtrack keeps was not taken: coded in another system, or its link to the
+        patient or episode leads nowhere that was imported."""
+        kind = resource["resourceType"]
+        if kind == "Condition":
+            if self.code(resource.get("code"), CS_DIAGNOSIS) is None:
+                return ("its code is not in TOHtrack's diagnosis code system (TOHtrack does not guess a diagnosis "
+                        "from another code)")
+            return self.link_reason(resource.get("subject"), "subject", "Patient")
+        if kind == "Observation":
+            code = self.code(resource.get("code"), CS_OBSERVATION)
+            if code is None and LOINC_PAIN not in self.codes(resource.get("code"), LOINC):
+                return "an observation TOHtrack does not keep (not coded in TOHtrack's observation code system)"
+            if code in OBSERVATION_LABELS and code not in ("symptom_record", "function_score", "weight_bearing"):
+                links = [r for key in ("derivedFrom", "partOf") if isinstance(resource.get(key), list)
+                         for r in resource[key]]
+                return self.link_reason(links[0] if links else None, "derivedFrom", "ImagingStudy")
+            if code == "symptom_record":
+                focus = resource.get("focus")
+                return self.link_reason(focus[0] if isinstance(focus, list) and focus else None, "focus",
+                                        "Condition")
+            return "not a member (hasMember) of a symptom record imported from this bundle"
+        if kind != "ImagingStudy":
+            medication = kind == "MedicationStatement"
+            if self.code(resource.get("medicationCodeableConcept" if medication else "code"), CS_TREATMENT) is None:
+                return "its code is not in TOHtrack's treatment code system"
+        reasons = resource.get("reasonReference")
+        return self.link_reason(reasons[0] if isinstance(reasons, list) and reasons else None, "reasonReference",
+                                "Condition")
+
+    def link_reason(self, ref: Any, element: str, expected: str) -> str:
+        if not isinstance(ref, dict) or not isinstance(ref.get("reference"), str):
+            return f"it has no {element} reference to a {expected}"
+        # Worded without the entry's own details, so that one reason groups many entries in the summary.
+        target = self.by_ref.get(ref["reference"])
+        if target is None:
+            return f"its {element} reference is not an entry of this bundle"
+        kind = self.entries[target][1].get("resourceType")
+        if kind != expected:
+            return f"its {element} points to {_a(kind)}, not {_a(expected)}"
+        return f"its {element} points to {_a(expected)} that was skipped"
 
     # -- resources -----------------------------------------------------------------------------------
 
