@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -325,8 +326,8 @@ def _check_codes(bundle):
                 assert code in STANDARD[system], (system, code)
             elif system in OWN:
                 assert code in OWN[system], (system, code)
-            elif system == fhir.CS_EDEMA_REGION:  # the regions of each joint, whatever the model lists
-                assert re.fullmatch(r"[a-z][a-z_]*", code), code
+            elif system == fhir.CS_EDEMA_REGION:  # the regions of each joint, as the model lists them
+                assert code in model.EDEMA_REGIONS, code
             elif system not in (fhir.DEFAULT_FHIR_MRN_SYSTEM, fhir.BASE + "/sid/deidentified", fhir.DICOM_UID):
                 pytest.fail(f"an undocumented code system {system}")
     return seen
@@ -962,3 +963,57 @@ def test_each_skipped_record_says_why(tmp_path, vignettes, capsys):
     assert (f"skipped 1 Observation (entry[{n - 1}]): an observation TOHtrack does not keep (not coded in "
             "TOHtrack's observation code system)") in out.err
     assert "not linked to a TOHtrack patient or episode" not in out.err
+
+
+def _readme_fhir_section():
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = text.index("\n## FHIR R4\n")
+    return text[start:text.index("\n## ", start + 5)]
+
+
+def test_every_code_written_is_in_the_readme_table_with_its_display(tmp_path):
+    """Each standard code written (SNOMED CT, LOINC, DICOM, HL7 terminology, UCUM) appears in the README's code
+    table with its display, every code system and extension URL written is documented there, and each row of
+    the table names where its codes were confirmed."""
+    readme = _readme_fhir_section()
+    doc = json.loads(json.dumps(full_document()))
+    for joint in ("hip", "knee", "ankle", "foot", "shoulder", "elbow", "wrist", "hand"):
+        for n, side in enumerate(("left", "right")):
+            onset = f"20{10 + n}-0{1 + len(joint) % 9}-01"
+            doc["patients"].append({"mrn": f"J-{joint}-{side}", "family_name": "J", "given_name": "",
+                                    "birth_date": "1960-01-01", "sex": "female", "episodes": [
+                                        {"site": f"{joint}_{side}", "symptom_onset": onset, "imaging": [
+                                            {"date": onset, "modality": "MRI",
+                                             "edema_regions": list(model.EDEMA_REGIONS_BY_JOINT[joint])}]}]})
+    with Store(tmp_path / "a.sqlite3") as a:
+        interchange.import_document(a, doc, today=TODAY)
+        bundles = [json.loads(fhir.dumps(bundle_of(a, **o))) for o in ({}, {"transaction": True},
+                                                                         {"deidentify": True})]
+    written = set()
+    for bundle in bundles:
+        validate(bundle)
+        _check_codes(bundle)
+        for resource in resources(bundle):
+            for coding in _codings(resource):
+                written.add((coding["system"], coding["code"], coding.get("display")))
+            for ext in re.findall(r'"url": "([^"]+)"', json.dumps(resource)):
+                if ext.startswith("http"):
+                    written.add((ext, None, None))
+    assert {code for system, code, _ in written if system == fhir.SNOMED} == set(SNOMED_CONFIRMED)
+    table = readme[readme.index("| what | system | codes | confirmed in |"):]
+    table = table[:table.index("\n\n")]
+    for system, code, display in written:
+        if system in (fhir.SNOMED, fhir.LOINC, fhir.DCM):
+            assert f"{code} {display}" in table, (system, code, display)
+        elif system.startswith("http://terminology.hl7.org/CodeSystem/"):
+            assert system.rsplit("/", 1)[1] in table and code in table, (system, code)
+        elif system.startswith(fhir.CODES):
+            assert system.rsplit("/", 1)[1] in table, system
+        elif system.startswith(fhir.EXTENSION):
+            assert system.rsplit("/", 1)[1] in readme, system
+        elif system == fhir.UCUM:
+            assert f"`{code}`" in readme, code
+        elif system.startswith("http://hl7.org/fhir/"):
+            assert system in readme, system
+    for row in table.splitlines()[2:]:
+        assert row.count("|") >= 5 and row.rstrip(" |").rsplit("|", 1)[1].strip(), row  # a source named
