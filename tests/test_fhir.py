@@ -1017,3 +1017,20 @@ def test_every_code_written_is_in_the_readme_table_with_its_display(tmp_path):
             assert system in readme, system
     for row in table.splitlines()[2:]:
         assert row.count("|") >= 5 and row.rstrip(" |").rsplit("|", 1)[1].strip(), row  # a source named
+
+
+@pytest.mark.parametrize("given, family, expected", [
+    (["Anna", "Ma\u200bria"], "Rossi",
+     "Patient.name[0].given[1]: contains an invisible formatting character (U+200B ZERO WIDTH SPACE) at position 3"),
+    (["Anna"], "Ros\u202esi",
+     "Patient.name[0].family: contains an invisible formatting character (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+    (["An\u0007na", "Maria"], "Rossi", "Patient.name[0].given[0]: contains a control character (U+0007)"),
+    (["Anna", "Maria\nX"], "Rossi", "Patient.name[0].given[1]: contains a line break"),
+])
+def test_the_character_rules_name_the_fhir_path(tmp_path, capsys, given, family, expected):
+    patient = _hospital_patient("1", "X-1", name=[{"family": family, "given": given}])
+    code, out, db = _import_cli(tmp_path, patient, capsys)
+    assert code == 2 and expected in out.err, out.err
+    assert out.err.count("\n  ") == 1  # one problem, named once
+    with Store(db) as store:
+        assert counts(store)["patients"] == 0

@@ -832,11 +832,20 @@ class _Reader:
         record["family_name"] = name.get("family")
         self.map(model.join(target, "family_name"), f"{path}.name[{name_at}].family")
         given = name.get("given", [])
+        self.map(model.join(target, "given_name"), f"{path}.name[{name_at}].given")
         if isinstance(given, list) and all(isinstance(g, str) for g in given):
-            record["given_name"] = " ".join(given)
+            # Each given name is checked on its own, so that a problem names its place (given[1]) and its
+            # position in that name, not in the names joined.
+            clean = []
+            for j, part in enumerate(given):
+                problem = model.text_problem(part)
+                if problem:
+                    self.problem(f"{path}.name[{name_at}].given[{j}]", problem)
+                else:
+                    clean.append(part)
+            record["given_name"] = " ".join(clean)
         else:
             record["given_name"] = given
-        self.map(model.join(target, "given_name"), f"{path}.name[{name_at}].given")
         record["birth_date"] = resource.get("birthDate")
         self.map(model.join(target, "birth_date"), f"{path}.birthDate")
         # FHIR's gender is optional; absent, it is 'unknown' (the same code in both: administrative gender).
