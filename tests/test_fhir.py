@@ -1034,3 +1034,24 @@ def test_the_character_rules_name_the_fhir_path(tmp_path, capsys, given, family,
     assert out.err.count("\n  ") == 1  # one problem, named once
     with Store(db) as store:
         assert counts(store)["patients"] == 0
+
+
+def test_deidentified_patients_are_ordered_by_their_random_ids_not_by_mrn(tmp_path, vignettes):
+    """The order of MRNs (often that of registration) does not show through a de-identified bundle, and no two
+    patients share a random id."""
+    with Store(tmp_path / "a.sqlite3") as a:
+        interchange.import_document(a, vignettes, today=TODAY)
+        a.add_patients(list(demo.generate(40, seed=3)), validate=False)
+        orders = set()
+        for _ in range(3):
+            bundle = bundle_of(a, deidentify=True)
+            ids = [p["identifier"][0]["value"] for p in resources(bundle, "Patient")]
+            assert ids == sorted(ids) and len(set(ids)) == len(ids) == 46
+            onsets = tuple(c["abatementDateTime"] if "abatementDateTime" in c else c["onsetDateTime"]
+                           for c in resources(bundle, "Condition"))
+            orders.add(onsets)
+        assert len(orders) > 1  # a new order each time
+        text = json.dumps(bundle, ensure_ascii=False)
+        for patient in json.loads(tohtrack_json(a))["patients"]:
+            assert patient["mrn"] not in text and patient["birth_date"] not in text
+            assert len(patient["family_name"]) < 5 or patient["family_name"] not in text

@@ -233,7 +233,7 @@ class _Writer:
 
     # -- patients ------------------------------------------------------------------------------------------
 
-    def patient(self, record: Any, assessment: Any) -> None:
+    def patient(self, record: Any, assessment: Any, random_id: str | None = None) -> None:
         data = interchange.patient_to_dict(record)
         deid = self.options.deidentify
         onsets = [model.parse_date(e["symptom_onset"]) for e in data["episodes"]]
@@ -253,7 +253,7 @@ class _Writer:
             from .report import age_band, new_report_id
             from .wording import age
 
-            resource["identifier"] = [{"system": BASE + "/sid/deidentified", "value": new_report_id()}]
+            resource["identifier"] = [{"system": BASE + "/sid/deidentified", "value": random_id or new_report_id()}]
             born = model.parse_date(birth)
             resource["extension"] = [{"url": EXT_AGE_BAND, "valueString": age_band(
                 age(born, min(onsets) if onsets else (self.options.today or dt.date.today())))}]
@@ -473,8 +473,19 @@ def export_bundle(store: Any, mrns: Iterable[str] | None = None, options: Export
     patients.sort(key=lambda p: p.mrn)
     today = options.today or dt.date.today()
     writer = _Writer(options, settings)
-    for patient in patients:
-        writer.patient(patient, assess(patient, today, settings))
+    if options.deidentify:
+        # Ordered by the new random ids, not by MRN: the order of the MRNs (often that of registration) would
+        # otherwise show through.
+        from .report import new_report_id
+
+        ids: set[str] = set()
+        while len(ids) < len(patients):  # unique (40 random bits each: a repeat is rare in a large cohort, not nil)
+            ids.add(new_report_id())
+        for random_id, patient in sorted(zip(ids, patients), key=lambda pair: pair[0]):
+            writer.patient(patient, assess(patient, today, settings), random_id)
+    else:
+        for patient in patients:
+            writer.patient(patient, assess(patient, today, settings))
     bundle: dict[str, Any] = {"resourceType": "Bundle"}
     if options.deidentify:
         bundle["meta"] = {"tag": [_coding(CS_TAG, "deidentified", "de-identified")]}
