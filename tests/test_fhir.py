@@ -1055,3 +1055,15 @@ def test_deidentified_patients_are_ordered_by_their_random_ids_not_by_mrn(tmp_pa
         for patient in json.loads(tohtrack_json(a))["patients"]:
             assert patient["mrn"] not in text and patient["birth_date"] not in text
             assert len(patient["family_name"]) < 5 or patient["family_name"] not in text
+
+
+def test_a_history_bundle_is_refused_by_its_type(tmp_path, capsys):
+    """A history bundle repeats a record's fullUrl once per version (allowed there by FHIR's bdl-7): it is
+    refused by its type, with a message saying what to send instead, rather than as repeated fullUrls."""
+    patient = _hospital_patient("1", "X-1")
+    bundle = {"resourceType": "Bundle", "type": "history", "entry": [
+        {"fullUrl": "https://hospital.example/fhir/Patient/1", "resource": dict(patient, meta={"versionId": v}),
+         "request": {"method": "PUT", "url": "Patient/1"}, "response": {"status": "200"}} for v in ("2", "1")]}
+    code, out, db = _import_cli(tmp_path, bundle, capsys)
+    assert code == 2 and "type: a history bundle holds past versions of records" in out.err
+    assert "fullUrl" not in out.err

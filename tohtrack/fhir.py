@@ -678,6 +678,10 @@ class _Reader:
             self.problem("meta.tag", "this bundle is de-identified (no names, MRNs or birth dates): it is for "
                                      "teaching and research and cannot be imported")
             return {}
+        if bundle.get("type") == "history":
+            self.problem("type", "a history bundle holds past versions of records; TOHtrack imports current "
+                                 "records (a searchset, collection, transaction or batch bundle)")
+            return {}
         entries = bundle.get("entry", [])
         if not isinstance(entries, list):
             self.problem("entry", f"{_show(entries)} is not a list of entries")
