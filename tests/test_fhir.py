@@ -1067,3 +1067,27 @@ def test_a_history_bundle_is_refused_by_its_type(tmp_path, capsys):
     code, out, db = _import_cli(tmp_path, bundle, capsys)
     assert code == 2 and "type: a history bundle holds past versions of records" in out.err
     assert "fullUrl" not in out.err
+
+
+@pytest.mark.parametrize("prefix", ["", "\ufeff \n\t"])
+def test_standard_input_is_told_by_content_too(tmp_path, vignettes, capsys, monkeypatch, prefix):
+    """`tohtrack import -` takes a FHIR bundle as it takes a file (BOM and white space first included), and a
+    tohtrack/1 document still streams through."""
+    import io
+
+    with Store(tmp_path / "a.sqlite3") as a:
+        interchange.import_document(a, vignettes, today=TODAY)
+        bundle_text = fhir.dumps(bundle_of(a))
+        expected = tohtrack_json(a)
+    for n, text in enumerate((prefix + bundle_text, prefix + expected)):
+        db = tmp_path / f"in{n}.sqlite3"
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
+        assert main(["--db", str(db), "import", "-"]) == 0, capsys.readouterr().err
+        out = capsys.readouterr().out
+        assert ("from the FHIR bundle standard input" in out) == (n == 0), out
+        with Store(db) as store:
+            assert tohtrack_json(store) == expected
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b'{"resourceType": "Bundle", "entry": [7]}')))
+    assert main(["--db", str(tmp_path / "bad.sqlite3"), "import", "-"]) == 2
+    assert "entry[0]: 7 is not an entry" in capsys.readouterr().err
+    assert not (tmp_path / "bad.sqlite3").exists()

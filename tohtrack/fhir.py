@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import json
 import os
 import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, BinaryIO, Iterable
 
 from . import interchange, model
 from .model import Problem, ValidationError
@@ -1190,6 +1191,45 @@ def import_file(store: Any, path: str | os.PathLike, today: dt.date | None = Non
     # The parsed file is referenced by nothing once it is read into a document, so it is freed before the
     # import proper: about half the memory of a large bundle's import.
     doc, reader = _read(read_file(path), store.settings().fhir_mrn_system, today, check=False)
+    return _import_read(store, doc, reader, today)
+
+
+class _Rejoined(io.RawIOBase):
+    """A stream's first bytes, already read to tell the format, followed by the rest of it."""
+
+    def __init__(self, head: bytes, rest: BinaryIO):
+        self.head, self.rest = memoryview(head), rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.rest.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def sniff_stream(f: BinaryIO) -> tuple[bool, BinaryIO]:
+    """Whether a stream (standard input) starts as a FHIR resource does (`{"resourceType": …`, after any BOM
+    and white space), and the whole stream to read from, its first bytes included."""
+    head = f.read(4096)
+    match = _FORMAT_HEAD.match(head.decode("utf-8-sig", errors="replace"))
+    return bool(match and match.group(1) == "resourceType"), io.BufferedReader(_Rejoined(head, f))
+
+
+@gc_paused()
+def import_stream(store: Any, f: BinaryIO, today: dt.date | None = None) -> tuple[list, list[Skipped]]:
+    """Import a bundle from a stream (standard input), read whole up to MAX_BUNDLE_BYTES."""
+    data = f.read(MAX_BUNDLE_BYTES + 1)
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise ValidationError([Problem("", f"the bundle is over {MAX_BUNDLE_BYTES // 2**20} MB; split it by "
+                                           "patient")])
+    doc, reader = _read(interchange.loads(data), store.settings().fhir_mrn_system, today, check=False)
     return _import_read(store, doc, reader, today)
 
 
