@@ -1091,3 +1091,18 @@ def test_standard_input_is_told_by_content_too(tmp_path, vignettes, capsys, monk
     assert main(["--db", str(tmp_path / "bad.sqlite3"), "import", "-"]) == 2
     assert "entry[0]: 7 is not an entry" in capsys.readouterr().err
     assert not (tmp_path / "bad.sqlite3").exists()
+
+
+def test_a_bundle_with_long_elements_before_its_resource_types_is_told_by_content(tmp_path, vignettes, capsys):
+    with Store(tmp_path / "a.sqlite3") as a:
+        interchange.import_document(a, vignettes, today=TODAY)
+        bundle = json.loads(fhir.dumps(bundle_of(a)))
+        expected = tohtrack_json(a)
+    kind = bundle.pop("resourceType")
+    bundle = {"link": [{"relation": "self", "url": "https://hospital.example/fhir/Patient?_id=" + "1," * 20000}],
+              **bundle, "resourceType": kind}
+    code, out, db = _import_cli(tmp_path, bundle, capsys)
+    assert code == 0, out.err
+    assert "from the FHIR bundle" in out.out
+    with Store(db) as store:
+        assert tohtrack_json(store) == expected

@@ -527,13 +527,15 @@ def is_bundle(path: str | os.PathLike) -> bool:
     its problem."""
     try:
         with open(path, "rb") as f:
-            head = f.read(4096).decode("utf-8-sig", errors="replace")
+            head = f.read(1 << 20).decode("utf-8-sig", errors="replace")
     except OSError:
         return False
     match = _FORMAT_HEAD.match(head)
     if match:
         return match.group(1) == "resourceType"
-    if '"resourceType"' not in head:  # every FHIR resource has one, and a bundle's first entries show it
+    # Every FHIR resource has a resourceType, and a bundle's first entries show it, even after a long narrative,
+    # meta or link element written first.
+    if '"resourceType"' not in head:
         return False
     try:
         if os.path.getsize(path) > MAX_BUNDLE_BYTES:
