@@ -1106,3 +1106,13 @@ def test_a_bundle_with_long_elements_before_its_resource_types_is_told_by_conten
     assert "from the FHIR bundle" in out.out
     with Store(db) as store:
         assert tohtrack_json(store) == expected
+
+
+def test_the_current_mrn_is_taken_before_an_old_one(tmp_path, capsys):
+    patient = _hospital_patient("1", "X-NEW")
+    patient["identifier"].insert(0, {"use": "old", "type": _MR_TYPE, "system": "https://hospital.example/mrn",
+                                     "value": "X-OLD"})
+    code, out, db = _import_cli(tmp_path, patient, capsys)
+    assert code == 0, out.err
+    with Store(db) as store:
+        assert store.patient_by_mrn("X-NEW").family_name == "Smith" and counts(store)["patients"] == 1

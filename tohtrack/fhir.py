@@ -819,6 +819,9 @@ class _Reader:
                     if isinstance(ident, dict) and ident.get("system") == self.mrn_system]
             typed = [j for j, ident in enumerate(identifiers)
                      if isinstance(ident, dict) and "MR" in self.codes(ident.get("type"), IDENTIFIER_TYPE)]
+            # A current identifier before one marked old (a previous MRN), each kind in its order.
+            ours.sort(key=lambda j: identifiers[j].get("use") == "old")
+            typed.sort(key=lambda j: identifiers[j].get("use") == "old")
             mrn_at = (ours or typed or [None])[0]
         if mrn_at is None:
             self.skip(index, "Patient",
