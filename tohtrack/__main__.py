@@ -238,8 +238,8 @@ def _import_fhir(args, stream=None) -> int:
     from . import fhir
 
     with _open(args) as store:
-        patients, skipped = fhir.import_stream(store, stream) if stream else fhir.import_file(store, args.file)
-    shown = "standard input" if stream else args.file
+        patients, skipped = fhir.import_stream(store, stream) if stream is not None else fhir.import_file(store, args.file)
+    shown = "standard input" if stream is not None else args.file
     for line in fhir.skipped_summary(skipped):
         print(f"tohtrack: {shown}: {line}", file=sys.stderr)
     episodes = sum(len(p.episodes) for p in patients)
