@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -325,8 +326,8 @@ def _check_codes(bundle):
                 assert code in STANDARD[system], (system, code)
             elif system in OWN:
                 assert code in OWN[system], (system, code)
-            elif system == fhir.CS_EDEMA_REGION:  # the regions of each joint, whatever the model lists
-                assert re.fullmatch(r"[a-z][a-z_]*", code), code
+            elif system == fhir.CS_EDEMA_REGION:  # the regions of each joint, as the model lists them
+                assert code in model.EDEMA_REGIONS, code
             elif system not in (fhir.DEFAULT_FHIR_MRN_SYSTEM, fhir.BASE + "/sid/deidentified", fhir.DICOM_UID):
                 pytest.fail(f"an undocumented code system {system}")
     return seen
@@ -667,7 +668,10 @@ def test_problems_are_named_by_their_place_in_the_bundle(tmp_path):
 
 
 @pytest.mark.parametrize("raw, expected", [
-    ('{"resourceType": "Patient", "id": "x"}', "resourceType: 'Patient' is not a Bundle"),
+    ('{"resourceType": 7, "id": "x"}', "resourceType: 7 is not a FHIR resource type"),
+    ('{"resourceType": "Patient", "identifier": [{"type": {"coding": [{"system": '
+     '"http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}, "value": "X-1"}], "name": [{"family": "A", '
+     '"given": ["B"]}], "gender": "male", "birthDate": "1970-02-30"}', "Patient.birthDate: '1970-02-30' is not"),
     ('{"resourceType": "Bundle", "entry": {"a": 1}}', "entry: "),
     ('{"resourceType": "Bundle", "entry": [1, "x", null, []]}', "entry[3]: a list is not an entry"),
     ('{"resourceType": "Bundle", "entry": [[[[]]], {"resource": {"resourceType": "Patient", "identifier": [{"type": '
@@ -786,3 +790,329 @@ def test_mrn_system_setting_rules():
                           ("https://x/" + "a" * 300, "at most 255"), ("urn:a\u00e9", "not an absolute URI")):
         with pytest.raises(ValidationError, match=fragment):
             settings_mod.parse("fhir_mrn_system", bad)
+
+
+# ---------------------------------------------------------------------------
+# Bundles as other systems write them (review of issue 19)
+# ---------------------------------------------------------------------------
+
+_MR_TYPE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}
+
+
+def _hospital_patient(pid, mrn, **fields):
+    return {"resourceType": "Patient", "id": pid,
+            "identifier": [{"system": "http://hl7.org/fhir/sid/us-ssn", "value": "123-45-6789"},
+                           {"type": _MR_TYPE, "system": "https://hospital.example/mrn", "value": mrn}],
+            "name": [{"use": "usual", "given": ["Bob"]},
+                     {"prefix": ["Dr."], "family": "Smith", "given": ["Robert", "James"], "suffix": ["Jr"]}],
+            "gender": "male", "birthDate": "1970-02-03", **fields}
+
+
+def _import_cli(tmp_path, document, capsys, name="in.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(document) if not isinstance(document, str) else document)
+    db = tmp_path / f"{name}.sqlite3"
+    code = main(["--db", str(db), "import", str(path)])
+    return code, capsys.readouterr(), db
+
+
+def test_a_searchset_with_partial_birth_dates_and_no_gender_imports_what_maps(tmp_path, capsys):
+    """Valid FHIR that TOHtrack cannot keep whole (a partial or missing birth date, no family name) skips that
+    Patient with its reason; an absent gender is FHIR's 'unknown'; several identifiers and names are read right."""
+    patients = [
+        _hospital_patient("1", "X-1"),
+        _hospital_patient("2", "X-2", birthDate="1970"),
+        _hospital_patient("3", "X-3", birthDate="1970-05"),
+        {k: v for k, v in _hospital_patient("4", "X-4").items() if k != "gender"},
+        {k: v for k, v in _hospital_patient("5", "X-5").items() if k != "birthDate"},
+        _hospital_patient("6", "X-6", name=[{"text": "Cher"}]),
+        {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/1"},
+         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "38341003"}]}},
+        {"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational"}]},
+    ]
+    bundle = {"resourceType": "Bundle", "type": "searchset", "total": 6, "entry": [
+        {"fullUrl": f"https://hospital.example/fhir/{r['resourceType']}/{r.get('id', 'x')}", "resource": r,
+         "search": {"mode": "match" if r["resourceType"] == "Patient" else "include"}} for r in patients]}
+    code, out, db = _import_cli(tmp_path, bundle, capsys)
+    assert code == 0, out.err
+    assert "imported 2 patients" in out.out and "(6 entries skipped)" in out.out
+    assert "skipped 1 Patient (entry[1]): its birth date is partial (1970); TOHtrack needs the full date" in out.err
+    assert "skipped 1 Patient (entry[2]): its birth date is partial (1970-05)" in out.err
+    assert "skipped 1 Patient (entry[4]): its birth date is missing" in out.err
+    assert "skipped 1 Patient (entry[5]): no family name" in out.err
+    assert "skipped 1 Condition (entry[6])" in out.err and "skipped 1 OperationOutcome (entry[7])" in out.err
+    with Store(db) as store:
+        first, fourth = store.patient_by_mrn("X-1"), store.patient_by_mrn("X-4")
+        assert (first.family_name, first.given_name, first.sex) == ("Smith", "Robert James", "male")
+        assert fourth.sex == "unknown" and counts(store)["patients"] == 2
+
+
+def test_a_single_resource_is_read_as_a_bundle_of_one(tmp_path, capsys):
+    code, out, db = _import_cli(tmp_path, _hospital_patient("1", "X-1"), capsys)
+    assert code == 0, out.err
+    assert "imported 1 patients" in out.out
+    with Store(db) as store:
+        assert store.patient_by_mrn("X-1").birth_date == dt.date(1970, 2, 3)
+    # its problems are named FHIRPath-style, from the resource type
+    code, out, db = _import_cli(tmp_path, _hospital_patient("1", "X-1", gender="mle"), capsys, "bad.json")
+    assert code == 2 and "Patient.gender: 'mle' is not a known code" in out.err
+    code, out, db = _import_cli(tmp_path, {"resourceType": "Encounter", "status": "finished"}, capsys, "e.json")
+    assert code == 0 and "skipped 1 Encounter (Encounter): not a kind of record TOHtrack keeps" in out.err
+
+
+def test_a_transaction_response_is_skipped_entry_by_entry(tmp_path, capsys):
+    bundle = {"resourceType": "Bundle", "type": "transaction-response", "entry": [
+        {"response": {"status": "201 Created", "location": "Patient/9/_history/1"}},
+        {"response": {"status": "201 Created", "location": "Condition/10/_history/1"}}]}
+    code, out, db = _import_cli(tmp_path, bundle, capsys)
+    assert code == 0, out.err
+    assert "skipped 2 entry (entry[0], entry[1]): a server's response to a request, not a record" in out.err
+    assert "imported 0 patients" in out.out
+
+
+def test_a_repeated_full_url_is_refused(tmp_path, vignettes, capsys):
+    """Two entries with one fullUrl (FHIR's bdl-7) would make every reference to it ambiguous."""
+    with Store(tmp_path / "a.sqlite3") as a:
+        interchange.import_document(a, vignettes, today=TODAY)
+        bundle = json.loads(fhir.dumps(bundle_of(a)))
+    second = _entry_of(bundle, "Patient", 1)
+    bundle["entry"][second]["fullUrl"] = bundle["entry"][0]["fullUrl"]
+    code, out, db = _import_cli(tmp_path, bundle, capsys)
+    assert code == 2
+    assert f"entry[{second}].fullUrl: '{bundle['entry'][0]['fullUrl']}' is also the fullUrl of entry[0]" in out.err
+    with Store(db) as store:
+        assert counts(store)["patients"] == 0
+
+
+def _as_server_writes_it(bundle):
+    """The bundle with server ids: absolute fullUrls and relative references ('Patient/7'), as a FHIR server
+    returns it from a search."""
+    ids = {}
+    for n, entry in enumerate(bundle["entry"]):
+        kind = entry["resource"]["resourceType"]
+        ids[entry["fullUrl"]] = f"{kind}/{n + 100}"
+        entry["resource"]["id"] = str(n + 100)
+    text = json.dumps(bundle)
+    for old, new in ids.items():
+        text = text.replace(f'"reference":"{old}"', f'"reference":"{new}"').replace(
+            f'"reference": "{old}"', f'"reference": "{new}"')
+    out = json.loads(text)
+    for entry in out["entry"]:
+        entry["fullUrl"] = f"https://hospital.example/fhir/{ids[entry['fullUrl']]}"
+    out["type"] = "searchset"
+    return out
+
+
+def test_relative_references_round_trip_exactly(tmp_path, vignettes):
+    with Store(tmp_path / "a.sqlite3") as a, Store(tmp_path / "b.sqlite3") as b:
+        interchange.import_document(a, vignettes, today=TODAY)
+        bundle = _as_server_writes_it(json.loads(fhir.dumps(bundle_of(a))))
+        assert "urn:uuid" not in json.dumps(bundle)
+        fhir.import_bundle(b, bundle, today=TODAY)
+        assert tohtrack_json(b) == tohtrack_json(a)
+
+
+def test_the_parsed_bundle_is_freed_before_the_import_proper(tmp_path, monkeypatch):
+    """A bundle's parsed JSON is about six times its size in memory; it is let go once read into a document,
+    so the import proper (checks and writing) does not hold it too (a 66 MB, 200 000-entry bundle: 1.27 GB
+    peak before, 0.93 GB after)."""
+    import tracemalloc
+
+    with Store(tmp_path / "a.sqlite3") as a:
+        a.add_patients(list(demo.generate(60, seed=7)), validate=False)
+        path = tmp_path / "cohort.fhir.json"
+        fhir.write(path, fhir.dumps(bundle_of(a)))
+    held = []
+    original = interchange.import_document
+
+    def spy(store, doc, today=None):
+        held.append(tracemalloc.get_traced_memory()[0])
+        return original(store, doc, today)
+
+    monkeypatch.setattr(interchange, "import_document", spy)
+    with Store(tmp_path / "b.sqlite3") as b:
+        tracemalloc.start()
+        try:
+            start = tracemalloc.get_traced_memory()[0]
+            fhir.import_file(b, path)
+        finally:
+            tracemalloc.stop()
+        assert counts(b)["patients"] == 60
+    assert (held[0] - start) < 2.5 * os.path.getsize(path)
+
+
+def test_each_skipped_record_says_why(tmp_path, vignettes, capsys):
+    """A skipped record names its reason: coded in another system, or which link leads nowhere imported."""
+    with Store(tmp_path / "a.sqlite3") as a:
+        interchange.import_document(a, vignettes, today=TODAY)
+        bundle = json.loads(fhir.dumps(bundle_of(a)))
+    condition = _entry_of(bundle, "Condition")
+    bundle["entry"][condition]["resource"]["subject"] = {"reference": bundle["entry"][condition]["fullUrl"]}
+    bundle["entry"].append({"fullUrl": "urn:uuid:5a1e0000-0000-4000-8000-000000000001", "resource": {
+        "resourceType": "Condition", "subject": {"reference": "Patient/elsewhere"},
+        "code": {"coding": [{"system": fhir.CS_DIAGNOSIS, "code": "transient_osteoporosis"}]}}})
+    bundle["entry"].append({"resource": {"resourceType": "Observation", "status": "final",
+                                         "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]}}})
+    code, out, db = _import_cli(tmp_path, bundle, capsys)
+    assert code == 0, out.err
+    n = len(bundle["entry"])
+    assert f"skipped 1 Condition (entry[{condition}]): its subject points to a Condition, not a Patient" in out.err
+    assert f"skipped 1 Condition (entry[{n - 2}]): its subject reference is not an entry of this bundle" in out.err
+    assert "ImagingStudy" in out.err and "its reasonReference points to a Condition that was skipped" in out.err
+    assert "its derivedFrom points to an ImagingStudy that was skipped" in out.err
+    assert (f"skipped 1 Observation (entry[{n - 1}]): an observation TOHtrack does not keep (not coded in "
+            "TOHtrack's observation code system)") in out.err
+    assert "not linked to a TOHtrack patient or episode" not in out.err
+
+
+def _readme_fhir_section():
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = text.index("\n## FHIR R4\n")
+    return text[start:text.index("\n## ", start + 5)]
+
+
+def test_every_code_written_is_in_the_readme_table_with_its_display(tmp_path):
+    """Each standard code written (SNOMED CT, LOINC, DICOM, HL7 terminology, UCUM) appears in the README's code
+    table with its display, every code system and extension URL written is documented there, and each row of
+    the table names where its codes were confirmed."""
+    readme = _readme_fhir_section()
+    doc = json.loads(json.dumps(full_document()))
+    for joint in ("hip", "knee", "ankle", "foot", "shoulder", "elbow", "wrist", "hand"):
+        for n, side in enumerate(("left", "right")):
+            onset = f"20{10 + n}-0{1 + len(joint) % 9}-01"
+            doc["patients"].append({"mrn": f"J-{joint}-{side}", "family_name": "J", "given_name": "",
+                                    "birth_date": "1960-01-01", "sex": "female", "episodes": [
+                                        {"site": f"{joint}_{side}", "symptom_onset": onset, "imaging": [
+                                            {"date": onset, "modality": "MRI",
+                                             "edema_regions": list(model.EDEMA_REGIONS_BY_JOINT[joint])}]}]})
+    with Store(tmp_path / "a.sqlite3") as a:
+        interchange.import_document(a, doc, today=TODAY)
+        bundles = [json.loads(fhir.dumps(bundle_of(a, **o))) for o in ({}, {"transaction": True},
+                                                                         {"deidentify": True})]
+    written = set()
+    for bundle in bundles:
+        validate(bundle)
+        _check_codes(bundle)
+        for resource in resources(bundle):
+            for coding in _codings(resource):
+                written.add((coding["system"], coding["code"], coding.get("display")))
+            for ext in re.findall(r'"url": "([^"]+)"', json.dumps(resource)):
+                if ext.startswith("http"):
+                    written.add((ext, None, None))
+    assert {code for system, code, _ in written if system == fhir.SNOMED} == set(SNOMED_CONFIRMED)
+    table = readme[readme.index("| what | system | codes | confirmed in |"):]
+    table = table[:table.index("\n\n")]
+    for system, code, display in written:
+        if system in (fhir.SNOMED, fhir.LOINC, fhir.DCM):
+            assert f"{code} {display}" in table, (system, code, display)
+        elif system.startswith("http://terminology.hl7.org/CodeSystem/"):
+            assert system.rsplit("/", 1)[1] in table and code in table, (system, code)
+        elif system.startswith(fhir.CODES):
+            assert system.rsplit("/", 1)[1] in table, system
+        elif system.startswith(fhir.EXTENSION):
+            assert system.rsplit("/", 1)[1] in readme, system
+        elif system == fhir.UCUM:
+            assert f"`{code}`" in readme, code
+        elif system.startswith("http://hl7.org/fhir/"):
+            assert system in readme, system
+    for row in table.splitlines()[2:]:
+        assert row.count("|") >= 5 and row.rstrip(" |").rsplit("|", 1)[1].strip(), row  # a source named
+
+
+@pytest.mark.parametrize("given, family, expected", [
+    (["Anna", "Ma\u200bria"], "Rossi",
+     "Patient.name[0].given[1]: contains an invisible formatting character (U+200B ZERO WIDTH SPACE) at position 3"),
+    (["Anna"], "Ros\u202esi",
+     "Patient.name[0].family: contains an invisible formatting character (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+    (["An\u0007na", "Maria"], "Rossi", "Patient.name[0].given[0]: contains a control character (U+0007)"),
+    (["Anna", "Maria\nX"], "Rossi", "Patient.name[0].given[1]: contains a line break"),
+])
+def test_the_character_rules_name_the_fhir_path(tmp_path, capsys, given, family, expected):
+    patient = _hospital_patient("1", "X-1", name=[{"family": family, "given": given}])
+    code, out, db = _import_cli(tmp_path, patient, capsys)
+    assert code == 2 and expected in out.err, out.err
+    assert out.err.count("\n  ") == 1  # one problem, named once
+    with Store(db) as store:
+        assert counts(store)["patients"] == 0
+
+
+def test_deidentified_patients_are_ordered_by_their_random_ids_not_by_mrn(tmp_path, vignettes):
+    """The order of MRNs (often that of registration) does not show through a de-identified bundle, and no two
+    patients share a random id."""
+    with Store(tmp_path / "a.sqlite3") as a:
+        interchange.import_document(a, vignettes, today=TODAY)
+        a.add_patients(list(demo.generate(40, seed=3)), validate=False)
+        orders = set()
+        for _ in range(3):
+            bundle = bundle_of(a, deidentify=True)
+            ids = [p["identifier"][0]["value"] for p in resources(bundle, "Patient")]
+            assert ids == sorted(ids) and len(set(ids)) == len(ids) == 46
+            onsets = tuple(c["abatementDateTime"] if "abatementDateTime" in c else c["onsetDateTime"]
+                           for c in resources(bundle, "Condition"))
+            orders.add(onsets)
+        assert len(orders) > 1  # a new order each time
+        text = json.dumps(bundle, ensure_ascii=False)
+        for patient in json.loads(tohtrack_json(a))["patients"]:
+            assert patient["mrn"] not in text and patient["birth_date"] not in text
+            assert len(patient["family_name"]) < 5 or patient["family_name"] not in text
+
+
+def test_a_history_bundle_is_refused_by_its_type(tmp_path, capsys):
+    """A history bundle repeats a record's fullUrl once per version (allowed there by FHIR's bdl-7): it is
+    refused by its type, with a message saying what to send instead, rather than as repeated fullUrls."""
+    patient = _hospital_patient("1", "X-1")
+    bundle = {"resourceType": "Bundle", "type": "history", "entry": [
+        {"fullUrl": "https://hospital.example/fhir/Patient/1", "resource": dict(patient, meta={"versionId": v}),
+         "request": {"method": "PUT", "url": "Patient/1"}, "response": {"status": "200"}} for v in ("2", "1")]}
+    code, out, db = _import_cli(tmp_path, bundle, capsys)
+    assert code == 2 and "type: a history bundle holds past versions of records" in out.err
+    assert "fullUrl" not in out.err
+
+
+@pytest.mark.parametrize("prefix", ["", "\ufeff \n\t"])
+def test_standard_input_is_told_by_content_too(tmp_path, vignettes, capsys, monkeypatch, prefix):
+    """`tohtrack import -` takes a FHIR bundle as it takes a file (BOM and white space first included), and a
+    tohtrack/1 document still streams through."""
+    import io
+
+    with Store(tmp_path / "a.sqlite3") as a:
+        interchange.import_document(a, vignettes, today=TODAY)
+        bundle_text = fhir.dumps(bundle_of(a))
+        expected = tohtrack_json(a)
+    for n, text in enumerate((prefix + bundle_text, prefix + expected)):
+        db = tmp_path / f"in{n}.sqlite3"
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
+        assert main(["--db", str(db), "import", "-"]) == 0, capsys.readouterr().err
+        out = capsys.readouterr().out
+        assert ("from the FHIR bundle standard input" in out) == (n == 0), out
+        with Store(db) as store:
+            assert tohtrack_json(store) == expected
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b'{"resourceType": "Bundle", "entry": [7]}')))
+    assert main(["--db", str(tmp_path / "bad.sqlite3"), "import", "-"]) == 2
+    assert "entry[0]: 7 is not an entry" in capsys.readouterr().err
+    assert not (tmp_path / "bad.sqlite3").exists()
+
+
+def test_a_bundle_with_long_elements_before_its_resource_types_is_told_by_content(tmp_path, vignettes, capsys):
+    with Store(tmp_path / "a.sqlite3") as a:
+        interchange.import_document(a, vignettes, today=TODAY)
+        bundle = json.loads(fhir.dumps(bundle_of(a)))
+        expected = tohtrack_json(a)
+    kind = bundle.pop("resourceType")
+    bundle = {"link": [{"relation": "self", "url": "https://hospital.example/fhir/Patient?_id=" + "1," * 20000}],
+              **bundle, "resourceType": kind}
+    code, out, db = _import_cli(tmp_path, bundle, capsys)
+    assert code == 0, out.err
+    assert "from the FHIR bundle" in out.out
+    with Store(db) as store:
+        assert tohtrack_json(store) == expected
+
+
+def test_the_current_mrn_is_taken_before_an_old_one(tmp_path, capsys):
+    patient = _hospital_patient("1", "X-NEW")
+    patient["identifier"].insert(0, {"use": "old", "type": _MR_TYPE, "system": "https://hospital.example/mrn",
+                                     "value": "X-OLD"})
+    code, out, db = _import_cli(tmp_path, patient, capsys)
+    assert code == 0, out.err
+    with Store(db) as store:
+        assert store.patient_by_mrn("X-NEW").family_name == "Smith" and counts(store)["patients"] == 1

@@ -240,7 +240,11 @@ def cmd_import(args) -> int:
 
     # The file first: one that cannot be read (or a FIFO, a device) is refused before a database is created.
     source = sys.stdin.buffer if args.file == "-" else safety.open_input(args.file)
-    if args.file != "-" and fhir.is_bundle(args.file):
+    if args.file == "-":
+        is_fhir, source = fhir.sniff_stream(source)  # told by content, as a file is
+        if is_fhir:
+            return _import_fhir(args, source)
+    elif fhir.is_bundle(args.file):
         source.close()
         return _import_fhir(args)
     with source, _open(args) as store:  # main() removes a database this command created, should it fail
@@ -250,17 +254,18 @@ def cmd_import(args) -> int:
     return EXIT_OK
 
 
-def _import_fhir(args) -> int:
+def _import_fhir(args, stream=None) -> int:
     from . import fhir
 
     with _open(args) as store:
-        patients, skipped = fhir.import_file(store, args.file)
+        patients, skipped = fhir.import_stream(store, stream) if stream is not None else fhir.import_file(store, args.file)
+    shown = "standard input" if stream is not None else args.file
     for line in fhir.skipped_summary(skipped):
-        print(f"tohtrack: {args.file}: {line}", file=sys.stderr)
+        print(f"tohtrack: {shown}: {line}", file=sys.stderr)
     episodes = sum(len(p.episodes) for p in patients)
     findings = sum(len(e.imaging) + len(e.symptoms) + len(e.treatments) for p in patients for e in p.episodes)
     print(f"imported {len(patients)} patients, {episodes} episodes, {findings} findings from the FHIR bundle "
-          f"{args.file}" + (f" ({len(skipped)} entries skipped)" if skipped else ""))
+          f"{shown}" + (f" ({len(skipped)} entries skipped)" if skipped else ""))
     return EXIT_OK
 
 

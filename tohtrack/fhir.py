@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import json
 import os
 import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, BinaryIO, Iterable
 
 from . import interchange, model
 from .model import Problem, ValidationError
@@ -118,7 +119,9 @@ OBSERVATION_LABELS = {
     "weight_bearing": "weight bearing",
 }
 
-#: A bundle larger than this is refused before it is read (a 100 000-patient export is far smaller).
+#: A bundle larger than this is refused before it is read. A bundle is read whole (references may point
+#: anywhere in it): the import needs about 8–14 times the file's size in memory (README, "FHIR R4"), and a
+#: demo patient takes about 40 kB of FHIR, so this is some 25 000 patients with their histories.
 MAX_BUNDLE_BYTES = 1 << 30
 #: De-identified: each patient's first onset is moved to this date, every other date by the same days.
 DEIDENTIFIED_ANCHOR = dt.date(2000, 1, 1)
@@ -231,7 +234,7 @@ class _Writer:
 
     # -- patients ------------------------------------------------------------------------------------------
 
-    def patient(self, record: Any, assessment: Any) -> None:
+    def patient(self, record: Any, assessment: Any, random_id: str | None = None) -> None:
         data = interchange.patient_to_dict(record)
         deid = self.options.deidentify
         onsets = [model.parse_date(e["symptom_onset"]) for e in data["episodes"]]
@@ -251,7 +254,7 @@ class _Writer:
             from .report import age_band, new_report_id
             from .wording import age
 
-            resource["identifier"] = [{"system": BASE + "/sid/deidentified", "value": new_report_id()}]
+            resource["identifier"] = [{"system": BASE + "/sid/deidentified", "value": random_id or new_report_id()}]
             born = model.parse_date(birth)
             resource["extension"] = [{"url": EXT_AGE_BAND, "valueString": age_band(
                 age(born, min(onsets) if onsets else (self.options.today or dt.date.today())))}]
@@ -471,8 +474,19 @@ def export_bundle(store: Any, mrns: Iterable[str] | None = None, options: Export
     patients.sort(key=lambda p: p.mrn)
     today = options.today or dt.date.today()
     writer = _Writer(options, settings)
-    for patient in patients:
-        writer.patient(patient, assess(patient, today, settings))
+    if options.deidentify:
+        # Ordered by the new random ids, not by MRN: the order of the MRNs (often that of registration) would
+        # otherwise show through.
+        from .report import new_report_id
+
+        ids: set[str] = set()
+        while len(ids) < len(patients):  # unique (40 random bits each: a repeat is rare in a large cohort, not nil)
+            ids.add(new_report_id())
+        for random_id, patient in sorted(zip(ids, patients), key=lambda pair: pair[0]):
+            writer.patient(patient, assess(patient, today, settings), random_id)
+    else:
+        for patient in patients:
+            writer.patient(patient, assess(patient, today, settings))
     bundle: dict[str, Any] = {"resourceType": "Bundle"}
     if options.deidentify:
         bundle["meta"] = {"tag": [_coding(CS_TAG, "deidentified", "de-identified")]}
@@ -500,6 +514,7 @@ def dumps(bundle: dict) -> str:
 
 _FORMAT_HEAD = re.compile(r'\A\s*\{\s*"(format|resourceType)"\s*:\s*"((?:[^"\\]|\\.){0,100})"')
 _DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})?)?")
+_PARTIAL_DATE = re.compile(r"[0-9]{4}(-[0-9]{2})?")
 _UID = re.compile(r"urn:oid:([0-9.]{1,64})")
 _TIME = re.compile(r"([0-9]{2}:[0-9]{2})(:00(\.0+)?)?")
 
@@ -512,13 +527,15 @@ def is_bundle(path: str | os.PathLike) -> bool:
     its problem."""
     try:
         with open(path, "rb") as f:
-            head = f.read(4096).decode("utf-8-sig", errors="replace")
+            head = f.read(1 << 20).decode("utf-8-sig", errors="replace")
     except OSError:
         return False
     match = _FORMAT_HEAD.match(head)
     if match:
         return match.group(1) == "resourceType"
-    if '"resourceType"' not in head:  # every FHIR resource has one, and a bundle's first entries show it
+    # Every FHIR resource has a resourceType, and a bundle's first entries show it, even after a long narrative,
+    # meta or link element written first.
+    if '"resourceType"' not in head:
         return False
     try:
         if os.path.getsize(path) > MAX_BUNDLE_BYTES:
@@ -534,6 +551,10 @@ class Skipped:
     path: str
     what: str
     reason: str
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[:1] in 'AEIOU' else 'a'} {word}"
 
 
 def _show(value: Any) -> str:
@@ -565,7 +586,8 @@ class _Reader:
         self.problems.append(Problem(path, message))
 
     def skip(self, index: int, what: str, reason: str) -> None:
-        self.skipped.append(Skipped(f"entry[{index}]", what, reason))
+        """Skip the entry at this place of self.entries (its place in the bundle is kept with it)."""
+        self.skipped.append(Skipped(self.entries[index][0], what, reason))
         self.used.add(index)
 
     def map(self, target: str, source: str) -> None:
@@ -645,9 +667,13 @@ class _Reader:
             self.problem("", "a FHIR file must be a JSON object")
             return {}
         kind = bundle.get("resourceType")
-        if kind != "Bundle":
-            self.problem("resourceType", f"{_show(kind)} is not a Bundle (TOHtrack imports a FHIR Bundle)")
+        if not isinstance(kind, str) or not kind:
+            self.problem("resourceType", f"{_show(kind)} is not a FHIR resource type")
             return {}
+        if kind != "Bundle":
+            # A single resource (a Patient, say) is read as a bundle of one; its places are named FHIRPath-style.
+            self.entries.append((kind, bundle, kind))
+            return self.document()
         meta = bundle.get("meta")
         if isinstance(meta, dict) and isinstance(meta.get("tag"), list) and any(
                 isinstance(t, dict) and t.get("system") == CS_TAG and t.get("code") == "deidentified"
@@ -655,10 +681,15 @@ class _Reader:
             self.problem("meta.tag", "this bundle is de-identified (no names, MRNs or birth dates): it is for "
                                      "teaching and research and cannot be imported")
             return {}
+        if bundle.get("type") == "history":
+            self.problem("type", "a history bundle holds past versions of records; TOHtrack imports current "
+                                 "records (a searchset, collection, transaction or batch bundle)")
+            return {}
         entries = bundle.get("entry", [])
         if not isinstance(entries, list):
             self.problem("entry", f"{_show(entries)} is not a list of entries")
             return {}
+        full_urls: dict[str, int] = {}
         for i, entry in enumerate(entries):
             path = f"entry[{i}]"
             if not isinstance(entry, dict):
@@ -669,14 +700,23 @@ class _Reader:
             if isinstance(request, dict) and request.get("method") not in (None, "POST", "PUT"):
                 self.skipped.append(Skipped(path, "entry", f"a {request.get('method')} request, not a record"))
                 continue
+            if resource is None and "response" in entry:  # a transaction-response or batch-response entry
+                self.skipped.append(Skipped(path, "entry", "a server's response to a request, not a record"))
+                continue
             if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
                 self.problem(f"{path}.resource", "is missing or not a FHIR resource (an object with resourceType)")
                 continue
             index = len(self.entries)
-            self.entries.append((i, resource, f"{path}.resource"))
+            self.entries.append((path, resource, f"{path}.resource"))
             full_url = entry.get("fullUrl")
             if isinstance(full_url, str):
-                self.by_ref.setdefault(full_url, index)
+                # FHIR's bdl-7: fullUrls are unique in a bundle; a second one would make references ambiguous.
+                if full_url in full_urls:
+                    self.problem(f"{path}.fullUrl", f"{_show(full_url)} is also the fullUrl of "
+                                                    f"{self.entries[full_urls[full_url]][0]} (each entry needs its own)")
+                    continue
+                full_urls[full_url] = index
+                self.by_ref[full_url] = index
                 tail = re.search(r"([A-Za-z]+/[A-Za-z0-9\-.]{1,64})$", full_url)
                 if tail and not full_url.startswith("urn:"):
                     self.by_ref.setdefault(tail.group(1), index)
@@ -718,13 +758,56 @@ class _Reader:
             kind = resource["resourceType"]
             if kind == "Flag" and self.code(resource.get("code"), CS_FLAG):
                 reason = "a course flag: TOHtrack works the flags out from the records"
-            elif kind in ("Patient", "Condition", "ImagingStudy", "Observation", "MedicationStatement",
-                          "Procedure"):
+            elif kind in ("Condition", "ImagingStudy", "Observation", "MedicationStatement", "Procedure"):
+                reason = self.unlinked(resource)
+            elif kind == "Patient":
                 reason = "not linked to a TOHtrack patient or episode, or coded in a way TOHtrack does not keep"
             else:
                 reason = "not a kind of record TOHtrack keeps"
-            self.skipped.append(Skipped(f"entry[{i}]", kind, reason))
+            self.skipped.append(Skipped(i, kind, reason))
         return {"format": interchange.FORMAT, "patients": patients}
+
+    def unlinked(self, resource: dict) -> str:
+        """Why a record of a kind TOHtrack keeps was not taken: coded in another system, or its link to the
+        patient or episode leads nowhere that was imported."""
+        kind = resource["resourceType"]
+        if kind == "Condition":
+            if self.code(resource.get("code"), CS_DIAGNOSIS) is None:
+                return ("its code is not in TOHtrack's diagnosis code system (TOHtrack does not guess a diagnosis "
+                        "from another code)")
+            return self.link_reason(resource.get("subject"), "subject", "Patient")
+        if kind == "Observation":
+            code = self.code(resource.get("code"), CS_OBSERVATION)
+            if code is None and LOINC_PAIN not in self.codes(resource.get("code"), LOINC):
+                return "an observation TOHtrack does not keep (not coded in TOHtrack's observation code system)"
+            if code in OBSERVATION_LABELS and code not in ("symptom_record", "function_score", "weight_bearing"):
+                links = [r for key in ("derivedFrom", "partOf") if isinstance(resource.get(key), list)
+                         for r in resource[key]]
+                return self.link_reason(links[0] if links else None, "derivedFrom", "ImagingStudy")
+            if code == "symptom_record":
+                focus = resource.get("focus")
+                return self.link_reason(focus[0] if isinstance(focus, list) and focus else None, "focus",
+                                        "Condition")
+            return "not a member (hasMember) of a symptom record imported from this bundle"
+        if kind != "ImagingStudy":
+            medication = kind == "MedicationStatement"
+            if self.code(resource.get("medicationCodeableConcept" if medication else "code"), CS_TREATMENT) is None:
+                return "its code is not in TOHtrack's treatment code system"
+        reasons = resource.get("reasonReference")
+        return self.link_reason(reasons[0] if isinstance(reasons, list) and reasons else None, "reasonReference",
+                                "Condition")
+
+    def link_reason(self, ref: Any, element: str, expected: str) -> str:
+        if not isinstance(ref, dict) or not isinstance(ref.get("reference"), str):
+            return f"it has no {element} reference to a {expected}"
+        # Worded without the entry's own details, so that one reason groups many entries in the summary.
+        target = self.by_ref.get(ref["reference"])
+        if target is None:
+            return f"its {element} reference is not an entry of this bundle"
+        kind = self.entries[target][1].get("resourceType")
+        if kind != expected:
+            return f"its {element} points to {_a(kind)}, not {_a(expected)}"
+        return f"its {element} points to {_a(expected)} that was skipped"
 
     # -- resources -----------------------------------------------------------------------------------
 
@@ -736,34 +819,58 @@ class _Reader:
                     if isinstance(ident, dict) and ident.get("system") == self.mrn_system]
             typed = [j for j, ident in enumerate(identifiers)
                      if isinstance(ident, dict) and "MR" in self.codes(ident.get("type"), IDENTIFIER_TYPE)]
+            # A current identifier before one marked old (a previous MRN), each kind in its order.
+            ours.sort(key=lambda j: identifiers[j].get("use") == "old")
+            typed.sort(key=lambda j: identifiers[j].get("use") == "old")
             mrn_at = (ours or typed or [None])[0]
         if mrn_at is None:
-            self.skip(self.entries[index][0], "Patient",
+            self.skip(index, "Patient",
                       f"no MRN (an identifier with system {self.mrn_system} or of type MR)")
+            return None
+        names = resource.get("name")
+        name_at, name = 0, None
+        if isinstance(names, list) and names:
+            official = [j for j, n in enumerate(names) if isinstance(n, dict) and n.get("use") == "official"]
+            with_family = [j for j, n in enumerate(names) if isinstance(n, dict) and "family" in n]
+            name_at = (official or with_family or [0])[0]
+            name = names[name_at]
+        if not isinstance(name, dict):
+            name = {}
+        # Valid FHIR that TOHtrack cannot keep whole: skipped and said, never guessed (a wrong type is an error).
+        birth = resource.get("birthDate")
+        if birth is None or (isinstance(birth, str) and _PARTIAL_DATE.fullmatch(birth)):
+            self.skip(index, "Patient", f"its birth date is {'missing' if birth is None else 'partial (' + birth + ')'}"
+                                        "; TOHtrack needs the full date of birth")
+            return None
+        well_formed = names is None or (isinstance(names, list) and all(isinstance(n, dict) for n in names))
+        if well_formed and name.get("family") is None:
+            self.skip(index, "Patient", "no family name (name.family); TOHtrack needs it")
             return None
         self.used.add(index)
         record: dict[str, Any] = {}
         record["mrn"] = identifiers[mrn_at].get("value")
         self.map(model.join(target, "mrn"), f"{path}.identifier[{mrn_at}].value")
-        names = resource.get("name")
-        name_at, name = 0, None
-        if isinstance(names, list) and names:
-            official = [j for j, n in enumerate(names) if isinstance(n, dict) and n.get("use") == "official"]
-            name_at = official[0] if official else 0
-            name = names[name_at]
-        if not isinstance(name, dict):
-            name = {}
         record["family_name"] = name.get("family")
         self.map(model.join(target, "family_name"), f"{path}.name[{name_at}].family")
         given = name.get("given", [])
+        self.map(model.join(target, "given_name"), f"{path}.name[{name_at}].given")
         if isinstance(given, list) and all(isinstance(g, str) for g in given):
-            record["given_name"] = " ".join(given)
+            # Each given name is checked on its own, so that a problem names its place (given[1]) and its
+            # position in that name, not in the names joined.
+            clean = []
+            for j, part in enumerate(given):
+                problem = model.text_problem(part)
+                if problem:
+                    self.problem(f"{path}.name[{name_at}].given[{j}]", problem)
+                else:
+                    clean.append(part)
+            record["given_name"] = " ".join(clean)
         else:
             record["given_name"] = given
-        self.map(model.join(target, "given_name"), f"{path}.name[{name_at}].given")
         record["birth_date"] = resource.get("birthDate")
         self.map(model.join(target, "birth_date"), f"{path}.birthDate")
-        record["sex"] = resource.get("gender")
+        # FHIR's gender is optional; absent, it is 'unknown' (the same code in both: administrative gender).
+        record["sex"] = resource.get("gender", "unknown")
         self.map(model.join(target, "sex"), f"{path}.gender")
         active = resource.get("active", True)
         record["archived"] = (not active) if isinstance(active, bool) else active
@@ -839,7 +946,7 @@ class _Reader:
         codes = self.codes({"coding": modalities}, DCM) if isinstance(modalities, list) else []
         known = [MODALITY_FROM_DCM[c] for c in codes if c in MODALITY_FROM_DCM]
         if not known:
-            self.skip(self.entries[index][0], "ImagingStudy",
+            self.skip(index, "ImagingStudy",
                       f"its modality {_show(codes)} is none of MR, CT, NM or a radiograph (DX, CR, RG)")
             return
         self.used.add(index)
@@ -1036,6 +1143,9 @@ def _read(bundle: Any, mrn_system: str, today: dt.date | None, check: bool = Tru
     those of the tohtrack/1 rules, named in bundle terms."""
     reader = _Reader(bundle, mrn_system)
     doc = _clean(reader.read())
+    # Only the places and what was skipped are needed from here on: the resources can go (a big bundle's
+    # parsed JSON is most of an import's memory).
+    reader.bundle, reader.entries, reader.by_ref, reader.used = None, [], {}, set()
     problems = list(reader.problems)
     if doc and (check or problems):
         parsed, found = model.parse_document(doc)
@@ -1058,6 +1168,10 @@ def read_bundle(bundle: Any, mrn_system: str = DEFAULT_FHIR_MRN_SYSTEM,
 def import_bundle(store: Any, bundle: Any, today: dt.date | None = None) -> tuple[list, list[Skipped]]:
     """Import a loaded bundle in one transaction: all or nothing. Returns the patients and what was skipped."""
     doc, reader = _read(bundle, store.settings().fhir_mrn_system, today, check=False)  # import_document checks
+    return _import_read(store, doc, reader, today)
+
+
+def _import_read(store: Any, doc: dict, reader: _Reader, today: dt.date | None) -> tuple[list, list[Skipped]]:
     skipped = reader.skipped
     try:
         patients = interchange.import_document(store, doc, today)
@@ -1079,7 +1193,49 @@ def read_file(path: str | os.PathLike) -> Any:
 
 @gc_paused()
 def import_file(store: Any, path: str | os.PathLike, today: dt.date | None = None) -> tuple[list, list[Skipped]]:
-    return import_bundle(store, read_file(path), today)
+    # The parsed file is referenced by nothing once it is read into a document, so it is freed before the
+    # import proper: about half the memory of a large bundle's import.
+    doc, reader = _read(read_file(path), store.settings().fhir_mrn_system, today, check=False)
+    return _import_read(store, doc, reader, today)
+
+
+class _Rejoined(io.RawIOBase):
+    """A stream's first bytes, already read to tell the format, followed by the rest of it."""
+
+    def __init__(self, head: bytes, rest: BinaryIO):
+        self.head, self.rest = memoryview(head), rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.rest.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def sniff_stream(f: BinaryIO) -> tuple[bool, BinaryIO]:
+    """Whether a stream (standard input) starts as a FHIR resource does (`{"resourceType": …`, after any BOM
+    and white space), and the whole stream to read from, its first bytes included."""
+    head = f.read(4096)
+    match = _FORMAT_HEAD.match(head.decode("utf-8-sig", errors="replace"))
+    return bool(match and match.group(1) == "resourceType"), io.BufferedReader(_Rejoined(head, f))
+
+
+@gc_paused()
+def import_stream(store: Any, f: BinaryIO, today: dt.date | None = None) -> tuple[list, list[Skipped]]:
+    """Import a bundle from a stream (standard input), read whole up to MAX_BUNDLE_BYTES."""
+    data = f.read(MAX_BUNDLE_BYTES + 1)
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise ValidationError([Problem("", f"the bundle is over {MAX_BUNDLE_BYTES // 2**20} MB; split it by "
+                                           "patient")])
+    doc, reader = _read(interchange.loads(data), store.settings().fhir_mrn_system, today, check=False)
+    return _import_read(store, doc, reader, today)
 
 
 def skipped_summary(skipped: list[Skipped]) -> list[str]:
