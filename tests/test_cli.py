@@ -313,7 +313,7 @@ def test_flags_table_lists_each_patients_flags_most_urgent_first(capsys, loaded)
     for block in blocks:
         codes = [line.split()[1] for line in block.splitlines()[1:] if line.startswith("    ")]
         assert codes == sorted(codes, key=urgency), block
-    ex04 = next(b for b in blocks if b.startswith("04") or b.startswith("EX-04"))
+    ex04 = next(b for b in blocks if b.startswith(("04", "EX-04")))
     assert [line.split()[1] for line in ex04.splitlines()[1:]][0] == "AVN_SIGNS"
 
 

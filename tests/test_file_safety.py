@@ -2,15 +2,12 @@
 hijacked, inputs that cannot exhaust the machine, streamed import and export (tohtrack.safety, interchange)."""
 
 import errno
-import hashlib
 import io
 import json
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -20,7 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from tohtrack import db as dbmod, demo, interchange, safety
 from tohtrack.__main__ import main
 from tohtrack.db import Store
-from tohtrack.model import Episode, Patient, ValidationError
+from tohtrack.model import ValidationError
 
 from conftest import DATA, minimal_document
 

@@ -8,10 +8,9 @@ import copy
 import datetime as dt
 import json
 import sqlite3
-import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
+from hypothesis import assume, example, given, settings, strategies as st
 from sqlite_utils.migrations import Migrations
 
 from tohtrack import interchange, migrations as mig

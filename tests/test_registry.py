@@ -45,9 +45,9 @@ CRAFTED = [
 
 def _crafted() -> list[Patient]:
     patients = []
-    for mrn, family, given, birth, episodes in CRAFTED:
+    for mrn, family, given_name, birth, episodes in CRAFTED:
         patients.append(Patient(
-            mrn=mrn, family_name=family, given_name=given, birth_date=dt.date.fromisoformat(birth),
+            mrn=mrn, family_name=family, given_name=given_name, birth_date=dt.date.fromisoformat(birth),
             sex="female", episodes=[Episode(site=site, symptom_onset=dt.date.fromisoformat(onset),
                                             resolved_on=dt.date.fromisoformat(resolved) if resolved else None)
                                     for site, onset, resolved in episodes]))

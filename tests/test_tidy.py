@@ -4,7 +4,6 @@ join, a structurally valid Frictionless Data Package, de-identification as the r
 import csv
 import datetime as dt
 import json
-import os
 import re
 from pathlib import Path
 
@@ -12,8 +11,7 @@ import pytest
 
 from tohtrack import interchange, tidy
 from tohtrack.__main__ import main
-from tohtrack.db import Store
-from tohtrack.model import FINDINGS, ValidationError
+from tohtrack.model import FINDINGS
 
 TODAY = dt.date(2026, 3, 1)
 AS_OF = dt.date(2025, 9, 1)

@@ -27,7 +27,6 @@ import unicodedata
 import warnings
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import model

@@ -258,7 +258,8 @@ def build(patient: Patient, as_of: dt.date, settings: Settings = Settings(), tod
     sections = tuple(_section(e, as_of, words, deidentify) for e in shown)
     return Report(
         title="Transient osteoporosis follow-up: timeline report", clinic=settings.clinic_name or "",
-        identity=identity, dates=dates, running_head=running_head, running_name=running_name, summary=summary, flags=flags, episodes=table,
+        identity=identity, dates=dates, running_head=running_head, running_name=running_name, summary=summary,
+        flags=flags, episodes=table,
         sections=sections, deidentified=deidentify, report_id=report_id, paper_size=settings.paper_size,
         document_title=document_title, generator=f"TOHtrack {__version__}", assessment=assessment,
         settings=settings, date_words=words, history_axis=MONTHS if deidentify else DATES,

@@ -120,7 +120,7 @@ def item_description(item) -> tuple:
             data += ((name, value),)
         elif isinstance(value, (int, float)):
             data += ((name, _num(value)),)
-    if hasattr(item, "points") and isinstance(getattr(item, "points"), list):
+    if hasattr(item, "points") and isinstance(item.points, list):
         data += (("points", tuple((_num(p.x()), _num(p.y())) for p in item.points)),)
     if hasattr(item, "texts") and callable(item.texts):
         data += (("texts", tuple(item.texts())),)

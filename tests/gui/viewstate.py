@@ -139,7 +139,7 @@ def axis(plot, name: str) -> dict | None:
 
 
 def view_box(vb) -> dict:
-    added = [item for item in vb.addedItems]
+    added = list(vb.addedItems)
     children = [item for item in vb.childGroup.childItems() if item not in added]
     return {"range": [_nums(r) for r in vb.viewRange()],
             "added": sorted((item_description(i) for i in added), key=repr),

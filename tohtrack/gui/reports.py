@@ -78,7 +78,8 @@ class Reports:
             return
         finally:
             QGuiApplication.restoreOverrideCursor()
-        self.statusBar().showMessage(f"Sent {pages} page{'s' if pages != 1 else ''} to {printer.printerName() or 'the printer'}", 8000)
+        where = printer.printerName() or "the printer"
+        self.statusBar().showMessage(f"Sent {pages} page{'s' if pages != 1 else ''} to {where}", 8000)
 
 
 
