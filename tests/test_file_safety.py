@@ -106,6 +106,38 @@ def test_no_output_can_be_the_database_by_any_spelling(capsys, clinic, command, 
     assert not (dbmod.backup_dir(clinic) / "new.json").exists()
 
 
+@pytest.mark.parametrize("command", ["export", "report", "backup", "screenshot"])
+def test_a_database_opened_through_a_symlink_protects_the_side_files_beside_the_real_file(
+        capsys, tmp_path, command):
+    # SQLite keeps -wal, -shm and -journal beside the file the link points to, not beside the link.
+    real = tmp_path / "data" / "clinic.sqlite3"
+    real.parent.mkdir()
+    assert run(capsys, "--db", real, "import", VIGNETTES)[0] == 0
+    link = tmp_path / "clinic-link.sqlite3"
+    link.symlink_to(real)
+    before = sorted(p.name for p in real.parent.iterdir())
+    for target in (real.with_name(real.name + "-wal"), real.with_name(real.name + "-journal"),
+                   real.with_name(real.name + "-shm"), dbmod.backup_dir(real), dbmod.backup_dir(link)):
+        code, _, err = run(capsys, "--db", link, *OUTPUT_COMMANDS[command](target))
+        assert code == 2 and err.startswith(f"tohtrack: {target}: ") and "nothing was written" in err, (target, err)
+    assert sorted(p.name for p in real.parent.iterdir()) == before
+    assert not dbmod.backup_dir(link).exists()
+    assert fingerprint(real)[0] == 6
+
+
+@pytest.mark.parametrize("command", ["export", "report", "backup", "screenshot"])
+def test_the_backups_folder_not_made_yet_is_not_an_output(capsys, tmp_path, command):
+    # A file at the backups folder's name would make every later backup (restore, migration) fail.
+    clinic = tmp_path / "clinic.sqlite3"
+    assert run(capsys, "--db", clinic, "import", VIGNETTES)[0] == 0
+    backups = dbmod.backup_dir(clinic)
+    assert not backups.exists()
+    code, _, err = run(capsys, "--db", clinic, *OUTPUT_COMMANDS[command](backups))
+    assert code == 2 and err == (f"tohtrack: {backups}: is the backups folder of the database {clinic}; "
+                                 "choose another file; nothing was written\n"), err
+    assert not backups.exists()
+
+
 def test_a_relative_database_and_a_relative_output_are_compared_by_inode(capsys, clinic, monkeypatch):
     monkeypatch.chdir(clinic.parent / ".." )
     relative = Path(clinic.parent.name) / clinic.name

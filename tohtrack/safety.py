@@ -399,6 +399,47 @@ def database_files(database: str | os.PathLike) -> list[Path]:
     return [database.with_name(database.name + suffix) for suffix in ("", *_SIDE_FILES)]
 
 
+def _database_names(database: Path) -> list[Path]:
+    """The database as named and, when that name is (or passes through) a symbolic link, where it really is:
+    SQLite keeps its -wal, -shm and -journal beside the real file, and the backups folder may be beside either."""
+    names = [database]
+    with contextlib.suppress(OSError, ValueError):
+        real = Path(os.path.realpath(database))
+        if real != database:
+            names.append(real)
+    return names
+
+
+def _refuse_database(text: str, st: os.stat_result | None, folder_st: os.stat_result, target: Path,
+                     database: Path, shown: Path, backup: bool) -> None:
+    """Raise OutputRefused when the target is `database`, one of its side files or its backups folder (compared
+    by device and inode; a file not made yet by its folder's identity and its name), or inside that folder."""
+    place = (_identity(folder_st), target.name)
+
+    def same_place(path: Path) -> bool:
+        parent = _stat(path.parent)
+        return parent is not None and (_identity(parent), path.name) == place
+
+    for path in database_files(database):
+        file_st = _stat(path)
+        if (st is not None and file_st is not None and _identity(st) == _identity(file_st)) or same_place(path):
+            raise _refuse(text, f"is the open database {shown} (or its -wal, -shm or -journal file); "
+                                "choose another file")
+    folder = db.backup_dir(database)
+    backups_st = _stat(folder)
+    if (st is not None and backups_st is not None and _identity(st) == _identity(backups_st)) or same_place(folder):
+        raise _refuse(text, f"is the backups folder of the database {shown}; choose another file")
+    if backups_st is not None and (not backup or st is not None):  # a backup may add a file there, never replace one
+        backups = _identity(backups_st)
+        inside = Path(os.path.realpath(target.parent))
+        for above in (inside, *inside.parents):
+            above_st = _stat(above)
+            if above_st is not None and _identity(above_st) == backups:
+                raise _refuse(text, f"is inside the backups folder of the database {shown}"
+                                    + ("; a backup there is never replaced" if backup else "")
+                                    + "; choose another file")
+
+
 def check_output(out: str | os.PathLike, database: str | os.PathLike | None = None, *,
                  backup: bool = False) -> Path:
     """Where an output may be written; raises OutputRefused (exit 2, naming the path) when it may not.
@@ -430,28 +471,8 @@ def check_output(out: str | os.PathLike, database: str | os.PathLike | None = No
         raise _refuse(text, f"{folder} is not a folder")
     if database is not None:
         database = Path(database)
-        protected = []  # (identity if the file exists, (folder identity, name)) of each database file
-        for path in database_files(database):
-            parent = _stat(path.parent)
-            protected.append((_stat(path), (_identity(parent), path.name) if parent else None))
-        for file_st, place in protected:
-            if (st is not None and file_st is not None and _identity(st) == _identity(file_st)) or (
-                    place is not None and place == (_identity(folder_st), target.name)):
-                raise _refuse(text, f"is the open database {database} (or its -wal, -shm or -journal file); "
-                                    "choose another file")
-        backups_st = _stat(db.backup_dir(database))
-        if backups_st is not None:
-            backups = _identity(backups_st)
-            if st is not None and _identity(st) == backups:
-                raise _refuse(text, f"is the backups folder of the database {database}; choose another file")
-            if not backup or st is not None:  # a backup may add a file there, never replace one
-                inside = Path(os.path.realpath(folder))
-                for above in (inside, *inside.parents):
-                    above_st = _stat(above)
-                    if above_st is not None and _identity(above_st) == backups:
-                        raise _refuse(text, f"is inside the backups folder of the database {database}"
-                                            + ("; a backup there is never replaced" if backup else "")
-                                            + "; choose another file")
+        for named in _database_names(database):
+            _refuse_database(text, st, folder_st, target, named, database, backup)
     return target
 
 
@@ -464,7 +485,7 @@ def check_stream(stream, database: str | os.PathLike | None, shown: str = "stand
         st = os.fstat(stream.fileno())
     except (AttributeError, OSError, ValueError):  # not a real file (a test's buffer)
         return
-    for path in database_files(Path(database)):
+    for path in (p for named in _database_names(Path(database)) for p in database_files(named)):
         file_st = _stat(path)
         if file_st is not None and _identity(file_st) == _identity(st):
             raise _refuse(shown, f"is the open database {database} (or its -wal, -shm or -journal file); "
