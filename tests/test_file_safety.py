@@ -616,3 +616,16 @@ def test_a_failed_command_leaves_no_database_or_folder_at_a_mistyped_db(capsys, 
     code, _, err = run(capsys, "--db", tmp_path / "typo" / "clinic.sqlite3", *argv)
     assert code == 2 and says in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_check_accept_at_a_mistyped_db_accepts_nothing_and_creates_nothing(capsys, tmp_path, monkeypatch):
+    # Accepting "the database as it is" must never make a new, empty one at a mistyped path (nor the default).
+    monkeypatch.chdir(tmp_path)
+    mistyped = tmp_path / "typo" / "clinic.sqlite3"
+    code, out, err = run(capsys, "--db", mistyped, "check", "--accept")
+    assert code == 1 and err == f"tohtrack: {mistyped}: no database there\n" and "accepted" not in out, (out, err)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setenv("TOHTRACK_DB", str(mistyped))
+    code, out, err = run(capsys, "check", "--accept")
+    assert code == 1 and "no database there" in err
+    assert list(tmp_path.iterdir()) == []

@@ -434,7 +434,11 @@ def cmd_check(args) -> int:
 def _check_accept(args) -> int:
     """check --accept: the file's own checks must pass; then say what is accepted, audit it, move the witness."""
     from . import witness
+    from .db import Store
 
+    # Read-only first: a mistyped --db (or no default database yet) is "no database there", never a new empty
+    # database accepted as it is.
+    Store(_database_path(args), readonly=True).close()
     with _open(args) as store:
         problems = store.check()
         if problems:
