@@ -629,3 +629,33 @@ def test_check_accept_at_a_mistyped_db_accepts_nothing_and_creates_nothing(capsy
     code, out, err = run(capsys, "check", "--accept")
     assert code == 1 and "no database there" in err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["export", "report", "backup", "screenshot"])
+def test_no_output_goes_into_the_audit_witness(capsys, clinic, command):
+    # An export over a witness file left the audit trail checked against nothing, and check still said ok.
+    where = Path(os.environ["TOHTRACK_WITNESS"])
+    with Store(clinic) as store:
+        identity = store.identity()
+    anchor = where / f"{identity}.json"
+    before = {p.name: p.read_bytes() for p in where.iterdir()}
+    assert anchor.name in before
+    link = clinic.parent / "witness-link"
+    link.symlink_to(where)
+    for target in (anchor, where / "witness.lock", where / "new.json", link / anchor.name,
+                   where):
+        code, _, err = run(capsys, "--db", clinic, *OUTPUT_COMMANDS[command](target))
+        assert code == 2 and err.startswith(f"tohtrack: {target}: ") and "nothing was written" in err, (target, err)
+    assert {p.name: p.read_bytes() for p in where.iterdir()} == before
+    code, out, err = run(capsys, "--db", clinic, "check")
+    assert code == 0 and "the trail matches what this workstation last saw" in out, (out, err)
+    import shutil
+
+    moved = where.with_name(where.name + "-gone")
+    shutil.move(where, moved)
+    try:  # the witness folder's name is refused even before it is made
+        code, _, err = run(capsys, "--db", clinic, *OUTPUT_COMMANDS[command](where))
+        assert code == 2 and "is the audit witness folder" in err, err
+        assert not where.exists()
+    finally:
+        shutil.move(moved, where)

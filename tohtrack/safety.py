@@ -440,6 +440,29 @@ def _refuse_database(text: str, st: os.stat_result | None, folder_st: os.stat_re
                                     + "; choose another file")
 
 
+def _refuse_witness(text: str, st: os.stat_result | None, folder_st: os.stat_result, target: Path) -> None:
+    """Raise OutputRefused when the target is the audit witness folder or inside it (an export written over a
+    witness file would leave the audit trail checked against nothing)."""
+    from . import witness
+
+    try:
+        where = witness.folder()
+    except Exception:  # noqa: BLE001 - no data folder to be had: there is no witness to protect
+        return
+    where_st = _stat(where)
+    parent_st = _stat(where.parent)
+    if (where_st is not None and st is not None and _identity(st) == _identity(where_st)) or (
+            parent_st is not None and (_identity(parent_st), where.name) == (_identity(folder_st), target.name)):
+        raise _refuse(text, f"is the audit witness folder {where}; choose another file")
+    if where_st is None:
+        return
+    inside = Path(os.path.realpath(target.parent))
+    for above in (inside, *inside.parents):
+        above_st = _stat(above)
+        if above_st is not None and _identity(above_st) == _identity(where_st):
+            raise _refuse(text, f"is inside the audit witness folder {where}; choose another file")
+
+
 def check_output(out: str | os.PathLike, database: str | os.PathLike | None = None, *,
                  backup: bool = False) -> Path:
     """Where an output may be written; raises OutputRefused (exit 2, naming the path) when it may not.
@@ -447,7 +470,8 @@ def check_output(out: str | os.PathLike, database: str | os.PathLike | None = No
     Refused: no name; a folder, device or FIFO; a folder that does not exist (no command creates folders for
     its output); a symbolic link owned by another user (as Linux's protected_symlinks); and — by any spelling,
     compared by device and inode, not by name — the open `database`, its -wal, -shm or -journal file, its
-    backups folder and anything inside it (`backup=True`: a backup may add a new file there, not replace one).
+    backups folder and anything inside it (`backup=True`: a backup may add a new file there, not replace one);
+    and the audit witness folder (tohtrack.witness) and anything inside it, whatever the database.
     Returns the path to write to (a link of this user's is followed, so it stays a link).
     """
     text = os.fspath(out)
@@ -469,6 +493,7 @@ def check_output(out: str | os.PathLike, database: str | os.PathLike | None = No
         raise _refuse(text, f"the folder {folder} does not exist")
     if not stat.S_ISDIR(folder_st.st_mode):
         raise _refuse(text, f"{folder} is not a folder")
+    _refuse_witness(text, st, folder_st, target)
     if database is not None:
         database = Path(database)
         for named in _database_names(database):
