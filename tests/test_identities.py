@@ -271,6 +271,27 @@ def test_a_good_clinician_name_is_recorded(capsys, db_path, tmp_path):
     assert "(Dr Anna Rossi-Müller)" in run(capsys, "audit")[1]
 
 
+@pytest.mark.parametrize("name", ["Dr A\nadmin (Dr Boss) delete patients #7", "x" * (MAX_CLINICIAN + 1),
+                                  "Dr \u202eBoss", "Dr\u0085X", "\u200b", "Dr\u3164"])
+def test_the_store_itself_refuses_a_bad_clinician_name(db_path, name):
+    # The core API (the app opens its stores with it), not only the command line, holds the rule.
+    with pytest.raises(ValidationError) as caught:
+        Store(db_path, clinician=name)
+    assert [p.path for p in caught.value.problems] == ["clinician"]
+    assert not db_path.exists()
+    with Store(db_path, clinician="Dr A") as store:
+        with pytest.raises(ValidationError):
+            store.clinician = name
+        assert store.clinician == "Dr A"
+
+
+def test_a_clinician_name_of_spaces_only_is_no_name_and_ends_are_trimmed(capsys, db_path):
+    for name, stored in (("   ", ""), ("\u00a0", ""), (" Dr A ", "Dr A")):
+        assert run(capsys, "--clinician", name, "settings", "clinic_name", f"X{len(name)}")[0] == 0
+        with Store(db_path) as store:
+            assert store.conn.execute("SELECT clinician FROM audit ORDER BY id DESC LIMIT 1").fetchone()[0] == stored
+
+
 def test_stored_text_cannot_forge_lines_in_the_audit_listing(capsys, db_path):
     forged = "Dr A\n2026-01-01T00:00:00.000000Z  admin (Dr Boss)  delete patients #7"
     with Store(db_path, clinician=forged) as store, store.transaction():  # as an older version stored it

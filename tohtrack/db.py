@@ -315,10 +315,25 @@ def _dump(values: dict | None) -> str | None:
 class Store:
     """An open TOHtrack database. Every write is one transaction with its audit entries."""
 
+    @property
+    def clinician(self) -> str:
+        """Who is making changes (stored with every audit entry beside the OS user); "" when nobody is named."""
+        return self._clinician
+
+    @clinician.setter
+    def clinician(self, name: str) -> None:
+        """One line of at most 100 characters under the character rules (model.check_clinician), else
+        ValidationError naming 'clinician'; spaces at the ends are dropped, and a name of spaces only is none."""
+        name = "" if name is None else name
+        problem = model.check_clinician(name)
+        if problem:
+            raise ValidationError([Problem("clinician", problem)])
+        self._clinician = "" if model.is_blank(name) else name.strip()
+
     def __init__(self, path: str | os.PathLike | None = None, *, clinician: str = "",
                  migration_set: "Migrations | None" = None, readonly: bool = False):
+        self.clinician = clinician  # checked first: a name that would be refused opens nothing
         self.path = Path(path) if path is not None else default_path()
-        self.clinician = clinician
         self.os_user = _os_user()
         self.readonly = readonly
         self._migrations = migration_set
