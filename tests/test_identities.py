@@ -294,7 +294,8 @@ def test_a_clinician_name_of_spaces_only_is_no_name_and_ends_are_trimmed(capsys,
 
 def test_stored_text_cannot_forge_lines_in_the_audit_listing(capsys, db_path):
     forged = "Dr A\n2026-01-01T00:00:00.000000Z  admin (Dr Boss)  delete patients #7"
-    with Store(db_path, clinician=forged) as store, store.transaction():  # as an older version stored it
+    with Store(db_path) as store, store.transaction():
+        store._clinician = forged  # as an older version stored it (the store now refuses such a name)
         store._insert_patients([Patient("D0-000001", "Ros\u2028si", "Anna", dt.date(1970, 1, 1), "female",
                                         notes="line one\nline two\u202e\x1b[2J")])
     code, out, _ = run(capsys, "audit")
