@@ -786,3 +786,38 @@ def test_mrn_system_setting_rules():
                           ("https://x/" + "a" * 300, "at most 255"), ("urn:a\u00e9", "not an absolute URI")):
         with pytest.raises(ValidationError, match=fragment):
             settings_mod.parse("fhir_mrn_system", bad)
+
+
+def _same_but_ids_and_time(text):
+    import re
+
+    return re.sub(r"urn:uuid:[0-9a-f-]+", "U", re.sub(r'"timestamp": "[^"]*"', "T", text))
+
+
+@pytest.mark.parametrize("options", [{}, {"deidentify": True}, {"transaction": True}])
+def test_the_streamed_bundle_is_the_whole_bundle_text(tmp_path, vignettes, options):
+    with Store(tmp_path / "a.sqlite3") as store:
+        interchange.import_document(store, vignettes, today=TODAY)
+        for mrns in (None, ["EX-03", "ex-01", "EX-03"]):
+            whole = fhir.dumps(fhir.export_bundle(store, mrns, fhir.ExportOptions(today=TODAY, **options)))
+            streamed = "".join(fhir.export_chunks(store, mrns, fhir.ExportOptions(today=TODAY, **options)))
+            if options.get("deidentify"):  # random ids and per-patient shifts aside, the same resources in order
+                assert [len(line) > 0 for line in whole.splitlines()] == [len(l) > 0 for l in streamed.splitlines()]
+                assert json.loads(streamed)["meta"] == json.loads(whole)["meta"]
+            else:
+                assert _same_but_ids_and_time(streamed) == _same_but_ids_and_time(whole)
+            urls = [e["fullUrl"] for e in json.loads(streamed)["entry"]]
+            assert len(urls) == len(set(urls))
+    with Store(tmp_path / "empty.sqlite3") as empty:
+        streamed = "".join(fhir.export_chunks(empty, None, fhir.ExportOptions(today=TODAY)))
+        assert _same_but_ids_and_time(streamed) == _same_but_ids_and_time(
+            fhir.dumps(fhir.export_bundle(empty, None, fhir.ExportOptions(today=TODAY))))
+        assert "entry" not in json.loads(streamed)
+
+
+def test_the_streamed_bundle_refuses_an_unknown_patient_before_any_text(tmp_path, vignettes):
+    with Store(tmp_path / "a.sqlite3") as store:
+        interchange.import_document(store, vignettes, today=TODAY)
+        chunks = fhir.export_chunks(store, ["EX-01", "NOPE"], fhir.ExportOptions(today=TODAY))
+        with pytest.raises(Exception, match="NOPE"):
+            next(chunks)

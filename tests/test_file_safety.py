@@ -598,6 +598,21 @@ def test_export_and_import_memory_stays_flat_as_the_cohort_grows(tmp_path):
     assert export < small_export + 60 and imported < small_import + 80  # flat, not growing with the file
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not os.access(TIME, os.X_OK), reason="needs GNU time (/usr/bin/time) to measure peak memory")
+def test_the_fhir_export_memory_stays_flat_as_the_cohort_grows(tmp_path):
+    """The FHIR bundle was built whole in memory: 3.3 GB for 10 000 patients. Streamed, about as the tohtrack/1
+    export."""
+    large = int(os.environ.get("TOHTRACK_MEMORY_PATIENTS", 5_000))
+    peaks = {}
+    for n in (500, large):
+        db = tmp_path / f"d{n}.sqlite3"
+        assert cli("--db", db, "demo", "--patients", n, timeout=3600).returncode == 0
+        peaks[n] = _peak_rss_mb("--db", db, "export", "--format", "fhir", "-o", tmp_path / f"f{n}.json")
+    print(f"peak memory (MB) of the FHIR export: {peaks}")
+    assert peaks[large] < 400 and peaks[large] < peaks[500] + 60
+
+
 def test_standard_output_appended_to_the_database_is_refused(clinic):
     before = fingerprint(clinic)
     for argv in (["export", "-o", "-"], ["report", "EX-01", "-o", "-"]):
