@@ -674,3 +674,12 @@ def test_no_output_goes_into_the_audit_witness(capsys, clinic, command):
         assert not where.exists()
     finally:
         shutil.move(moved, where)
+
+
+def test_a_failed_screenshot_at_a_mistyped_db_leaves_no_database_or_folder(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    code, _, err = run(capsys, "--db", tmp_path / "typo" / "clinic.sqlite3", "--screenshot", tmp_path / "s.png",
+                       "--patient", "EX-01")
+    assert code == 2 and "no patient with MRN 'EX-01'" in err, err
+    assert list(tmp_path.iterdir()) == []

@@ -533,7 +533,8 @@ def run_gui(args) -> int:
         _output_file(args.screenshot, args)  # before the window is built; written 0600, all or nothing
         from .gui.app import screenshot
 
-        screenshot(path, Path(args.screenshot), args.screenshot_patient, args.screenshot_as_of)
+        with _no_trace_if_failed(path):  # a mistyped --db (or an unknown --patient) leaves no database behind
+            screenshot(path, Path(args.screenshot), args.screenshot_patient, args.screenshot_as_of)
         print(f"screenshot written to {args.screenshot}")
         return EXIT_OK
     if args.screenshot_patient or args.screenshot_as_of:
