@@ -1136,6 +1136,9 @@ class Store:
 
         target = Path(target)
         own_folder = backup_dir(self.path)
+        problem = backups_folder_problem(self.path)
+        if problem and _same_folder(target.parent, own_folder):
+            raise safety.OutputRefused(f"{target}: {problem}; nothing was written")
         if target.parent == own_folder and not own_folder.exists():
             try:
                 own_folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new backups folder: nobody else's
@@ -1463,8 +1466,40 @@ def _unused(path: Path) -> Path:
     return candidate
 
 
+def _same_folder(a: Path, b: Path) -> bool:
+    """Whether two paths name one folder (by device and inode; by name when one is not there)."""
+    try:
+        first, second = os.stat(a), os.stat(b)
+    except (OSError, ValueError):
+        return os.path.abspath(a) == os.path.abspath(b)
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+
+def backups_folder_problem(path: Path) -> str | None:
+    """Why the backups folder of a database may not be used (None: it is this user's, or not made yet).
+
+    A folder (or a link at its name) made by another user — possible where the database lies in a folder others
+    may write to — would let them delete the backups written there, or plant one named as the newest automatic
+    backup: that would stop the automatic backups, make the rotation delete the real ones, and be offered for
+    restoring a database that cannot be opened."""
+    if not hasattr(os, "geteuid"):
+        return None
+    folder = backup_dir(path)
+    me = os.geteuid()
+    for follow in (False, True):
+        try:
+            info = os.stat(folder) if follow else os.lstat(folder)
+        except (OSError, ValueError):
+            return None
+        if info.st_uid != me:
+            return f"the backups folder {folder} belongs to another user; TOHtrack neither writes nor reads backups there"
+    return None
+
+
 def automatic_backups(path: Path) -> list[Path]:
-    """The automatic backups of a database, oldest first."""
+    """The automatic backups of a database, oldest first (none from a backups folder of another user's)."""
+    if backups_folder_problem(path):
+        return []
     return sorted(backup_dir(path).glob(f"{path.stem}-auto-*.sqlite3"), key=_backup_time)
 
 

@@ -319,6 +319,9 @@ def restore_unopenable(path: str | os.PathLike, backup: str | os.PathLike) -> Pa
     problems = db.check_backup(backup)
     if problems:
         raise ValidationError([Problem(str(backup), p) for p in problems])
+    problem = db.backups_folder_problem(path)
+    if problem:
+        raise db.StoreError(f"{path}: {problem}; nothing was changed")
     folder = db.backup_dir(path)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
