@@ -1408,7 +1408,7 @@ def parse_seal(text: str) -> tuple[int, str]:
     At least 8 hex digits; raises ValueError naming what a seal looks like."""
     import re
 
-    match = re.fullmatch(r"\s*(?:audit\s+seal\s+)?(\d{1,12})\s*[·.:\-\s]\s*([0-9a-f]{8,64})\s*", text or "",
+    match = re.fullmatch(r"\s*(?:audit\s+seal\s+)?([0-9]{1,12})\s*[·.:\-\s]\s*([0-9a-f]{8,64})\s*", text or "",
                          re.IGNORECASE)
     if not match:
         raise ValueError(f"{text!r} is not an audit seal; a seal is the entry count and a hash prefix as printed "
