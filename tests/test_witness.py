@@ -432,7 +432,8 @@ def test_the_seal_is_the_count_and_a_hash_prefix(clinic):
         assert store.verify_seal(store.audit_seal()) == []
         assert store.verify_seal(f"Audit seal {count}.{top[:8].upper()}") == []
     assert parse_seal(" 12-0123456789ab ") == (12, "0123456789ab")
-    for bad in ("", "12", "12·0123", "x·0123456789ab", "12·0123456789abz", "\u0661\u0662·0123456789ab", "１２·0123456789ab"):
+    for bad in ("", "12", "12·0123", "x·0123456789ab", "12·0123456789abz", "\u0661\u0662·0123456789ab",
+                "１２·0123456789ab"):
         with pytest.raises(ValueError, match="is not an audit seal"):
             parse_seal(bad)
 

@@ -1424,7 +1424,8 @@ def _schema_of(conn: sqlite3.Connection) -> dict[tuple[str, str], str | None]:
     left out; a trigger on that table is not."""
     return {(kind, name): None if sql is None else " ".join(sql.split())
             for kind, name, table, sql in conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")
-            if not (table == "_sqlite_migrations" and kind in ("table", "index")) and not name.startswith("sqlite_stat")}
+            if not (table == "_sqlite_migrations" and kind in ("table", "index"))
+            and not name.startswith("sqlite_stat")}
 
 
 def _expected_schema(migration_set: "Migrations", applied: tuple[str, ...]) -> dict | None:
@@ -1492,7 +1493,8 @@ def backups_folder_problem(path: Path) -> str | None:
         except (OSError, ValueError):
             return None
         if info.st_uid != me:
-            return f"the backups folder {folder} belongs to another user; TOHtrack neither writes nor reads backups there"
+            return (f"the backups folder {folder} belongs to another user; TOHtrack neither writes nor reads "
+                    "backups there")
     return None
 
 
