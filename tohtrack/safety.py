@@ -480,6 +480,10 @@ def check_output(out: str | os.PathLike, database: str | os.PathLike | None = No
     text = os.fspath(out)
     if not text:
         raise OutputRefused("no output file named; give the name of a file to write")
+    if text == "-":  # commands that can write to standard output take '-' before asking here
+        raise _refuse(text, "standard output is not possible for this output; give the name of a file to write")
+    if text.endswith(("/", os.sep, os.altsep or "/")):  # Path() would drop the slash and write a file by that name
+        raise _refuse(text, "is a folder or a device, not a file; give the name of a file to write")
     target = Path(text)
     link = _stat(target, follow=False)
     if link is not None and os.path.islink(target):
