@@ -388,8 +388,10 @@ def test_file_paths_never_crash_and_refusals_change_nothing(capsys, loaded, work
     else:
         code, out, err = run(capsys, "--db", path, "check")
         TRIED["--db PATH check"] += 1
-        if not path or Path(path).resolve() == (workdir / "backup.sqlite3").resolve():
-            assert code == 0, err  # --db "" is no --db: the default database
+        if not path.strip():
+            assert code == 2 and "--db: " in err, err  # --db "" (an unset "$DB") is refused, not the default
+        elif Path(path).resolve() == (workdir / "backup.sqlite3").resolve():
+            assert code == 0, err
         else:
             assert code == 1, err  # not there, a folder, not a database: a failure, not a bad value
         assert os.path.lexists(path) == existed if path else True  # a reading command never creates a file

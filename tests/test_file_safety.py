@@ -690,3 +690,27 @@ def test_a_failed_screenshot_at_a_mistyped_db_leaves_no_database_or_folder(capsy
                        "--patient", "EX-01")
     assert code == 2 and "no patient with MRN 'EX-01'" in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [["restore", "backup.sqlite3"], ["import", "in.json"], ["check"],
+                                  ["settings", "clinic_name", "X"], ["export", "-o", "out.json"]])
+def test_an_empty_db_or_one_ending_in_a_slash_is_refused_not_taken_as_the_default(
+        capsys, tmp_path, monkeypatch, clinic, argv):
+    # `tohtrack --db "$DB" restore …` with DB unset restored over the default database; 'x.sqlite3/' made x.sqlite3.
+    default = tmp_path / "default" / "tohtrack.sqlite3"
+    monkeypatch.setenv("TOHTRACK_DB", str(default))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    (work / "in.json").write_bytes(VIGNETTES.read_bytes())
+    assert run(capsys, "--db", clinic, "backup", "-o", work / "backup.sqlite3")[0] == 0
+    before = sorted(p.name for p in work.iterdir())
+    creates = argv[0] in ("restore", "import", "settings")
+    for db in ("", " ", "new.sqlite3/", f"{clinic}/"):
+        code, out, err = run(capsys, "--db", db, *argv)
+        if db.strip() and not creates:  # a reading command creates nothing anyway
+            continue
+        assert code == 2 and err.startswith("tohtrack: --db: ") and "nothing was written" in err, (db, err)
+    assert not default.parent.exists()
+    assert sorted(p.name for p in work.iterdir() if p.name != "out.json") == before  # no new.sqlite3
+    assert fingerprint(clinic)[0] == 6

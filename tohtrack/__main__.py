@@ -583,13 +583,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tohtrack: --clinician: {clinician_problem}; nothing was written", file=sys.stderr)
         return EXIT_INVALID
     try:
+        # A command that may create the database: if it fails, it leaves no new database or folder behind.
+        creates = args.command in ("demo", "import", "restore") or (args.command == "settings" and args.value)
+        explicit = getattr(args, "db", None)
+        if explicit is not None and not explicit.strip():
+            # An empty --db (an unset "$DB" in a script) would silently mean the default database.
+            raise UsageError(f"--db: {explicit!r} names no file; give the database file; nothing was written")
+        if creates and explicit and explicit.endswith(("/", os.sep, os.altsep or "/")) and not os.path.isdir(explicit):
+            # A trailing slash names a folder: Path() would drop it and a database file be made by that name.
+            raise UsageError(f"--db: {explicit!r} names a folder; give the database file; nothing was written")
         if args.command is None:
             return run_gui(args)
         if args.screenshot or args.screenshot_patient or args.screenshot_as_of:
             raise UsageError(f"--screenshot, and --patient or --as-of before a command, go without a command; "
                              f"give them after '{args.command}'")
-        # A command that may create the database: if it fails, it leaves no new database or folder behind.
-        creates = args.command in ("demo", "import", "restore") or (args.command == "settings" and args.value)
         with _no_trace_if_failed(_database_path(args)) if creates else contextlib.nullcontext():
             return COMMANDS[args.command](args)
     except ValidationError as exc:
