@@ -21,7 +21,13 @@ from tohtrack.model import (MAX_CLINICIAN, Episode, Patient, ValidationError, ch
 
 TODAY = dt.date(2026, 3, 1)
 LOOKALIKES = ["D0-\u202e100000", "D0-000001\u200b", "Ｄ0-000001", "d0-000001", " d0-000001 ", "\ufeffD0-000001",
-              "D0-0\u00ad00001", "D0-000001\u2069"]
+              "D0-0\u00ad00001", "D0-000001\u2069",
+              # Invisible although not format characters (Unicode's Default_Ignorable_Code_Point): each looked
+              # exactly like D0-000001 and made a second patient.
+              "D0-000001\u034f", "D0-000001\ufe0f", "D0-000001\U000E0100", "D0-000001\u3164", "D0-000001\u115f",
+              "D0-000001\uffa0", "D0-000001\u180b", "D0-000001\u17b4"]
+INVISIBLE = ["\u034f", "\u115f", "\u1160", "\u17b4", "\u17b5", "\u180b", "\u180f", "\u3164", "\ufe00", "\ufe0f",
+             "\uffa0", "\U000E0100", "\U000E01EF"]
 
 
 def run(capsys, *args):
@@ -60,10 +66,31 @@ SINGLE_LINE = {"mrn": "patients[0].mrn", "family": "patients[0].family_name", "g
 MULTI_LINE = {"notes": "patients[0].notes", "episode_notes": f"{E}.notes", "report": f"{E}.imaging[0].report",
               "note": f"{E}.symptoms[0].note", "detail": f"{E}.treatments[0].detail"}
 
+INVISIBLE_SET = {chr(c) for low, high in ((0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
+                                          (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xE0100, 0xE01EF))
+                 for c in range(low, high + 1)}
+
+
+@pytest.mark.parametrize("bad", INVISIBLE)
+def test_characters_shown_as_nothing_are_refused_in_one_line_texts_and_kept_in_notes(bad):
+    for field, path in SINGLE_LINE.items():
+        found = problems(doc_with(**{field: "Ab" + bad + "c"}))
+        assert found == [f"{path}: contains an invisible character (U+{ord(bad):04X} {unicodedata.name(bad)}) "
+                         "at position 3"], found
+    assert problems(doc_with(notes="\u2764" + bad)) == []  # an emoji's variation selector in a note
+
+
+@pytest.mark.parametrize("field,path", [("mrn", "patients[0].mrn"), ("family", "patients[0].family_name")])
+@pytest.mark.parametrize("value", ["\u3164", " \u3164\u115f ", "\ufe0f", "\u034f\u200b"])
+def test_a_name_of_fillers_and_selectors_only_is_empty(field, path, value):
+    assert problems(doc_with(**{field: value})) == [f"{path}: is empty"]
+    assert is_blank(value)
+
+
 # -- the character rules (property tests) --------------------------------------------------------
 
 # Text a clinic writes: letters, digits, punctuation, symbols, marks and spaces of any script.
-clean_char = st.characters(categories=["L", "M", "N", "P", "S", "Zs"])
+clean_char = st.characters(categories=["L", "M", "N", "P", "S", "Zs"]).filter(lambda c: c not in INVISIBLE_SET)
 clean_text = st.builds(lambda a, middle, b: a + middle + b,
                        st.characters(categories=["L", "N"]), st.text(clean_char, max_size=30),
                        st.characters(categories=["L", "N"]))
@@ -243,9 +270,31 @@ def test_a_good_clinician_name_is_recorded(capsys, db_path, tmp_path):
     assert "(Dr Anna Rossi-Müller)" in run(capsys, "audit")[1]
 
 
+@pytest.mark.parametrize("name", ["Dr A\nadmin (Dr Boss) delete patients #7", "x" * (MAX_CLINICIAN + 1),
+                                  "Dr \u202eBoss", "Dr\u0085X", "\u200b", "Dr\u3164"])
+def test_the_store_itself_refuses_a_bad_clinician_name(db_path, name):
+    # The core API (the app opens its stores with it), not only the command line, holds the rule.
+    with pytest.raises(ValidationError) as caught:
+        Store(db_path, clinician=name)
+    assert [p.path for p in caught.value.problems] == ["clinician"]
+    assert not db_path.exists()
+    with Store(db_path, clinician="Dr A") as store:
+        with pytest.raises(ValidationError):
+            store.clinician = name
+        assert store.clinician == "Dr A"
+
+
+def test_a_clinician_name_of_spaces_only_is_no_name_and_ends_are_trimmed(capsys, db_path):
+    for name, stored in (("   ", ""), ("\u00a0", ""), (" Dr A ", "Dr A")):
+        assert run(capsys, "--clinician", name, "settings", "clinic_name", f"X{len(name)}")[0] == 0
+        with Store(db_path) as store:
+            assert store.conn.execute("SELECT clinician FROM audit ORDER BY id DESC LIMIT 1").fetchone()[0] == stored
+
+
 def test_stored_text_cannot_forge_lines_in_the_audit_listing(capsys, db_path):
     forged = "Dr A\n2026-01-01T00:00:00.000000Z  admin (Dr Boss)  delete patients #7"
-    with Store(db_path, clinician=forged) as store, store.transaction():  # as an older version stored it
+    with Store(db_path) as store, store.transaction():
+        store._clinician = forged  # as an older version stored it (the store now refuses such a name)
         store._insert_patients([Patient("D0-000001", "Ros\u2028si", "Anna", dt.date(1970, 1, 1), "female",
                                         notes="line one\nline two\u202e\x1b[2J")])
     code, out, _ = run(capsys, "audit")

@@ -113,8 +113,10 @@ def keys(patient):
 
 def typed_mrn(word):
     """A word as an MRN is typed: NFKC (fullwidth forms), invisible characters (not lone surrogates) left out."""
+    invisible = {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, *range(0x180B, 0x1810), 0x3164, *range(0xFE00, 0xFE10),
+                 0xFFA0, *range(0xE0100, 0xE01F0)}  # shown as nothing though not format characters
     return "".join(c for c in unicodedata.normalize("NFKC", word)
-                   if unicodedata.category(c) not in ("Cc", "Cf", "Cn", "Co", "Zl", "Zp"))
+                   if unicodedata.category(c) not in ("Cc", "Cf", "Cn", "Co", "Zl", "Zp") and ord(c) not in invisible)
 
 
 def prefix_matches(word, keys):

@@ -381,6 +381,29 @@ def test_tables_indexes_and_extra_objects_are_held_against_the_schema(clinic, ca
     assert "schema: an unexpected table notes_elsewhere" in err
 
 
+@pytest.mark.parametrize("edit", [
+    "DELETE FROM _sqlite_migrations WHERE name = 'm002_registry_indexes'",  # one taken out of the middle
+    "DELETE FROM _sqlite_migrations WHERE name = 'm001_initial'",
+])
+def test_a_changed_list_of_migrations_cannot_switch_the_schema_check_off(clinic, capsys, edit):
+    # The list of applied migrations says which schema to compare with; changed, nothing would be compared and a
+    # do-nothing trigger of the right name would pass.
+    conn = sqlite3.connect(clinic, isolation_level=None)
+    for statement in (*DO_NOTHING["append-only update trigger"], edit):
+        conn.execute(statement)
+    conn.close()
+    code, out, err = run(capsys, "--db", clinic, "check")
+    assert code == 1 and "schema: the migrations recorded as applied (" in err and "cannot be verified" in err, err
+
+
+def test_a_trigger_on_the_migrations_table_is_held_against_the_schema(clinic, capsys):
+    conn = sqlite3.connect(clinic, isolation_level=None)
+    conn.execute("CREATE TRIGGER on_upgrade AFTER INSERT ON _sqlite_migrations BEGIN DELETE FROM patients; END")
+    conn.close()
+    code, out, err = run(capsys, "--db", clinic, "check")
+    assert code == 1 and "schema: an unexpected trigger on_upgrade (added outside TOHtrack)" in err, err
+
+
 def test_the_schema_check_passes_on_every_version_it_knows(db_path):
     with Store(db_path) as store:
         assert store._check_schema() == []
@@ -409,7 +432,8 @@ def test_the_seal_is_the_count_and_a_hash_prefix(clinic):
         assert store.verify_seal(store.audit_seal()) == []
         assert store.verify_seal(f"Audit seal {count}.{top[:8].upper()}") == []
     assert parse_seal(" 12-0123456789ab ") == (12, "0123456789ab")
-    for bad in ("", "12", "12·0123", "x·0123456789ab", "12·0123456789abz"):
+    for bad in ("", "12", "12·0123", "x·0123456789ab", "12·0123456789abz", "\u0661\u0662·0123456789ab",
+                "１２·0123456789ab"):
         with pytest.raises(ValueError, match="is not an audit seal"):
             parse_seal(bad)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import itertools
 import json
 import os
 import sqlite3
@@ -270,17 +271,14 @@ def _import_fhir(args, stream=None) -> int:
 
 
 def _export_fhir(args) -> int:
-    from . import fhir, interchange, safety
+    from . import fhir, interchange
 
     options = fhir.ExportOptions(transaction=args.fhir_transaction, deidentify=args.deidentify)
     with _open(args, readonly=True) as store:
-        text = fhir.dumps(fhir.export_bundle(store, args.patient, options))
-        database = store.path
-    if args.output == "-":
-        safety.check_stream(sys.stdout, database)
-        sys.stdout.write(text)
-    else:
-        interchange.write_file(args.output, text, database)
+        # Streamed patient by patient (the whole bundle in memory took 3 GB for 10 000 patients).
+        chunks = fhir.export_chunks(store, args.patient, options)
+        first = next(chunks)  # an unknown --patient is refused here, before a file is started
+        interchange.write_chunks(args.output, itertools.chain([first], chunks), store.path)
     return EXIT_OK
 
 
@@ -581,7 +579,11 @@ def cmd_check(args) -> int:
 def _check_accept(args) -> int:
     """check --accept: the file's own checks must pass; then say what is accepted, audit it, move the witness."""
     from . import witness
+    from .db import Store
 
+    # Read-only first: a mistyped --db (or no default database yet) is "no database there", never a new empty
+    # database accepted as it is.
+    Store(_database_path(args), readonly=True).close()
     with _open(args) as store:
         problems = store.check()
         if problems:
@@ -678,7 +680,8 @@ def run_gui(args) -> int:
         _output_file(args.screenshot, args)  # before the window is built; written 0600, all or nothing
         from .gui.app import screenshot
 
-        screenshot(path, Path(args.screenshot), args.screenshot_patient, args.screenshot_as_of)
+        with _no_trace_if_failed(path):  # a mistyped --db (or an unknown --patient) leaves no database behind
+            screenshot(path, Path(args.screenshot), args.screenshot_patient, args.screenshot_as_of)
         print(f"screenshot written to {args.screenshot}")
         return EXIT_OK
     if args.screenshot_patient or args.screenshot_as_of:
@@ -730,13 +733,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tohtrack: --clinician: {clinician_problem}; nothing was written", file=sys.stderr)
         return EXIT_INVALID
     try:
+        # A command that may create the database: if it fails, it leaves no new database or folder behind.
+        creates = args.command in ("demo", "import", "restore") or (args.command == "settings" and args.value)
+        explicit = getattr(args, "db", None)
+        if explicit is not None and not explicit.strip():
+            # An empty --db (an unset "$DB" in a script) would silently mean the default database.
+            raise UsageError(f"--db: {explicit!r} names no file; give the database file; nothing was written")
+        if creates and explicit and explicit.endswith(("/", os.sep, os.altsep or "/")) and not os.path.isdir(explicit):
+            # A trailing slash names a folder: Path() would drop it and a database file be made by that name.
+            raise UsageError(f"--db: {explicit!r} names a folder; give the database file; nothing was written")
         if args.command is None:
             return run_gui(args)
         if args.screenshot or args.screenshot_patient or args.screenshot_as_of:
             raise UsageError(f"--screenshot, and --patient or --as-of before a command, go without a command; "
                              f"give them after '{args.command}'")
-        # A command that may create the database: if it fails, it leaves no new database or folder behind.
-        creates = args.command in ("demo", "import", "restore") or (args.command == "settings" and args.value)
         with _no_trace_if_failed(_database_path(args)) if creates else contextlib.nullcontext():
             return COMMANDS[args.command](args)
     except ValidationError as exc:

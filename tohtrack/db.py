@@ -315,10 +315,25 @@ def _dump(values: dict | None) -> str | None:
 class Store:
     """An open TOHtrack database. Every write is one transaction with its audit entries."""
 
+    @property
+    def clinician(self) -> str:
+        """Who is making changes (stored with every audit entry beside the OS user); "" when nobody is named."""
+        return self._clinician
+
+    @clinician.setter
+    def clinician(self, name: str) -> None:
+        """One line of at most 100 characters under the character rules (model.check_clinician), else
+        ValidationError naming 'clinician'; spaces at the ends are dropped, and a name of spaces only is none."""
+        name = "" if name is None else name
+        problem = model.check_clinician(name)
+        if problem:
+            raise ValidationError([Problem("clinician", problem)])
+        self._clinician = "" if model.is_blank(name) else name.strip()
+
     def __init__(self, path: str | os.PathLike | None = None, *, clinician: str = "",
                  migration_set: "Migrations | None" = None, readonly: bool = False):
+        self.clinician = clinician  # checked first: a name that would be refused opens nothing
         self.path = Path(path) if path is not None else default_path()
-        self.clinician = clinician
         self.os_user = _os_user()
         self.readonly = readonly
         self._migrations = migration_set
@@ -1168,6 +1183,9 @@ class Store:
 
         target = Path(target)
         own_folder = backup_dir(self.path)
+        problem = backups_folder_problem(self.path)
+        if problem and _same_folder(target.parent, own_folder):
+            raise safety.OutputRefused(f"{target}: {problem}; nothing was written")
         if target.parent == own_folder and not own_folder.exists():
             try:
                 own_folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new backups folder: nobody else's
@@ -1318,9 +1336,12 @@ class Store:
     def _check_schema(self) -> list[str]:
         """Every table, index and trigger exactly as this version's migrations define them (not only their names):
         a trigger that keeps the trail append-only replaced by a same-named one that does nothing is found."""
-        expected = _expected_schema(self.migration_set, tuple(self.applied_migrations()))
-        if expected is None:
-            return []
+        applied = tuple(self.applied_migrations())
+        expected = _expected_schema(self.migration_set, applied)
+        if expected is None:  # the list that says what to compare with was itself changed: nothing is verified
+            return [f"schema: the migrations recorded as applied ({', '.join(applied) or 'none'}) are not this "
+                    "version's in its order (the list was changed outside TOHtrack), so the tables, indexes and "
+                    "triggers cannot be verified"]
         actual = _schema_of(self.conn)
         from .migrations import SUMMARY_TRIGGERS
 
@@ -1435,7 +1456,7 @@ def parse_seal(text: str) -> tuple[int, str]:
     At least 8 hex digits; raises ValueError naming what a seal looks like."""
     import re
 
-    match = re.fullmatch(r"\s*(?:audit\s+seal\s+)?(\d{1,12})\s*[·.:\-\s]\s*([0-9a-f]{8,64})\s*", text or "",
+    match = re.fullmatch(r"\s*(?:audit\s+seal\s+)?([0-9]{1,12})\s*[·.:\-\s]\s*([0-9a-f]{8,64})\s*", text or "",
                          re.IGNORECASE)
     if not match:
         raise ValueError(f"{text!r} is not an audit seal; a seal is the entry count and a hash prefix as printed "
@@ -1447,10 +1468,12 @@ _EXPECTED_SCHEMAS: dict[tuple, dict | None] = {}
 
 def _schema_of(conn: sqlite3.Connection) -> dict[tuple[str, str], str | None]:
     """Each table, index, trigger and view by (type, name): its SQL with runs of white space made one space.
-    The migrations bookkeeping table (written by sqlite-utils, whose wording varies by version) is left out."""
+    The migrations bookkeeping table and its index (written by sqlite-utils, whose wording varies by version) are
+    left out; a trigger on that table is not."""
     return {(kind, name): None if sql is None else " ".join(sql.split())
             for kind, name, table, sql in conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")
-            if table != "_sqlite_migrations" and not name.startswith("sqlite_stat")}
+            if not (table == "_sqlite_migrations" and kind in ("table", "index"))
+            and not name.startswith("sqlite_stat")}
 
 
 def _expected_schema(migration_set: "Migrations", applied: tuple[str, ...]) -> dict | None:
@@ -1492,8 +1515,41 @@ def _unused(path: Path) -> Path:
     return candidate
 
 
+def _same_folder(a: Path, b: Path) -> bool:
+    """Whether two paths name one folder (by device and inode; by name when one is not there)."""
+    try:
+        first, second = os.stat(a), os.stat(b)
+    except (OSError, ValueError):
+        return os.path.abspath(a) == os.path.abspath(b)
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+
+def backups_folder_problem(path: Path) -> str | None:
+    """Why the backups folder of a database may not be used (None: it is this user's, or not made yet).
+
+    A folder (or a link at its name) made by another user — possible where the database lies in a folder others
+    may write to — would let them delete the backups written there, or plant one named as the newest automatic
+    backup: that would stop the automatic backups, make the rotation delete the real ones, and be offered for
+    restoring a database that cannot be opened."""
+    if not hasattr(os, "geteuid"):
+        return None
+    folder = backup_dir(path)
+    me = os.geteuid()
+    for follow in (False, True):
+        try:
+            info = os.stat(folder) if follow else os.lstat(folder)
+        except (OSError, ValueError):
+            return None
+        if info.st_uid != me:
+            return (f"the backups folder {folder} belongs to another user; TOHtrack neither writes nor reads "
+                    "backups there")
+    return None
+
+
 def automatic_backups(path: Path) -> list[Path]:
-    """The automatic backups of a database, oldest first."""
+    """The automatic backups of a database, oldest first (none from a backups folder of another user's)."""
+    if backups_folder_problem(path):
+        return []
     return sorted(backup_dir(path).glob(f"{path.stem}-auto-*.sqlite3"), key=_backup_time)
 
 

@@ -22,7 +22,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable
+from typing import Any, BinaryIO, Iterable, Iterator
 
 from . import interchange, model
 from .model import Problem, ValidationError
@@ -495,6 +495,42 @@ def export_bundle(store: Any, mrns: Iterable[str] | None = None, options: Export
     if writer.entries:
         bundle["entry"] = writer.entries
     return bundle
+
+
+def export_chunks(store: Any, mrns: Iterable[str] | None = None,
+                  options: ExportOptions | None = None) -> Iterator[str]:
+    """The text of `dumps(export_bundle(...))`, one patient at a time (the timestamp aside: taken at the start).
+
+    The patients are asked for first (interchange.export_ids: NotFound for an unknown MRN before any text), then
+    read in batches and each one's entries encoded and let go, so memory stays flat however many there are."""
+    from .course import assess
+
+    options = options or ExportOptions()
+    settings = store.settings()
+    if options.mrn_system is None:
+        options = dataclasses.replace(options, mrn_system=settings.fhir_mrn_system)
+    ids = interchange.export_ids(store, mrns)  # by MRN, as export_bundle orders them
+    today = options.today or dt.date.today()
+    head: dict[str, Any] = {"resourceType": "Bundle"}
+    if options.deidentify:
+        head["meta"] = {"tag": [_coding(CS_TAG, "deidentified", "de-identified")]}
+    head["type"] = "transaction" if options.transaction else "collection"
+    head["timestamp"] = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    text = "{\n" + ",\n".join(f"  {dump(k)}: {dump(v)}" for k, v in head.items())
+    if not ids:
+        yield text + "\n}\n"
+        return
+    yield text + ',\n  "entry": [\n'
+    writer = _Writer(options, settings)  # one for the whole bundle: its entry URLs never repeat
+    first = True
+    for patient in store.patients(ids):
+        writer.patient(patient, assess(patient, today, settings))
+        for entry in writer.entries:
+            yield ("    " if first else ",\n    ") + dump(entry)
+            first = False
+        writer.entries = []
+    yield "\n  ]\n}\n"
 
 
 @gc_paused()

@@ -126,19 +126,27 @@ def write_export(store: Store, out: str | os.PathLike, mrns: Iterable[str] | Non
     if os.fspath(out) != "-":
         safety.check_output(out, store.path)  # before the patients are read: a refused output costs nothing
     ids = export_ids(store, mrns)
+    return write_chunks(out, export_chunks(store, ids), store.path)
+
+
+def write_chunks(out: str | os.PathLike, chunks: Iterable[str], database: str | os.PathLike | None) -> Path:
+    """Text made piece by piece written to a file (safety.atomic_output: all or nothing, 0600, never the
+    database) or, for '-', to standard output; only about a megabyte of it is held at once."""
+    from . import safety
+
     if os.fspath(out) == "-":
-        safety.check_stream(sys.stdout, store.path)
+        safety.check_stream(sys.stdout, database)
         sys.stdout.flush()  # text printed before goes first
         stream = getattr(sys.stdout, "buffer", None)
         buffered = _Buffered(stream.write if stream is not None else lambda b: sys.stdout.write(b.decode()))
-        for chunk in export_chunks(store, ids):
+        for chunk in chunks:
             buffered.write(chunk)
         buffered.flush()
         sys.stdout.flush()
         return Path("-")
-    with safety.atomic_output(out, store.path) as f:
+    with safety.atomic_output(out, database) as f:
         buffered = _Buffered(f.write)
-        for chunk in export_chunks(store, ids):
+        for chunk in chunks:
             buffered.write(chunk)
         buffered.flush()
     return Path(out)

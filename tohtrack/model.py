@@ -374,6 +374,22 @@ _REFUSED_CATEGORIES = {
     "Co": "a private-use character",
     "Cs": "a lone surrogate",
 }
+# Characters Unicode marks as ignorable (Default_Ignorable_Code_Point: shown as nothing at all) although their
+# category is not one of the above: the combining grapheme joiner, Hangul fillers, Khmer inherent vowels,
+# Mongolian free variation selectors and the variation selectors. In an MRN, a name or any one-line text they
+# make a second 'D0-000001' that looks exactly like the first; refused there (a note may keep an emoji's
+# variation selector).
+_INVISIBLE_RANGES = (
+    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xE0100, 0xE01EF),
+)
+
+
+def _invisible(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in _INVISIBLE_RANGES)
+
+
 # Line and paragraph separators are line breaks: refused in single-line texts like a newline.
 _LINE_BREAK_CATEGORIES = ("Zl", "Zp")
 _SINGLE_LINE_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -388,8 +404,11 @@ def _refused_reason(char: str, multiline: bool) -> str | None:
         return "a line break" if char in "\n\r" else "a tab" if char == "\t" else "a control character"
     category = unicodedata.category(char)
     reason = _REFUSED_CATEGORIES.get(category)
-    if reason is None and not multiline and category in _LINE_BREAK_CATEGORIES:
-        reason = "a line break"
+    if reason is None and not multiline:
+        if category in _LINE_BREAK_CATEGORIES:
+            reason = "a line break"
+        elif _invisible(char):
+            reason = "an invisible character"
     return reason
 
 
@@ -399,7 +418,10 @@ def refused_character(text: str, multiline: bool = False) -> tuple[int, str] | N
     Refused everywhere: control characters (Unicode category Cc) — in multi-line texts (notes, reports) except
     tab and line breaks —, format characters (Cf: zero-width characters, soft hyphen, byte order mark, bidi
     embeddings, overrides and isolates), unassigned (Cn), private-use (Co) and surrogate code points (Cs).
-    Single-line texts also refuse the line and paragraph separators U+2028 and U+2029.
+    Single-line texts also refuse the line and paragraph separators U+2028 and U+2029, and the other characters
+    Unicode says to show as nothing (the combining grapheme joiner U+034F, the Hangul fillers U+115F, U+1160,
+    U+3164 and U+FFA0, U+17B4–U+17B5, U+180B–U+180F, and the variation selectors U+FE00–U+FE0F and
+    U+E0100–U+E01EF).
     """
     control = (_CONTROL_RE if multiline else _SINGLE_LINE_CONTROL_RE).search(text)
     first = control.start() if control else None
@@ -441,7 +463,7 @@ def is_blank(text: str | None) -> bool:
         return True
     if text.isascii():
         return not text.strip()
-    return all(char.isspace() or _refused_reason(char, True) is not None for char in text)
+    return all(char.isspace() or _refused_reason(char, False) is not None for char in text)
 
 
 def normalize_mrn(text: str) -> str:

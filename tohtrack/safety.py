@@ -319,6 +319,9 @@ def restore_unopenable(path: str | os.PathLike, backup: str | os.PathLike) -> Pa
     problems = db.check_backup(backup)
     if problems:
         raise ValidationError([Problem(str(backup), p) for p in problems])
+    problem = db.backups_folder_problem(path)
+    if problem:
+        raise db.StoreError(f"{path}: {problem}; nothing was changed")
     folder = db.backup_dir(path)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -399,6 +402,70 @@ def database_files(database: str | os.PathLike) -> list[Path]:
     return [database.with_name(database.name + suffix) for suffix in ("", *_SIDE_FILES)]
 
 
+def _database_names(database: Path) -> list[Path]:
+    """The database as named and, when that name is (or passes through) a symbolic link, where it really is:
+    SQLite keeps its -wal, -shm and -journal beside the real file, and the backups folder may be beside either."""
+    names = [database]
+    with contextlib.suppress(OSError, ValueError):
+        real = Path(os.path.realpath(database))
+        if real != database:
+            names.append(real)
+    return names
+
+
+def _refuse_database(text: str, st: os.stat_result | None, folder_st: os.stat_result, target: Path,
+                     database: Path, shown: Path, backup: bool) -> None:
+    """Raise OutputRefused when the target is `database`, one of its side files or its backups folder (compared
+    by device and inode; a file not made yet by its folder's identity and its name), or inside that folder."""
+    place = (_identity(folder_st), target.name)
+
+    def same_place(path: Path) -> bool:
+        parent = _stat(path.parent)
+        return parent is not None and (_identity(parent), path.name) == place
+
+    for path in database_files(database):
+        file_st = _stat(path)
+        if (st is not None and file_st is not None and _identity(st) == _identity(file_st)) or same_place(path):
+            raise _refuse(text, f"is the open database {shown} (or its -wal, -shm or -journal file); "
+                                "choose another file")
+    folder = db.backup_dir(database)
+    backups_st = _stat(folder)
+    if (st is not None and backups_st is not None and _identity(st) == _identity(backups_st)) or same_place(folder):
+        raise _refuse(text, f"is the backups folder of the database {shown}; choose another file")
+    if backups_st is not None and (not backup or st is not None):  # a backup may add a file there, never replace one
+        backups = _identity(backups_st)
+        inside = Path(os.path.realpath(target.parent))
+        for above in (inside, *inside.parents):
+            above_st = _stat(above)
+            if above_st is not None and _identity(above_st) == backups:
+                raise _refuse(text, f"is inside the backups folder of the database {shown}"
+                                    + ("; a backup there is never replaced" if backup else "")
+                                    + "; choose another file")
+
+
+def _refuse_witness(text: str, st: os.stat_result | None, folder_st: os.stat_result, target: Path) -> None:
+    """Raise OutputRefused when the target is the audit witness folder or inside it (an export written over a
+    witness file would leave the audit trail checked against nothing)."""
+    from . import witness
+
+    try:
+        where = witness.folder()
+    except Exception:  # noqa: BLE001 - no data folder to be had: there is no witness to protect
+        return
+    where_st = _stat(where)
+    parent_st = _stat(where.parent)
+    if (where_st is not None and st is not None and _identity(st) == _identity(where_st)) or (
+            parent_st is not None and (_identity(parent_st), where.name) == (_identity(folder_st), target.name)):
+        raise _refuse(text, f"is the audit witness folder {where}; choose another file")
+    if where_st is None:
+        return
+    inside = Path(os.path.realpath(target.parent))
+    for above in (inside, *inside.parents):
+        above_st = _stat(above)
+        if above_st is not None and _identity(above_st) == _identity(where_st):
+            raise _refuse(text, f"is inside the audit witness folder {where}; choose another file")
+
+
 def check_output(out: str | os.PathLike, database: str | os.PathLike | None = None, *,
                  backup: bool = False) -> Path:
     """Where an output may be written; raises OutputRefused (exit 2, naming the path) when it may not.
@@ -406,12 +473,17 @@ def check_output(out: str | os.PathLike, database: str | os.PathLike | None = No
     Refused: no name; a folder, device or FIFO; a folder that does not exist (no command creates folders for
     its output); a symbolic link owned by another user (as Linux's protected_symlinks); and — by any spelling,
     compared by device and inode, not by name — the open `database`, its -wal, -shm or -journal file, its
-    backups folder and anything inside it (`backup=True`: a backup may add a new file there, not replace one).
+    backups folder and anything inside it (`backup=True`: a backup may add a new file there, not replace one);
+    and the audit witness folder (tohtrack.witness) and anything inside it, whatever the database.
     Returns the path to write to (a link of this user's is followed, so it stays a link).
     """
     text = os.fspath(out)
     if not text:
         raise OutputRefused("no output file named; give the name of a file to write")
+    if text == "-":  # commands that can write to standard output take '-' before asking here
+        raise _refuse(text, "standard output is not possible for this output; give the name of a file to write")
+    if text.endswith(("/", os.sep, os.altsep or "/")):  # Path() would drop the slash and write a file by that name
+        raise _refuse(text, "is a folder or a device, not a file; give the name of a file to write")
     target = Path(text)
     link = _stat(target, follow=False)
     if link is not None and os.path.islink(target):
@@ -428,30 +500,11 @@ def check_output(out: str | os.PathLike, database: str | os.PathLike | None = No
         raise _refuse(text, f"the folder {folder} does not exist")
     if not stat.S_ISDIR(folder_st.st_mode):
         raise _refuse(text, f"{folder} is not a folder")
+    _refuse_witness(text, st, folder_st, target)
     if database is not None:
         database = Path(database)
-        protected = []  # (identity if the file exists, (folder identity, name)) of each database file
-        for path in database_files(database):
-            parent = _stat(path.parent)
-            protected.append((_stat(path), (_identity(parent), path.name) if parent else None))
-        for file_st, place in protected:
-            if (st is not None and file_st is not None and _identity(st) == _identity(file_st)) or (
-                    place is not None and place == (_identity(folder_st), target.name)):
-                raise _refuse(text, f"is the open database {database} (or its -wal, -shm or -journal file); "
-                                    "choose another file")
-        backups_st = _stat(db.backup_dir(database))
-        if backups_st is not None:
-            backups = _identity(backups_st)
-            if st is not None and _identity(st) == backups:
-                raise _refuse(text, f"is the backups folder of the database {database}; choose another file")
-            if not backup or st is not None:  # a backup may add a file there, never replace one
-                inside = Path(os.path.realpath(folder))
-                for above in (inside, *inside.parents):
-                    above_st = _stat(above)
-                    if above_st is not None and _identity(above_st) == backups:
-                        raise _refuse(text, f"is inside the backups folder of the database {database}"
-                                            + ("; a backup there is never replaced" if backup else "")
-                                            + "; choose another file")
+        for named in _database_names(database):
+            _refuse_database(text, st, folder_st, target, named, database, backup)
     return target
 
 
@@ -464,7 +517,7 @@ def check_stream(stream, database: str | os.PathLike | None, shown: str = "stand
         st = os.fstat(stream.fileno())
     except (AttributeError, OSError, ValueError):  # not a real file (a test's buffer)
         return
-    for path in database_files(Path(database)):
+    for path in (p for named in _database_names(Path(database)) for p in database_files(named)):
         file_st = _stat(path)
         if file_st is not None and _identity(file_st) == _identity(st):
             raise _refuse(shown, f"is the open database {database} (or its -wal, -shm or -journal file); "

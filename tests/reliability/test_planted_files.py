@@ -165,3 +165,38 @@ def test_an_export_replaces_the_file_at_the_name_not_the_file_a_hard_link_shares
     assert result.returncode == 0, result.stderr
     assert place["victim"].read_text() == "the user's own notes"
     assert json.loads(out.read_text())["format"] == "tohtrack/1"
+
+
+def test_a_backups_folder_made_by_another_user_is_never_used(attacker, place):
+    """Before: with the database in a sticky folder, another user could make its backups folder first: the
+    backups written there were theirs to delete, and a file they named as the newest automatic backup stopped
+    the automatic backups, made the rotation delete the real ones and was offered to restore."""
+    from tohtrack import db as dbmod
+
+    clinic = place["sticky"] / "clinic.sqlite3"
+    assert tohtrack("--db", clinic, "import", DATA / "vignettes.json").returncode == 0
+    folder = dbmod.backup_dir(clinic)
+    assert as_attacker(attacker, "mkdir", "-m", "0777", folder).returncode == 0
+    planted = folder / f"{clinic.stem}-auto-29991231T000000Z.sqlite3"
+    assert as_attacker(attacker, "touch", planted).returncode == 0
+    before = clinic.read_bytes()
+    for argv in (["backup", "-o", folder / "mine.sqlite3"], ["restore", place["shared"] / "b.sqlite3"]):
+        if argv[0] == "restore":
+            assert tohtrack("--db", clinic, "backup", "-o", argv[1]).returncode == 0
+        result = tohtrack("--db", clinic, *argv)
+        assert result.returncode == 2, result.stderr
+        assert f"the backups folder {folder} belongs to another user" in result.stderr, result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == [planted.name]
+    assert clinic.read_bytes() == before
+    assert dbmod.automatic_backups(clinic) == []
+    with dbmod.Store(clinic) as store:
+        with pytest.raises(dbmod.StoreError, match="belongs to another user"):
+            store.rotate_backups()
+    # the same folder through a link the other user planted at its name
+    shutil.rmtree(folder)
+    elsewhere = place["shared"] / "theirs"
+    assert as_attacker(attacker, "mkdir", "-m", "0777", elsewhere).returncode == 0
+    assert as_attacker(attacker, "ln", "-s", elsewhere, folder).returncode == 0
+    result = tohtrack("--db", clinic, "backup", "-o", folder / "mine.sqlite3")
+    assert result.returncode == 2 and "belongs to another user" in result.stderr, result.stderr
+    assert list(elsewhere.iterdir()) == []
