@@ -8,6 +8,7 @@ import copy
 import datetime as dt
 import json
 import sqlite3
+import unicodedata
 
 import pytest
 from hypothesis import assume, example, given, settings, strategies as st
