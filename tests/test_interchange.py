@@ -58,8 +58,10 @@ def test_export_writes_every_field_in_contract_order(store):
         "date", "time", "modality", "edema_extent_pct", "edema_volume_ml", "edema_regions", "t1_low_signal",
         "t2_high_signal", "subchondral_fracture_line", "subchondral_t2_low_band", "collapse",
         "medial_head_sparing", "osteopenia", "subchondral_cortical_loss", "joint_effusion",
-        "joint_space_narrowed", "dce_enhancement", "scintigraphy_uptake", "accession", "report"]
+        "joint_space_narrowed", "dce_enhancement", "scintigraphy_uptake", "accession", "report",
+        "study_instance_uid", "study_description"]
     assert study["edema_extent_pct"] == 70 and study["osteopenia"] is None and study["accession"] == ""
+    assert study["study_instance_uid"] is None and study["study_description"] is None  # not recorded: null
     assert list(episode["symptoms"][0]) == ["date", "pain_nrs", "function_score", "function_instrument",
                                             "weight_bearing", "note"]
     assert list(episode["treatments"][0]) == ["start", "end", "kind", "detail"]

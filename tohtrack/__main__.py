@@ -86,13 +86,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", parents=[common], help="write patients as tohtrack/1 JSON or a FHIR R4 Bundle")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write ('-' for stdout)")
     p.add_argument("--patient", action="append", metavar="MRN", help="only this patient (repeatable)")
-    p.add_argument("--format", choices=("json", "fhir"), default="json",
-                   help="tohtrack/1 JSON (default) or a FHIR R4 Bundle")
+    p.add_argument("--format", choices=("json", "fhir", "csv"), default="json",
+                   help="tohtrack/1 JSON (default), a FHIR R4 Bundle, or tidy CSV for analysis (-o names a new "
+                        "folder: one CSV per record type and datapackage.json)")
     p.add_argument("--deidentify", action="store_true",
                    help="with --format fhir: no names, MRNs, birth dates or free text; random ids, age bands, "
-                        "each patient's dates shifted so the first onset falls on 2000-01-01")
+                        "each patient's dates shifted so the first onset falls on 2000-01-01; with --format csv: "
+                        "random ids, age bands, dates as months since the first onset, no free text")
+    p.add_argument("--as-of", type=_date, metavar="DATE",
+                   help="with --format csv: the date the flags are assessed as of (default today)")
     p.add_argument("--fhir-transaction", action="store_true",
                    help="with --format fhir: a transaction bundle a FHIR server can load (default: a collection)")
+
+    p = sub.add_parser("dicom", parents=[common], help="list the DICOM studies in a folder, DICOMDIR or zip")
+    p.add_argument("path", metavar="PATH", help="a folder (searched recursively), a DICOMDIR, a zip or a file")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("import-dicom", parents=[common],
+                       help="add the DICOM studies of a folder, DICOMDIR or zip to a patient's episodes")
+    p.add_argument("path", metavar="PATH", help="a folder (searched recursively), a DICOMDIR, a zip or a file")
+    p.add_argument("--patient", required=True, metavar="MRN", help="the patient the studies belong to")
+    p.add_argument("--site", metavar="SITE", help="the episode site for every study (e.g. hip_left); needed "
+                                                  "when body part and laterality do not name one")
+    p.add_argument("--study", action="append", metavar="UID", help="only this Study Instance UID (repeatable)")
+    p.add_argument("--force", action="store_true", help="import even when the DICOM patient ID is not the MRN")
 
     p = sub.add_parser("flags", parents=[common], help="the course assessment and its flags")
     p.add_argument("--patient", action="append", metavar="MRN", help="only this patient (repeatable)")
@@ -262,6 +279,21 @@ def _export_fhir(args) -> int:
     return EXIT_OK
 
 
+def _export_csv(args) -> int:
+    from . import tidy
+
+    if args.fhir_transaction:
+        raise UsageError("--fhir-transaction goes with --format fhir")
+    if args.output == "-":
+        raise UsageError("--format csv writes a folder: give -o the name of a new folder")
+    tidy.check_target(args.output)  # before the database is opened
+    with _open(args, readonly=True) as store:
+        counts = tidy.export(store, args.output, args.as_of, args.deidentify, args.patient)
+    what = ", ".join(f"{n} {name}" for name, n in counts.items())
+    print(f"{'de-identified ' if args.deidentify else ''}CSV export written to {args.output}: {what}")
+    return EXIT_OK
+
+
 def _output_file(name: str, args=None, backup: bool = False) -> str:
     """An output path that may be written (safety.check_output, exit 2 with one wording for every command): a
     file or nothing yet, in a folder that exists, and never the database, its side files or its backups."""
@@ -274,14 +306,66 @@ def _output_file(name: str, args=None, backup: bool = False) -> str:
 def cmd_export(args) -> int:
     from . import interchange
 
+    if args.format == "csv":
+        return _export_csv(args)
+    if args.as_of is not None:
+        raise UsageError("--as-of goes with --format csv")
     if args.output != "-":
         _output_file(args.output, args)
     if args.format != "fhir" and (args.deidentify or args.fhir_transaction):
-        raise UsageError("--deidentify and --fhir-transaction go with --format fhir")
+        raise UsageError("--deidentify and --fhir-transaction go with --format fhir or csv")
     if args.format == "fhir":
         return _export_fhir(args)
     with _open(args, readonly=True) as store:
         interchange.write_export(store, args.output, args.patient)
+    return EXIT_OK
+
+
+def _scan_dicom(path: str):
+    from . import dicom
+
+    try:
+        return dicom.scan(path)
+    except dicom.Unusable as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_dicom(args) -> int:
+    from . import dicom
+
+    found = _scan_dicom(args.path)
+    if args.json:
+        sys.stdout.write(json.dumps(found.as_json(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        for line in dicom.format_scan(found):
+            print(line)
+    return EXIT_OK
+
+
+def cmd_import_dicom(args) -> int:
+    from . import dicom
+    from .model import Problem, ValidationError
+
+    found = _scan_dicom(args.path)
+    for name, reason in found.not_dicom + found.damaged + found.skipped:
+        print(f"tohtrack: {args.path}: {name}: {reason}", file=sys.stderr)
+    studies = found.studies
+    if args.study:
+        known = {s.study_instance_uid for s in studies}
+        missing = [uid for uid in args.study if uid not in known]
+        if missing:
+            raise ValidationError([Problem("--study", f"{uid!r} is not among the studies found") for uid in missing])
+        studies = [s for s in studies if s.study_instance_uid in args.study]
+    if not studies:
+        raise ValidationError([Problem(args.path, "no DICOM study found (see `tohtrack dicom PATH`)")])
+    with _open(args) as store:
+        result = dicom.import_studies(store, args.patient, studies, site=args.site, force=args.force)
+    for study, site in result.added:
+        print(f"added {study.label()} to the {site} episode")
+    for study in result.already:
+        print(f"skipped {study.label()}: already recorded")
+    print(f"imported {len(result.added)} studies for {args.patient.strip()}"
+          + (f" ({len(result.already)} already recorded)" if result.already else ""))
     return EXIT_OK
 
 
@@ -399,17 +483,18 @@ def cmd_stats(args) -> int:
     for option, message in filters.problems():
         raise UsageError(f"--{option}: {message}")
     if args.pdf is not None:
-        _output_file(args.pdf)
+        _output_file(args.pdf, args)
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # as for `report`: no screen needed, the same PDF everywhere
     as_of = args.as_of or dt.date.today()
     with _open(args, readonly=True) as store:
         settings = store.settings()
         figures = stats.compute(store, as_of, filters, settings)
-        clinic, paper = settings.clinic_name, settings.paper_size
+        clinic, paper, database, seal = settings.clinic_name, settings.paper_size, store.path, store.audit_seal()
     if args.pdf is not None:
         from .gui.cohort_report import write_cohort_pdf
 
-        pages = write_cohort_pdf(figures, args.pdf, clinic_name=clinic, paper_size=paper)
+        pages = write_cohort_pdf(figures, args.pdf, clinic_name=clinic, paper_size=paper, database=database,
+                                 seal=seal)
         # With --json, standard output stays one JSON object: the note goes to standard error.
         print(f"cohort report written to {args.pdf} ({pages} page{'s' if pages != 1 else ''})",
               file=sys.stderr if args.json else sys.stdout)
@@ -602,6 +687,8 @@ COMMANDS = {
     "demo": cmd_demo,
     "import": cmd_import,
     "export": cmd_export,
+    "dicom": cmd_dicom,
+    "import-dicom": cmd_import_dicom,
     "flags": cmd_flags,
     "worklist": cmd_worklist,
     "report": cmd_report,

@@ -381,6 +381,7 @@ class Store:
             "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", (name,))]
 
     def _connect(self) -> sqlite3.Connection:
+        self._present_columns: dict[str, set[str]] = {}  # per table, read when first needed (_columns_sql)
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a folder, not a database file")
         if self.path.exists() and not self.path.is_file():  # a FIFO would hang SQLite, a device feed it forever
@@ -457,6 +458,7 @@ class Store:
             target = _unused(backup_dir(self.path) / f"{self.path.stem}-before-{pending[0]}-{stamp}.sqlite3")
             self.backup(target)
             self.last_migration_backup = target
+        self._present_columns = {}
         try:
             with self.transaction():
                 self.migration_set.apply(self.db)
@@ -664,6 +666,11 @@ class Store:
         if not rows:
             return
         columns = list(rows[0])
+        missing = [c for c in self._missing_columns(table) if c in columns]
+        if missing:  # a file from before the migration that adds them (see _missing_columns)
+            if any(row[c] is not None for row in rows for c in missing):
+                raise StoreError(f"{self.path}: the database has no column {', '.join(missing)} (not upgraded)")
+            columns = [c for c in columns if c not in missing]
         sql = (f"INSERT INTO {table.name} ({', '.join(map(_q, columns))}) "
                f"VALUES ({', '.join('?' for _ in columns)})")
         self.conn.executemany(sql, map(operator.itemgetter(*columns), rows))
@@ -818,8 +825,31 @@ class Store:
         self._insert_rows(PATIENTS, rows["patients"])
         for table in (EPISODES, IMAGING, SYMPTOMS, TREATMENTS):  # rows as tuples: (id, parent, own columns)
             if records[table.name]:
-                self.conn.executemany(table.insert, records[table.name])
+                self.conn.executemany(*self._tuple_insert(table, records[table.name]))
         self._audit(audit)
+
+    def _missing_columns(self, table: Table) -> list[str]:
+        """The table's columns this file does not have: a file from before a migration that adds columns (m006),
+        opened in tests with an older migration set. Production files are upgraded before any write."""
+        present = self._present_columns.get(table.name)
+        if present is None:
+            self._columns_sql(table, ())  # reads them
+            present = self._present_columns[table.name]
+        return [c for c in table.columns if c not in present]
+
+    def _tuple_insert(self, table: Table, rows: list[tuple]) -> tuple[str, list[tuple]]:
+        """`table.insert` and its rows, less the columns the file does not have (whose values must be unset)."""
+        missing = self._missing_columns(table)
+        if not missing:
+            return table.insert, rows
+        columns = ["id", *table.columns]
+        keep = [i for i, c in enumerate(columns) if c not in missing]
+        dropped = [i for i, c in enumerate(columns) if c in missing]
+        if any(row[i] is not None for row in rows for i in dropped):
+            raise StoreError(f"{self.path}: the database has no column {', '.join(missing)} (not upgraded)")
+        sql = (f"INSERT INTO {table.name} ({', '.join(_q(columns[i]) for i in keep)}) "
+               f"VALUES ({', '.join('?' for _ in keep)})")
+        return sql, [tuple(row[i] for i in keep) for row in rows]
 
     # -- single-record writes (the GUI's core functions) ----------------------
 
@@ -1069,6 +1099,23 @@ class Store:
             yield from cursor.execute(sql.format(ids=",".join("?" * len(chunk))), chunk)
 
     @gc_paused()  # whole histories are many objects that all stay alive
+    def _columns_sql(self, table: Table, columns: Sequence[str]) -> str:
+        """The columns for a SELECT, with NULL for any the file does not have yet: a database opened read-only
+        is not upgraded, and a column a later migration adds (m004's DICOM study fields) reads as not recorded."""
+        present = self._present_columns.get(table.name)
+        if present is None:
+            present = self._present_columns[table.name] = {
+                r[1] for r in self.conn.execute(f"PRAGMA table_info({table.name})")}
+        return ", ".join(_q(c) if c in present or c in ("id", "version", "NULL") else f"NULL AS {_q(c)}"
+                         for c in columns)
+
+    def _select(self, table: Table) -> str:
+        """`table.select`, for the columns this file has."""
+        own = [c for c in table.columns if c != table.parent]
+        if all(c in self._present_columns.get(table.name, ()) for c in own):
+            return table.select
+        return ", ".join(["id", "version", table.parent or "NULL", self._columns_sql(table, own)])
+
     def _load_patients(self, ids: Sequence[int], with_findings: bool = True) -> list[Patient]:
         """Patients with their episodes (and findings), in the order of `ids`."""
         by_id = {row[0]: PATIENTS.from_tuple(row) for row in self._select_in(
@@ -1081,7 +1128,7 @@ class Store:
             episodes[episode.id] = episode
         if with_findings and episodes:
             for table in (IMAGING, SYMPTOMS, TREATMENTS):
-                sql = (f"SELECT {table.select} FROM {table.name} WHERE episode_id IN ({{ids}}) "
+                sql = (f"SELECT {self._select(table)} FROM {table.name} WHERE episode_id IN ({{ids}}) "
                        f"ORDER BY episode_id, {_ORDER[table.name]}")
                 for row in self._select_in(sql, list(episodes)):
                     getattr(episodes[row[2]], table.name).append(table.from_tuple(row))
@@ -1347,7 +1394,8 @@ class Store:
         columns = table.columns
         trail = self.conn.execute(
             "SELECT row_id, action, new FROM audit WHERE table_name = ? ORDER BY row_id, id", (table.name,))
-        rows = self.conn.execute(f"SELECT id, version, {', '.join(map(_q, columns))} FROM {table.name} ORDER BY id")
+        rows = self.conn.execute(f"SELECT id, version, {self._columns_sql(table, columns)} FROM {table.name} "
+                                 "ORDER BY id")
         replayed = _replay(trail, columns, table)
         stored = iter(rows)
         row = next(stored, None)

@@ -295,6 +295,17 @@ def m005_mrn_key(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX patients_mrn_key ON patients (mrn_key)")
 
 
+@migrations()
+def m006_imaging_dicom_study(db: Database) -> None:
+    """The DICOM identity of an imaging study: its Study Instance UID and Study Description (both optional,
+    NULL = not recorded), with an index to find a study already recorded by its UID."""
+    _run(db, """
+        ALTER TABLE imaging ADD COLUMN study_instance_uid TEXT;
+        ALTER TABLE imaging ADD COLUMN study_description TEXT;
+        CREATE INDEX imaging_study_instance_uid ON imaging (study_instance_uid) WHERE study_instance_uid IS NOT NULL;
+    """)
+
+
 def known_names(migration_set: Migrations = migrations) -> list[str]:
     """Names of the migrations this version of TOHtrack knows, in order."""
     return [m.name for m in migration_set.pending(Database(memory=True, execute_plugins=False))]

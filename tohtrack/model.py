@@ -93,6 +93,11 @@ MAX_SHORT_TEXT = 200
 # A bone marrow edema volume beyond this is a typing error (a whole femoral head and neck is far less).
 MAX_EDEMA_VOLUME_ML = 5000
 MAX_LONG_TEXT = 20_000
+# A DICOM UID (PS3.5 section 9.1): at most 64 characters, digits in dot-separated components, no component with a
+# leading zero (except a lone 0).
+MAX_UID = 64
+# A study description longer than this is no DICOM Study Description (LO, at most 64 characters) but pasted text.
+MAX_STUDY_DESCRIPTION = 200
 
 # ---------------------------------------------------------------------------
 # Human-readable labels, shared by flags, the GUI and the report
@@ -208,6 +213,10 @@ class ImagingStudy:
     scintigraphy_uptake: str | None = None
     accession: str = ""
     report: str = ""
+    # Optional DICOM identity of the study (set by import-dicom or the dialog's "From DICOM…"); last in the
+    # export's key order, after `report`.
+    study_instance_uid: str | None = None
+    study_description: str | None = None
     id: int | None = None
     version: int | None = None
 
@@ -533,6 +542,19 @@ def isolate_mrn(mrn: str) -> str:
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fullmatch: no trailing newline, ASCII only
 _TIME_RE = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_UID_RE = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")  # fullmatch: ASCII digits only
+_LINE_BREAK_RE = re.compile(r"[\n\r\t\x85\u2028\u2029]")
+
+
+def uid_problem(value: Any) -> str | None:
+    """Why `value` is not a DICOM UID (digits and dots, at most 64 characters), or None if it is one."""
+    if not isinstance(value, str):
+        return f"{_show(value)} is not text"
+    if len(value) > MAX_UID:
+        return f"is {len(value)} characters long (a DICOM UID has at most {MAX_UID})"
+    if not _UID_RE.fullmatch(value):
+        return f"{_show(value)} is not a DICOM UID (digits separated by dots, no leading zeros, e.g. 1.2.840.10008)"
+    return None
 
 
 def parse_date(value: Any) -> dt.date:
@@ -700,6 +722,34 @@ def _time(reader: _Reader, key: str) -> str | None:
     return value
 
 
+def _uid(reader: _Reader, key: str) -> str | None:
+    """An optional DICOM UID: omitted or null is None."""
+    value, present = reader._get(key, False)
+    if not present:
+        return None
+    problem = uid_problem(value)
+    if problem:
+        reader.fail(key, problem)
+        return None
+    return value
+
+
+def _line(reader: _Reader, key: str, limit: int) -> str | None:
+    """An optional single-line text: omitted or null is None (not ""), the text rules of every other field,
+    and no line break."""
+    value, present = reader._get(key, False)
+    if not present:
+        return None
+    before = len(reader.problems)
+    text = reader.text(key, limit=limit)
+    if len(reader.problems) != before or text is None:
+        return None
+    if _LINE_BREAK_RE.search(text):
+        reader.fail(key, "contains a line break (one line of text expected)")
+        return None
+    return text
+
+
 def imaging_from_dict(obj: Any, path: str, problems: list[Problem]) -> ImagingStudy | None:
     r = _Reader(obj, path, IMAGING_KEYS, problems)
     if not r.ok:
@@ -716,6 +766,8 @@ def imaging_from_dict(obj: Any, path: str, problems: list[Problem]) -> ImagingSt
         scintigraphy_uptake=r.code("scintigraphy_uptake"),
         accession=r.text("accession"),
         report=r.text("report", limit=MAX_LONG_TEXT),
+        study_instance_uid=_uid(r, "study_instance_uid"),
+        study_description=_line(r, "study_description", MAX_STUDY_DESCRIPTION),
     )
     for finding in FINDINGS:
         kwargs[finding] = r.boolean(finding)
@@ -897,6 +949,18 @@ def check_imaging(s: ImagingStudy, path: str = "", onset: dt.date | None = None,
     _code(problems, path, "scintigraphy_uptake", s.scintigraphy_uptake, SCINTIGRAPHY_UPTAKES)
     _text(problems, path, "accession", s.accession)
     _text(problems, path, "report", s.report, MAX_LONG_TEXT)
+    if s.study_instance_uid is not None:
+        problem = uid_problem(s.study_instance_uid)
+        if problem:
+            problems.append(Problem(join(path, "study_instance_uid"), problem))
+    if s.study_description is not None:
+        if not isinstance(s.study_description, str):
+            problems.append(Problem(join(path, "study_description"), f"{_show(s.study_description)} is not text"))
+        else:
+            _text(problems, path, "study_description", s.study_description, MAX_STUDY_DESCRIPTION)
+            if _LINE_BREAK_RE.search(s.study_description):
+                problems.append(Problem(join(path, "study_description"),
+                                        "contains a line break (one line of text expected)"))
     return problems
 
 

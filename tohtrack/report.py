@@ -202,6 +202,7 @@ def stripped(patient: Patient) -> Patient:
         episode.notes = ""
         for study in episode.imaging:
             study.accession, study.report, study.time = "", "", None
+            study.study_instance_uid = study.study_description = None  # DICOM identity: not for de-identified
         for record in episode.symptoms:
             record.note = ""
             if record.function_instrument not in KNOWN_INSTRUMENTS:

@@ -238,3 +238,26 @@ def test_stats_pdf_and_json_together(capsys, store, vignettes, tmp_path):
 
     assert json.loads(captured.out)["as_of"] == AS_OF.isoformat()  # standard output: the JSON alone
     assert "cohort report written" in captured.err and out.read_bytes().startswith(b"%PDF")
+
+
+def test_filtering_back_and_forth_gives_the_plots_of_a_fresh_tab(qtbot, window, open_window, store, tmp_path):
+    """A filter changed and changed back leaves nothing of the pictures between: every plot of the tab equals the
+    same plot of a tab opened afresh (the redraw builds each picture from nothing)."""
+    from PySide6.QtCore import QSettings
+
+    from plotshape import assert_same, describe
+
+    view = show_cohort(qtbot, window)
+    for joint in ("hip", "knee", "hip"):
+        view.joint_box.setCurrentIndex(view.joint_box.findData(joint))
+        qtbot.waitUntil(lambda j=joint: view.figures.filters.joint == j, timeout=30000)
+        settled(qtbot, view)
+    view.joint_box.setCurrentIndex(0)  # all joints again
+    qtbot.waitUntil(lambda: view.figures.filters.joint is None, timeout=30000)
+    settled(qtbot, view)
+    fresh_window = open_window(store, QSettings(str(tmp_path / "fresh.ini"), QSettings.Format.IniFormat))
+    fresh_window.resize(window.size())
+    fresh = show_cohort(qtbot, fresh_window)
+    for key in view.plots:
+        assert_same(describe(view.plots[key], geometry=False), describe(fresh.plots[key], geometry=False))
+    assert_same(describe(view.boxes, geometry=False), describe(fresh.boxes, geometry=False))

@@ -171,6 +171,8 @@ class MainWindow(QMainWindow):
         ui.action_delete_finding.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.view.ui.findings_tabs.addAction(ui.action_delete_finding)
         self.view.edit_requested.connect(self.edit_record)
+        self.view.dicom_dropped.connect(self.new_imaging_from_dicom)
+        self._add_csv_export_actions()
         self.view.episode_changed.connect(lambda _: self._update_actions())
         self.undo_stack.indexChanged.connect(lambda _: self.data_changed())
         self._update_recent_menu()
@@ -539,6 +541,19 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.view.select_finding(dialog.saved)
 
+    def new_imaging_from_dicom(self, path: str) -> None:
+        """A DICOM folder or file dropped on the patient view: New imaging study, filled from it."""
+        episode = self.view.selected_episode()
+        if episode is None:
+            QMessageBox.information(self, "From DICOM", "Select the episode the study belongs to, then drop "
+                                                        "the DICOM folder again.")
+            return
+        dialog_cls, kwargs = self._finding_dialog(ImagingStudy, episode)
+        dialog = dialog_cls(self, None, **kwargs,
+                            save=lambda r: self._run(self._command(undo.AddFinding, episode.id, r)))
+        if dialog.load_dicom(path) and dialog.exec():
+            self.view.select_finding(dialog.saved)
+
     def edit_finding(self, record=None) -> None:
         record = record or self.view.selected_finding()
         episode = self.view.selected_episode()
@@ -577,7 +592,11 @@ class MainWindow(QMainWindow):
 
         today = self._dialog_today()
         if kind is ImagingStudy:
-            return ImagingDialog, {"onset": episode.symptom_onset, "site": episode.site, "today": today}
+            recorded = frozenset(s.study_instance_uid for e in self.patient.episodes for s in e.imaging
+                                 if s.study_instance_uid) if self.patient is not None else frozenset()
+            return ImagingDialog, {"onset": episode.symptom_onset, "site": episode.site, "today": today,
+                                   "mrn": self.patient.mrn if self.patient is not None else None,
+                                   "recorded_uids": recorded}
         if kind is SymptomRecord:
             return SymptomDialog, {"onset": episode.symptom_onset, "site": episode.site, "today": today}
         return TreatmentDialog, {"onset": episode.symptom_onset, "today": today}
@@ -682,6 +701,41 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Export failed", f"{exc}\n\nNothing was written.")
             return
         self.statusBar().showMessage(f"Exported to {path}", 8000)
+
+    def _add_csv_export_actions(self) -> None:
+        """File → Export CSV for analysis… (and de-identified), after Export…."""
+        self.action_export_csv = QAction("Export CSV for analysis…", self)
+        self.action_export_csv.setObjectName("action_export_csv")
+        self.action_export_csv.setToolTip("One CSV per record type and datapackage.json, for R, pandas or a "
+                                          "spreadsheet")
+        self.action_export_csv_deidentified = QAction("Export de-identified CSV for analysis…", self)
+        self.action_export_csv_deidentified.setObjectName("action_export_csv_deidentified")
+        self.action_export_csv.triggered.connect(lambda: self.export_csv())
+        self.action_export_csv_deidentified.triggered.connect(lambda: self.export_csv(deidentify=True))
+        self.ui.menu_file.insertActions(self.ui.action_backup,
+                                        [self.action_export_csv, self.action_export_csv_deidentified])
+
+    def export_csv(self, deidentify: bool = False) -> None:
+        from .. import tidy
+
+        stamp = self.as_of.strftime("%Y%m%d")
+        name = f"tohtrack-analysis{'-deidentified' if deidentify else ''}-{stamp}"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export de-identified CSV for analysis" if deidentify else "Export CSV for analysis",
+            str(Path.home() / name), "A new folder (*)")
+        if not path:
+            return
+        try:
+            counts = tidy.export(self.store, path, self.as_of, deidentify)
+        except ValidationError as exc:
+            QMessageBox.warning(self, "Export refused", "\n".join(str(p) for p in exc.problems)
+                                + "\n\nNothing was written.")
+            return
+        except (OSError, StoreError) as exc:
+            QMessageBox.warning(self, "Export failed", f"{exc}\n\nNothing was written.")
+            return
+        self.statusBar().showMessage(f"CSV for analysis written to {path}: {counts['patients']} patients, "
+                                     f"{counts['episodes']} episodes, {counts['imaging']} studies", 8000)
 
     def backup(self) -> None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")

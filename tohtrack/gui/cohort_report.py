@@ -47,6 +47,8 @@ class CohortReport:
     deidentified: bool = False
     report_id: str = ""
     generator: str = f"TOHtrack {__version__}"
+    #: The database's audit seal when the figures were worked out (as on the patient report): names no patient.
+    seal: str = ""
 
     @property
     def running_head(self) -> str:
@@ -170,12 +172,14 @@ def lay_out(pager: pdf.Pager, report: CohortReport) -> None:
 
 
 def write_cohort_pdf(figures: stats.CohortStats, out: str | os.PathLike, clinic_name: str = "",
-                     paper_size: str = "A4", today: dt.date | None = None) -> int:
-    """Write the cohort report as a PDF file (never half-written; readable by its owner only); its page count."""
+                     paper_size: str = "A4", today: dt.date | None = None,
+                     database: str | os.PathLike | None = None, seal: str = "") -> int:
+    """Write the cohort report as a PDF file (never half-written; readable by its owner only; never the open
+    `database` or anything of its own); its page count."""
     if QApplication.instance() is None:
         QApplication([sys.argv[0] if sys.argv else "tohtrack"])
-    report = CohortReport(figures, clinic_name, paper_size)
-    return pdf.write_pdf(report, out, today, lay_out)  # type: ignore[arg-type]
+    report = CohortReport(figures, clinic_name, paper_size, seal=seal)
+    return pdf.write_pdf(report, out, today, database=database, lay_out=lay_out)  # type: ignore[arg-type]
 
 
 def export_cohort_report(window, view) -> None:
@@ -194,7 +198,8 @@ def export_cohort_report(window, view) -> None:
     QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
     try:
         figures = stats.compute(window.store, as_of, view.filters(), settings)
-        pages = write_cohort_pdf(figures, path, settings.clinic_name, settings.paper_size)
+        pages = write_cohort_pdf(figures, path, settings.clinic_name, settings.paper_size,
+                                 database=window.store.path, seal=window.store.audit_seal())
     except (StoreError, OSError) as exc:
         QMessageBox.warning(window, "Export failed", f"{exc}\n\nNothing was written.")
         return

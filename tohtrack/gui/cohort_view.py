@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
 from .. import safety, stats
 from ..db import Store
 from ..model import JOINTS, SEXES, site_label
-from . import timeline
-from .timeline import STYLE, Style
+from .timeline import STYLE, Drawing, Style, style_axis
+from .timeline.style import Z_BAND, Z_CURVE, Z_LABEL, Z_POINTS, Z_WINDOW
 
 DAYS_PER_MONTH = 30.44
 #: Months at which the number at risk is printed beneath a curve.
@@ -68,14 +68,11 @@ def build_survival(plot: pg.PlotItem, km: stats.KaplanMeier, style: Style = STYL
     expected window shaded beneath (opaque, as on the patient timeline)."""
     items = CurveItems()
     colour = colour or style.extent
-    plot.clear()
+    drawing = Drawing.begin_plain(plot)  # a redraw starts from an empty plot: nothing of the last one survives
     vb = plot.getViewBox()
     vb.setBackgroundColor(QColor(style.background))
-    vb.setMouseEnabled(x=False, y=False)
-    plot.hideButtons()
-    plot.setMenuEnabled(False)
     for name in ("left", "bottom"):
-        timeline._style_axis(plot.getAxis(name), style)
+        style_axis(plot.getAxis(name), style)
     plot.getAxis("bottom").setLabel("Months since onset" if not incidence else "Months since the first onset",
                                     **{"font-size": f"{style.label_pt}pt", "color": style.text})
     plot.getAxis("left").setLabel("Cumulative incidence (%)" if incidence else "Still unresolved (%)",
@@ -87,12 +84,13 @@ def build_survival(plot: pg.PlotItem, km: stats.KaplanMeier, style: Style = STYL
     if window_months is not None:
         items.window = pg.LinearRegionItem(window_months, movable=False, brush=QBrush(QColor(style.window_fill)),
                                            pen=style.pen(style.window_edge))
-        items.window.setZValue(timeline.Z_WINDOW)
-        vb.addItem(items.window, ignoreBounds=True)
+        items.window.setZValue(Z_WINDOW)
+        drawing.add(items.window)
     if not km.points:
         hint = pg.TextItem("No episodes", color=style.text, anchor=(0.5, 0.5))
         hint.setPos(right / 2, 0.5)
-        vb.addItem(hint, ignoreBounds=True)
+        drawing.add(hint)
+        drawing.finish()  # the new axes at their views' ranges now
         return items
     flip = (lambda v: 1.0 - v) if incidence else (lambda v: v)
     xs, ys = _step(list(km.points), lambda p: flip(p.survival), flip(1.0))
@@ -103,26 +101,28 @@ def build_survival(plot: pg.PlotItem, km: stats.KaplanMeier, style: Style = STYL
     fill = QColor(colour)
     fill.setAlpha(60)
     items.band = pg.FillBetweenItem(low_item, high_item, brush=QBrush(fill))
-    items.band.setZValue(timeline.Z_BAND)
-    plot.addItem(items.band)
+    items.band.setZValue(Z_BAND)
+    drawing.add(items.band, bounds=True)
     items.curve = pg.PlotDataItem(xs, ys, pen=style.pen(colour, 2.0))
-    items.curve.setZValue(timeline.Z_CURVE)
-    plot.addItem(items.curve)
+    items.curve.setZValue(Z_CURVE)
+    drawing.add(items.curve, bounds=True)
     censored = [p for p in km.points if p.censored]
     items.ticks = pg.ScatterPlotItem([months(p.day) for p in censored], [flip(p.survival) for p in censored],
                                      symbol="|", size=7 * style.pen_scale if style.pen_scale > 1 else 7,
                                      pen=style.pen(colour, 1.0), brush=None)
-    items.ticks.setZValue(timeline.Z_POINTS)
-    plot.addItem(items.ticks)
+    items.ticks.setZValue(Z_POINTS)
+    drawing.add(items.ticks, bounds=True)
     if not clickable:
+        drawing.finish()  # the new axes at their views' ranges now
         return items
     # Invisible but clickable points at every event or censoring day: the rows behind them are listed.
     items.points = pg.ScatterPlotItem([months(p.day) for p in km.points], [flip(p.survival) for p in km.points],
                                       data=[p.day for p in km.points], size=9, pen=pg.mkPen(None),
                                       brush=QBrush(QColor(0, 0, 0, 0)), hoverable=True,
                                       hoverBrush=QBrush(QColor(colour)), tip=None)
-    items.points.setZValue(timeline.Z_LABEL)
-    plot.addItem(items.points)
+    items.points.setZValue(Z_LABEL)
+    drawing.add(items.points, bounds=True)
+    drawing.finish()
     return items
 
 
@@ -130,14 +130,11 @@ def build_boxes(plot: pg.PlotItem, spreads: list[stats.Spread | None], style: St
                 label: str = "Edema extent (%)", top: float = 100.0) -> list[int]:
     """A box plot by month bin: the box from Q1 to Q3, the median as a line, whiskers to the range.
     Returns the indices of the bins drawn."""
-    plot.clear()
+    drawing = Drawing.begin_plain(plot)  # a redraw starts from an empty plot
     vb = plot.getViewBox()
     vb.setBackgroundColor(QColor(style.background))
-    vb.setMouseEnabled(x=False, y=False)
-    plot.hideButtons()
-    plot.setMenuEnabled(False)
     for name in ("left", "bottom"):
-        timeline._style_axis(plot.getAxis(name), style)
+        style_axis(plot.getAxis(name), style)
     plot.getAxis("bottom").setTicks([[(i, name) for i, name in enumerate(stats.MONTH_BINS)]])
     plot.getAxis("bottom").setLabel("Months since onset", **{"font-size": f"{style.label_pt}pt", "color": style.text})
     plot.getAxis("left").setLabel(label, **{"font-size": f"{style.label_pt}pt", "color": style.text})
@@ -150,12 +147,13 @@ def build_boxes(plot: pg.PlotItem, spreads: list[stats.Spread | None], style: St
         drawn.append(i)
         box = pg.BarGraphItem(x=[i], height=[max(spread.q3 - spread.q1, top * 0.004)], y0=[spread.q1], width=0.5,
                               brush=QBrush(fill), pen=style.pen(style.axis))
-        plot.addItem(box)
-        plot.addItem(pg.PlotDataItem([i - 0.25, i + 0.25], [spread.median] * 2, pen=style.pen(style.extent, 2.5)))
+        drawing.add(box, bounds=True)
+        drawing.add(pg.PlotDataItem([i - 0.25, i + 0.25], [spread.median] * 2, pen=style.pen(style.extent, 2.5)))
         for a, b in ((spread.low, spread.q1), (spread.q3, spread.high)):
-            plot.addItem(pg.PlotDataItem([i, i], [a, b], pen=style.pen(style.axis)))
+            drawing.add(pg.PlotDataItem([i, i], [a, b], pen=style.pen(style.axis)), bounds=True)
         for end in (spread.low, spread.high):
-            plot.addItem(pg.PlotDataItem([i - 0.1, i + 0.1], [end, end], pen=style.pen(style.axis)))
+            drawing.add(pg.PlotDataItem([i - 0.1, i + 0.1], [end, end], pen=style.pen(style.axis)), bounds=True)
+    drawing.finish()
     return drawn
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QCheckBox, QComboBox, QWidget
+import os
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialogButtonBox, QFileDialog, QInputDialog,
+                               QLabel, QMenu, QMessageBox, QProgressDialog, QWidget)
 
 from ..model import (DCE_ENHANCEMENTS, FINDINGS, MODALITIES, MODALITY_LABELS, SCINTIGRAPHY_UPTAKES, ImagingStudy,
                      Problem, check_imaging, region_label, regions_of, site_joint, site_label)
@@ -53,11 +56,15 @@ class ImagingDialog(RecordDialog):
 
     def __init__(self, parent: QWidget | None = None, study: ImagingStudy | None = None, *, onset: dt.date,
                  today: dt.date | None = None, save: Callable[[ImagingStudy], ImagingStudy],
-                 reload: Callable[[], ImagingStudy | None] | None = None, site: str | None = None):
+                 reload: Callable[[], ImagingStudy | None] | None = None, site: str | None = None,
+                 mrn: str | None = None, recorded_uids: frozenset[str] = frozenset()):
         self.onset = onset
         #: The episode's site: the regions offered are those of its joint (any joint's when not known).
         self.site = site
         self.hidden: set[str] = set()
+        self.mrn = mrn  # the patient's, to compare with a DICOM study's patient ID
+        self.recorded_uids = recorded_uids  # studies the patient has already (From DICOM… warns)
+        self.dicom_study = None  # the tohtrack.dicom.Study the dialog was prefilled from
         super().__init__(parent, study, today=today, save=save, reload=reload)
 
     def setup(self) -> None:
@@ -72,6 +79,128 @@ class ImagingDialog(RecordDialog):
         self.region_boxes = self._region_boxes()
         ui.time_check.toggled.connect(self._time_toggled)
         ui.modality.currentIndexChanged.connect(self._modality_changed)
+        self._setup_dicom()
+
+    # -- From DICOM… -----------------------------------------------------------------------
+
+    def _setup_dicom(self) -> None:
+        """The "From DICOM…" button (a new study only) and the line naming the DICOM study it came from."""
+        self.dicom_label = QLabel(self)
+        self.dicom_label.setObjectName("dicom_label")
+        self.dicom_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.dicom_label.setWordWrap(True)
+        self.dicom_label.setVisible(False)
+        self.ui.main_layout.insertWidget(1, self.dicom_label)
+        self.dicom_button = self.ui.button_box.addButton("From DICOM…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.dicom_button.setObjectName("dicom_button")
+        self.dicom_button.setAutoDefault(False)
+        self.dicom_button.setToolTip("Fill date, time, modality, accession number and the DICOM study's identity "
+                                     "from a patient's CD, a folder, a DICOMDIR or a zip (headers only)")
+        menu = QMenu(self.dicom_button)
+        self.dicom_folder_action = menu.addAction("Folder or CD…", self.choose_dicom_folder)
+        self.dicom_file_action = menu.addAction("File, DICOMDIR or zip…", self.choose_dicom_file)
+        self.dicom_button.setMenu(menu)
+
+    def _show_dicom_identity(self, study) -> None:
+        shown = [f"From DICOM: {study.description}" if study.description else "From DICOM",
+                 f"Study Instance UID {study.study_instance_uid}"]
+        self.dicom_label.setText(" — ".join(shown))
+        self.dicom_label.setVisible(True)
+
+    def choose_dicom_folder(self) -> bool:
+        path = QFileDialog.getExistingDirectory(self, "DICOM folder or CD", os.path.expanduser("~"))
+        return self.load_dicom(path) if path else False
+
+    def choose_dicom_file(self) -> bool:
+        path, _ = QFileDialog.getOpenFileName(self, "DICOM file, DICOMDIR or zip", os.path.expanduser("~"),
+                                              "DICOM (DICOMDIR *.dcm *.zip);;All files (*)")
+        return self.load_dicom(path) if path else False
+
+    def load_dicom(self, path: str) -> bool:
+        """Read the headers under `path` (with a progress dialog that can cancel), let the user pick a study,
+        and fill the form from it. False when nothing was filled (cancelled, nothing found, refused)."""
+        from .. import dicom
+
+        total = dicom.count_files(path)
+        progress = QProgressDialog("Reading DICOM headers…", "Cancel", 0, max(total, 0), self)
+        progress.setWindowTitle("From DICOM")
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(400)
+        progress.setAutoClose(False)
+        progress.setValue(0)
+
+        def step(count: int, name: str) -> bool:
+            if count % 8 == 0:
+                progress.setValue(min(count, total) if total else 0)
+                progress.setLabelText(f"Reading DICOM headers… {count} of {total or '?'} files")
+                QApplication.processEvents()
+            return not progress.wasCanceled()
+
+        try:
+            found = dicom.scan(path, progress=step)
+        except dicom.ScanCancelled:
+            return False
+        except dicom.Unusable as exc:
+            QMessageBox.warning(self, "From DICOM", f"{exc}")
+            return False
+        finally:
+            progress.reset()
+            progress.deleteLater()
+        if not found.studies:
+            unusable = len(found.not_dicom) + len(found.damaged) + len(found.skipped)
+            QMessageBox.information(self, "From DICOM", f"No DICOM study found in {path} ({found.files} files"
+                                    + (f", {unusable} not DICOM, damaged or skipped)." if unusable else ")."))
+            return False
+        study = found.studies[0]
+        if len(found.studies) > 1:
+            labels = [self._study_choice(s) for s in found.studies]
+            label, ok = QInputDialog.getItem(self, "From DICOM", f"{len(labels)} studies found. Which one?",
+                                             labels, 0, False)
+            if not ok:
+                return False
+            study = found.studies[labels.index(label)]
+        return self.prefill(study)
+
+    @staticmethod
+    def _study_choice(study) -> str:
+        from ..dicom import clean
+
+        date = study.study_date.isoformat() if study.study_date else "no date"
+        text = f"{date}  {clean('/'.join(study.modalities)) or '?'}  {clean(study.description) or '(no description)'}"
+        return f"{text}  — {len(study.series)} series, {study.images} images  [{study.study_instance_uid[-12:]}]"
+
+    def prefill(self, study) -> bool:
+        """Fill date, time, modality and accession, and keep the study's UID and description."""
+        from ..dicom import _mrn_key, clean
+
+        others = [p for p in study.patient_ids if self.mrn and _mrn_key(p) != _mrn_key(self.mrn)]
+        if others:
+            answer = QMessageBox.question(
+                self, "From DICOM",
+                f"The DICOM study belongs to patient ID {clean(', '.join(others))}, not to MRN {self.mrn}.\n\n"
+                "Use it for this patient anyway?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        if study.study_instance_uid in self.recorded_uids:
+            answer = QMessageBox.question(self, "From DICOM",
+                                          "This DICOM study is already recorded for the patient.\n\n"
+                                          "Record it again?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        ui = self.ui
+        if study.study_date is not None:
+            ui.date.setDate(QDate(study.study_date.year, study.study_date.month, study.study_date.day))
+        ui.time_check.setChecked(study.study_time is not None)
+        if study.study_time is not None:
+            ui.time.setTime(to_qtime(study.study_time))
+        if study.modality is not None:
+            select_data(ui.modality, study.modality)
+        ui.accession.setText(study.accession)
+        self.dicom_study = study
+        self._show_dicom_identity(study)
+        self._touched |= {"date", "time", "modality", "accession"}
+        self.validate()
+        return True
 
     def _region_boxes(self) -> dict[str, QCheckBox]:
         """One check box per edema region of the episode's joint, two to a row, in the code list's order, named
@@ -130,6 +259,13 @@ class ImagingDialog(RecordDialog):
         select_data(ui.scintigraphy_uptake, study.scintigraphy_uptake)
         ui.report.setPlainText(study.report)
         self.update_visibility()
+        if self.original is not None:
+            self.dicom_button.setVisible(False)  # an edit keeps the study it was made from
+            if study.study_instance_uid:
+                from ..dicom import Study
+
+                self._show_dicom_identity(Study(study.study_instance_uid,
+                                                description=study.study_description or ""))
 
     def has_value(self, field: str) -> bool:
         """Whether the widget of a modality-dependent field holds something (then it is never hidden)."""
@@ -170,6 +306,9 @@ class ImagingDialog(RecordDialog):
             accession=ui.accession.text(),
             report=long_text(ui.report, "report", problems),
         )
+        if self.dicom_study is not None:
+            values.update(study_instance_uid=self.dicom_study.study_instance_uid,
+                          study_description=self.dicom_study.description or None)
         for finding in FINDINGS:
             values[finding] = getattr(ui, finding).currentData()
         return self.build(**values), problems

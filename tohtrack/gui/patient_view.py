@@ -46,16 +46,24 @@ def _setup_table(table: QTableWidget, columns: tuple[str, ...]) -> None:
     table.setWordWrap(False)
 
 
+def _dropped_path(mime) -> str | None:
+    """The one local file or folder being dragged, or None."""
+    urls = mime.urls() if mime is not None and mime.hasUrls() else []
+    return urls[0].toLocalFile() if len(urls) == 1 and urls[0].isLocalFile() else None
+
+
 class PatientView(QWidget):
     """Shows one patient as assessed at an as-of date; emits what the user picks."""
 
     episode_changed = Signal(object)   # the selected Episode, or None
     edit_requested = Signal(object)    # a record to edit (Episode, ImagingStudy, SymptomRecord, Treatment)
+    dicom_dropped = Signal(str)        # a DICOM folder, DICOMDIR, zip or file dropped on the view
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.ui = Ui_PatientView()
         self.ui.setupUi(self)
+        self.setAcceptDrops(True)
         self.patient: Patient | None = None
         self.assessment: course.PatientAssessment | None = None
         for table, columns in ((self.ui.episodes_table, EPISODE_COLUMNS), (self.ui.imaging_table, IMAGING_COLUMNS),
@@ -291,3 +299,22 @@ class PatientView(QWidget):
         self.select_episode(flag.episode.id)
         if flag.finding is not None:
             self.select_finding(flag.finding)
+
+    # -- drag and drop of a DICOM folder (New imaging study from DICOM) --------------------
+
+    def dragEnterEvent(self, event) -> None:
+        if self.patient is not None and _dropped_path(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:
+        path = _dropped_path(event.mimeData()) if self.patient is not None else None
+        if not path:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.dicom_dropped.emit(path)

@@ -70,6 +70,23 @@ class Drawing:
         plot.layout.setContentsMargins(2, 6, 4, 2)
         return drawing
 
+    @classmethod
+    def begin_plain(cls, plot: pg.PlotItem) -> "Drawing":
+        """Empty the plot as `begin` does, with new plain axes at the left and bottom (for plots that are not a
+        timeline, such as the cohort's survival curves and box plots, which set their own ticks)."""
+        previous = cls.current(plot)
+        if previous is not None:
+            previous.remove()
+        _sweep(plot)
+        drawing = cls(plot)
+        setattr(plot, _KEY, drawing)
+        plot.setAxisItems({name: pg.AxisItem(name) for name in ("left", "bottom", "right")})
+        plot.hideAxis("right")
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.vb.setMouseEnabled(False, False)
+        return drawing
+
     def finish(self) -> None:
         """Bring every axis to its view's range now (a new axis hears of a range only when the range changes)."""
         for name in ("left", "bottom", "right"):
