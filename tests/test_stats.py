@@ -407,29 +407,6 @@ def test_cli_bad_options_exit_2_naming_them(capsys, store, args, option):
 _SITES = ("hip_left", "hip_right", "knee_left", "ankle_right")
 
 
-def _reference_flags(rows, as_of):
-    """RECURRENCE and MIGRATION as the course rules themselves raise them on (episode id, patient id, site,
-    onset, resolved) rows: the rule functions of tohtrack.course on Episode objects."""
-    day = dt.date.fromordinal
-    history = [Episode(site, day(onset), day(resolved) if resolved is not None else None, id=eid)
-               for eid, _, site, onset, resolved in rows]
-    flags = []
-    for episode in history:
-        c = course._Course(episode, as_of, course.Settings(), history)
-        flags += filter(None, (course._recurrence(c), course._migration(c)))
-    return (sum(f.code == "RECURRENCE" for f in flags),
-            [(f.from_site, f.site) for f in flags if f.code == "MIGRATION"])
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(_SITES), st.integers(0, 40), st.one_of(st.none(), st.integers(0, 40))),
-                min_size=1, max_size=7))
-def test_migratory_flags_are_the_course_rules(drawn):
-    rows = sorted(((i, 1, site, 1000 + onset, None if resolved is None else 1000 + onset + resolved)
-                   for i, (site, onset, resolved) in enumerate(drawn)), key=lambda r: (r[3], r[2], r[0]))
-    assert stats.migratory_flags(rows) == _reference_flags(rows, D(2030, 1, 1))
-
-
 def _valid_episodes(drawn, base):
     """Episodes from drawn (site, onset offset, days to resolution or None, diagnosis, contacts), made to obey
     the one-episode-at-a-time-per-site rule by dropping those that would overlap."""

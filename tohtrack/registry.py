@@ -780,30 +780,28 @@ def patient_row(store: Store, patient_id: int, as_of: dt.date | None = None, sor
 
 
 # ---------------------------------------------------------------------------
-# Cohort statistics (tohtrack.stats): everything it reads, in five plain queries
+# Cohort statistics (tohtrack.stats): everything it reads, in four queries
 # ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class StatsRecords:
-    """What the cohort statistics read: unarchived patients, the TOH episodes that started by as_of, their
-    latest contacts and their measurements dated by as_of. Plain tuples (a hundred thousand patients' worth);
-    days as proleptic ordinals (`date.toordinal()`), so that spans are differences of ints. Episodes of archived
-    patients may be among the episodes and values: tohtrack.stats keeps only those of `patients`."""
+    """What the cohort statistics read: unarchived patients with a TOH episode that started by as_of, those
+    episodes, and their measurements dated by as_of. Plain tuples (a hundred thousand patients' worth); days as
+    proleptic ordinals (`date.toordinal()`), so that spans are differences of ints."""
 
     as_of: dt.date
-    #: (patient id, sex, birth date as the number yyyymmdd) of every unarchived patient.
+    #: (patient id, sex, birth date as an ordinal), for the patients below.
     patients: list[tuple[int, str, int]]
-    #: (episode id, patient id, site, onset, resolved_on or None, onset as the number yyyymmdd), ordinals, by
-    #: onset, then site, then id. (Age in whole years is the difference of two yyyymmdd numbers // 10000.)
-    episodes: list[tuple[int, int, str, int, int | None, int]]
-    #: (episode id, day): the latest imaging study or symptom record by as_of of each episode that has one.
-    contacts: list[tuple[int, int]]
-    #: (episode id, patient id, month bin, value): edema extent in % of the TOH episodes' imaging studies dated
-    #: by as_of; the bin is the index in tohtrack.stats.MONTH_BINS of the months since onset (STATS_MONTH_KEY_SQL).
-    extents: list[tuple[int, int, int, float]]
-    #: (episode id, patient id, month bin, value): pain NRS of the episodes' symptom records dated by as_of.
-    pains: list[tuple[int, int, int, float]]
+    #: (episode id, patient id, site, onset, resolved_on or None, latest contact by as_of or None), ordinals,
+    #: by onset, then site.
+    episodes: list[tuple[int, int, str, int, int | None, int | None]]
+    #: (episode id, month key, value): edema extent in % of the episodes' imaging studies dated by as_of. The
+    #: month key is 2 × the whole calendar months from onset to the study's month, plus 1 if the study's day of
+    #: the month is past the onset's (tohtrack.stats.month_key).
+    extents: list[tuple[int, int, float]]
+    #: (episode id, month key, value): pain NRS of the episodes' symptom records dated by as_of.
+    pains: list[tuple[int, int, float]]
 
 
 def _ordinal_sql(column: str) -> str:
@@ -811,42 +809,32 @@ def _ordinal_sql(column: str) -> str:
     return f"CAST(julianday({column}) - 1721424.5 AS INTEGER)"
 
 
-def _number_sql(column: str) -> str:
-    """An ISO date column as the number yyyymmdd."""
-    return f"CAST(replace({column}, '-', '') AS INTEGER)"
-
-
-# No joins: at a hundred thousand patients each lookup of a row by id costs more than reading the table once,
-# and the archived patients are left out in tohtrack.stats (from the patients read here).
-_STATS_EPISODES_SQL = f"""SELECT e.id, e.patient_id, e.site, {_ordinal_sql("e.symptom_onset")},
-      {_ordinal_sql("e.resolved_on")}, {_number_sql("e.symptom_onset")}
-    FROM episodes AS e WHERE e.diagnosis = :toh AND e.symptom_onset <= :as_of
+# The episodes with their latest contact (study or symptom record) by as_of, from one pass over each table's
+# (episode, date) index: at a hundred thousand patients cheaper than a look-up per episode.
+_STATS_EPISODES_SQL = f"""WITH contacts AS (
+      SELECT episode_id, max(day) AS day FROM (
+        SELECT episode_id, max(date) AS day FROM imaging WHERE date <= :as_of GROUP BY episode_id
+        UNION ALL
+        SELECT episode_id, max(date) FROM symptoms WHERE date <= :as_of GROUP BY episode_id)
+      GROUP BY episode_id)
+    SELECT e.id, e.patient_id, e.site, {_ordinal_sql("e.symptom_onset")}, {_ordinal_sql("e.resolved_on")},
+      {_ordinal_sql("c.day")}
+    FROM episodes AS e NOT INDEXED JOIN patients AS p ON p.id = e.patient_id
+      LEFT JOIN contacts AS c ON c.episode_id = e.id
+    WHERE p.archived = 0 AND e.diagnosis = :toh AND e.symptom_onset <= :as_of
     ORDER BY e.symptom_onset, e.site, e.id"""
-_STATS_PATIENTS_SQL = f"SELECT p.id, p.sex, {_number_sql('p.birth_date')} FROM patients AS p WHERE p.archived = 0"
-# The latest contact of each episode, from each table's covering (episode, date) index.
-_STATS_CONTACTS_SQL = f"""SELECT episode_id, {_ordinal_sql("max(day)")} FROM (
-      SELECT episode_id, max(date) AS day FROM imaging WHERE date <= :as_of GROUP BY episode_id
-      UNION ALL
-      SELECT episode_id, max(date) FROM symptoms WHERE date <= :as_of GROUP BY episode_id)
-    GROUP BY episode_id"""
+_STATS_PATIENTS_SQL = f"""SELECT p.id, p.sex, {_ordinal_sql("p.birth_date")} FROM patients AS p
+    WHERE p.archived = 0 AND EXISTS (SELECT 1 FROM episodes AS e WHERE e.patient_id = p.id
+      AND e.diagnosis = :toh AND e.symptom_onset <= :as_of)"""
 # The month key in SQL (stats.month_key): worked out here, in C, rather than row by row in Python.
 STATS_MONTH_KEY_SQL = """((CAST(substr(x.date, 1, 4) AS INTEGER) - CAST(substr(e.symptom_onset, 1, 4) AS INTEGER)) * 12
        + CAST(substr(x.date, 6, 2) AS INTEGER) - CAST(substr(e.symptom_onset, 6, 2) AS INTEGER)) * 2
        + (substr(x.date, 9, 2) > substr(e.symptom_onset, 9, 2))"""
-
-
-def stats_month_bin_sql(key: str = STATS_MONTH_KEY_SQL) -> str:
-    """The index in tohtrack.stats.MONTH_BINS of a month key, in SQL: a key at or below 2 × an edge (in months)
-    lies within that edge. (From tohtrack.stats.MONTH_EDGES, so that the two cannot drift apart.)"""
-    from .stats import MONTH_EDGES
-
-    cases = " ".join(f"WHEN k <= {2 * edge} THEN {i}" for i, edge in enumerate(MONTH_EDGES))
-    return f"(SELECT CASE {cases} ELSE {len(MONTH_EDGES)} END FROM (SELECT {key} AS k))"
-
-
-_STATS_VALUES_SQL = """SELECT x.episode_id, e.patient_id, {bin}, x.{column}
+_STATS_VALUES_SQL = """SELECT x.episode_id, """ + STATS_MONTH_KEY_SQL + """, x.{column}
     FROM {table} AS x NOT INDEXED CROSS JOIN episodes AS e ON e.id = x.episode_id
-    WHERE x.{column} IS NOT NULL AND x.date <= :as_of AND e.diagnosis = :toh AND e.symptom_onset <= :as_of"""
+      CROSS JOIN patients AS p ON p.id = e.patient_id
+    WHERE x.{column} IS NOT NULL AND x.date <= :as_of AND e.diagnosis = :toh AND p.archived = 0
+      AND e.symptom_onset <= :as_of"""
 
 
 @gc_paused()
@@ -863,13 +851,10 @@ def stats_records(store: Store, as_of: dt.date) -> StatsRecords:
     try:
         episodes = cursor.execute(_STATS_EPISODES_SQL, params).fetchall()
         patients = cursor.execute(_STATS_PATIENTS_SQL, params).fetchall()
-        contacts = cursor.execute(_STATS_CONTACTS_SQL, params).fetchall()
-        month_bin = stats_month_bin_sql()
-        extents = cursor.execute(_STATS_VALUES_SQL.format(table="imaging", column="edema_extent_pct",
-                                                          bin=month_bin), params).fetchall()
-        pains = cursor.execute(_STATS_VALUES_SQL.format(table="symptoms", column="pain_nrs", bin=month_bin),
-                               params).fetchall()
+        extents = cursor.execute(_STATS_VALUES_SQL.format(table="imaging", column="edema_extent_pct"),
+                                 params).fetchall()
+        pains = cursor.execute(_STATS_VALUES_SQL.format(table="symptoms", column="pain_nrs"), params).fetchall()
     finally:
         if began and conn.in_transaction:
             conn.execute("COMMIT")
-    return StatsRecords(as_of, patients, episodes, contacts, extents, pains)
+    return StatsRecords(as_of, patients, episodes, extents, pains)

@@ -14,9 +14,8 @@ unarchived patients. The README's "Cohort statistics" section states every defin
 - Kaplan–Meier written out below (events before censorings at a tied time), with Greenwood's variance and the
   95% band on the log(−log) scale as lifelines and R's `conf.type = "log-log"` give it; tests/test_stats.py
   checks it against lifelines.
-- RECURRENCE and MIGRATION are the course assessment's flags (tohtrack.course's RECURRENCE and MIGRATION
-  rules on the patients' TOH episodes), raised here by the same rules worked on plain tuples (migratory_flags;
-  the tests check them against the course rules on random histories).
+- RECURRENCE and MIGRATION are the course assessment's own flags (tohtrack.course.assess on the patients'
+  TOH episodes), not worked out again here.
 """
 
 from __future__ import annotations
@@ -27,15 +26,15 @@ import datetime as dt
 import math
 import re
 from collections import Counter
-from itertools import compress, groupby
-from operator import itemgetter
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Iterable, NamedTuple, Sequence
 
+from . import course
 from .perf import gc_paused
-from .model import JOINTS, SEXES, site_joint
-from .registry import stats_records
+from .model import JOINTS, SEXES, TOH, Episode, site_joint
+from .settings import Settings
+from .registry import age_on, stats_records
 
 #: The two-sided 95% normal quantile (scipy.stats.norm.ppf(0.975), which lifelines uses).
 Z95 = NormalDist().inv_cdf(0.975)
@@ -203,14 +202,18 @@ def kaplan_meier(times: Sequence[float], events: Sequence[bool], z: float = Z95)
     lifelines does: S is then 0 and its band [0, 0])."""
     if len(times) != len(events):
         raise ValueError("times and events differ in length")
-    deaths = Counter(compress(times, events))  # counted in C: a hundred thousand subjects cost little
-    losses = Counter(times)
-    losses.subtract(deaths)
+    deaths: Counter = Counter()
+    losses: Counter = Counter()
+    for t, e in zip(times, events):
+        if e:
+            deaths[t] += 1
+        else:
+            losses[t] += 1
     at_risk = len(times)
     log_survival, survival, variance = 0.0, 1.0, 0.0
     points = []
-    for t in sorted(losses):
-        d, c = deaths.get(t, 0), losses[t]
+    for t in sorted(deaths.keys() | losses.keys()):
+        d, c = deaths[t], losses[t]
         if d:
             # S as exp of the summed log(1 − d/n), as lifelines works it out: the same floating-point value, so
             # that a curve that reaches 0.5 exactly has its median at the same time in both.
@@ -223,7 +226,7 @@ def kaplan_meier(times: Sequence[float], events: Sequence[bool], z: float = Z95)
         lower, upper = greenwood_band(survival, variance, z)
         points.append(CurvePoint(t, at_risk, d, c, survival, lower, upper))
         at_risk -= d + c
-    return KaplanMeier(tuple(points), sum(deaths.values()), len(times) - sum(deaths.values()),
+    return KaplanMeier(tuple(points), sum(deaths.values()), sum(losses.values()),
                        _first_at_or_below(points, "survival"),
                        (_first_at_or_below(points, "lower"), _first_at_or_below(points, "upper")))
 
@@ -410,27 +413,25 @@ def compute(store, as_of: dt.date | None = None, filters: Filters = Filters(), s
 
 @gc_paused()
 def from_records(records, filters: Filters = Filters(), window_months: tuple[int, int] = (6, 8)) -> CohortStats:
-    """The figures from what registry.stats_records read (days as ordinals).
-
-    Written for a hundred thousand patients: plain tuples, no object per row, and the per-row work of the
-    measurements (a million rows) done by C (zip, Counter, set) rather than a Python loop."""
+    """The figures from what registry.stats_records read (days as ordinals)."""
     bad = filters.problems()
     if bad:
         raise ValueError("; ".join(f"--{option}: {message}" for option, message in bad))
     as_of = records.as_of
     today = as_of.toordinal()
     people = {pid: (sex, birth) for pid, sex, birth in records.patients}
-    latest = dict(records.contacts).get  # an episode's latest contact by as_of
-    # Each unarchived patient's episodes by onset, then site (a stable sort by patient keeps that order).
-    by_patient = {pid: list(rows) for pid, rows in groupby(sorted(sorted(records.episodes, key=_EPISODE_ORDER),
-                                                                  key=_PATIENT), _PATIENT) if pid in people}
+    by_patient: dict[int, list[tuple]] = {}
+    for row in sorted(records.episodes, key=_EPISODE_ORDER):  # by onset, then site (as read: cheap)
+        if row[3] <= today and row[1] in people:
+            by_patient.setdefault(row[1], []).append(row)
 
-    # Patients: sex and age band at the first TOH onset (age in whole years: (yyyymmdd − yyyymmdd) // 10000).
+    # Patients: sex and age band at the first TOH onset.
     band_of: dict[int, str] = {}
     chosen: list[int] = []
+    fromordinal = dt.date.fromordinal
     for pid, rows in by_patient.items():
         sex, birth = people[pid]
-        band_of[pid] = band = _band((rows[0][5] - birth) // 10000)
+        band_of[pid] = band = _band(age_on(fromordinal(birth), fromordinal(rows[0][3])))
         if filters.sex is not None and sex != filters.sex or filters.age_band is not None and band != filters.age_band:
             continue
         chosen.append(pid)
@@ -440,69 +441,69 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
     low = filters.onset_from.toordinal() if filters.onset_from is not None else -1
     high = filters.onset_to.toordinal() if filters.onset_to is not None else today
     resolution = []  # (day, event, patient, episode, site, onset, end): Subject's fields, days as ordinals
-    selected: set[int] = set()
+    owner: dict[int, int] = {}
     for pid in chosen:
-        for eid, _, site, onset, resolved, _ in by_patient[pid]:
+        for eid, _, site, onset, resolved, contact in by_patient[pid]:
             if joint is not None and site_joint(site) != joint or not low <= onset <= high:
                 continue
-            selected.add(eid)
+            owner[eid] = pid
             if resolved is not None and resolved <= today:
                 resolution.append((resolved - onset, True, pid, eid, site, onset, resolved))
             else:
-                end = latest(eid, onset)
+                end = contact if contact is not None and contact <= today else onset
                 resolution.append((end - onset, False, pid, eid, site, onset, end))
     behind = {row[2] for row in resolution}
 
     # Second-episode figures: the chosen patients whose first episode is at the joint, first onset in range.
-    second, intervals = [], []
-    counts = {"RECURRENCE": [0, 0], "MIGRATION": [0, 0]}
-    table: Counter = Counter()
-    histories = 0
+    second, histories, intervals = [], [], []
     for pid in chosen:
         rows = by_patient[pid]
-        eid, _, site, onset, _, _ = rows[0]
+        first = rows[0]
+        eid, _, site, onset = first[:4]
         if joint is not None and site_joint(site) != joint or not low <= onset <= high:
             continue
         if len(rows) == 1:
-            end = latest(eid, onset)
+            contact = first[5]
+            end = contact if contact is not None and contact <= today else onset
             second.append((end - onset, False, pid, eid, site, onset, end))
             continue
         later = next((r for r in rows if r[3] > onset), None)
-        if later is None:  # multifocal onset only
-            end = max(latest(r[0], onset) for r in rows)
+        if later is not None:
+            second.append((later[3] - onset, True, pid, eid, site, onset, later[3]))
+            onsets = sorted({r[3] for r in rows})
+            intervals += [b - a for a, b in zip(onsets, onsets[1:])]
+            histories.append(rows)
+        else:  # multifocal onset only
+            end = max((r[5] for r in rows if r[5] is not None and r[5] <= today), default=onset)
             second.append((end - onset, False, pid, eid, site, onset, end))
-            continue
-        second.append((later[3] - onset, True, pid, eid, site, onset, later[3]))
-        onsets = sorted({r[3] for r in rows})
-        intervals += [b - a for a, b in zip(onsets, onsets[1:])]
-        histories += 1
-        # RECURRENCE and MIGRATION as the course rules raise them (only patients with two onsets can have one).
-        recurrences, migrations = migratory_flags(rows)
-        if recurrences:
-            counts["RECURRENCE"][0] += recurrences
-            counts["RECURRENCE"][1] += 1
-        if migrations:
-            counts["MIGRATION"][0] += len(migrations)
-            counts["MIGRATION"][1] += 1
-            table.update(migrations)
+
+    # RECURRENCE and MIGRATION as the course assessment raises them (only patients with two onsets can have one).
+    counts = {"RECURRENCE": [0, 0], "MIGRATION": [0, 0]}
+    table: Counter = Counter()
+    for history in histories:
+        flags = _migratory_flags(history, as_of)
+        for code in counts:
+            n = sum(f.code == code for f in flags)
+            counts[code][0] += n
+            counts[code][1] += n > 0
+        table.update((f.from_site, f.site) for f in flags if f.code == "MIGRATION")
 
     # Edema extent and pain by months since onset, over the selected episodes.
-    every = len(selected) == len(records.episodes)  # nothing left out: no row need be looked at
+    bins = _BIN_BY_KEY
+    size, last = len(_BIN_BY_KEY), len(MONTH_EDGES)
 
     def by_month(values) -> list[Spread | None]:
-        """Values by month bin, from (episode id, patient id, bin, value) rows (registry.stats_records)."""
-        if not every:
-            values = [row for row in values if row[0] in selected]
-        if not values:
-            return [None] * len(MONTH_BINS)
+        """Values by month bin, from (episode id, month key, value) rows (registry.stats_records)."""
         pools: list[list[float]] = [[] for _ in MONTH_BINS]
-        counted: Counter = Counter()
-        for (index, value), n in Counter(map(_BIN_VALUE, values)).items():
-            counted[index, float(value)] += n  # 5 and 5.0 are one value
-        for (index, value), n in sorted(counted.items()):
-            pools[index] += [value] * n
-        who = Counter(map(_FIRST, set(map(_BIN_PATIENT, values))))
-        return [Spread.of(pool, who[index]) for index, pool in enumerate(pools)]
+        who: list[set[int]] = [set() for _ in MONTH_BINS]
+        get = owner.get
+        for eid, key, value in values:
+            pid = get(eid)
+            if pid is not None:
+                index = bins[key] if key < size else last  # keys are never negative: no record precedes onset
+                pools[index].append(value)
+                who[index].add(pid)
+        return [Spread.of(map(float, pool), len(people_)) for pool, people_ in zip(pools, who)]
 
     sites = Counter(row[4] for row in resolution)
     return CohortStats(
@@ -520,51 +521,36 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
         recurrence=tuple(counts["RECURRENCE"]),
         migration=tuple(counts["MIGRATION"]),
         migration_table=[(a, b, n) for (a, b), n in sorted(table.items(), key=lambda kv: (-kv[1], kv[0]))],
-        onset_interval=Spread.of(intervals, histories),
+        onset_interval=Spread.of(intervals, len(histories)),
         extent_by_month=by_month(records.extents),
         pain_by_month=by_month(records.pains),
         window_months=tuple(window_months),
     )
 
 
-_EPISODE_ORDER = itemgetter(3, 2, 0)
-_PATIENT = itemgetter(1)
-_FIRST = itemgetter(0)
-_BIN_VALUE = itemgetter(2, 3)
-_BIN_PATIENT = itemgetter(2, 1)
+def _EPISODE_ORDER(row: tuple) -> tuple:
+    return row[3], row[2], row[0]
 
 
-def migratory_flags(rows: Sequence[tuple]) -> tuple[int, list[tuple[str, str]]]:
-    """The RECURRENCE flags (how many) and MIGRATION flags ((from site, site) each) that the course rules
-    (tohtrack.course: _recurrence, _migration) raise on a patient's TOH episodes, given as (episode id, patient
-    id, site, onset, resolved_on or None, …) rows by onset, then site, days as ordinals. The rules on tuples, for
-    speed; tests/test_stats.py checks them against the course rules themselves on random histories.
+def _migratory_flags(rows: list[tuple], as_of: dt.date) -> list[course.Flag]:
+    """The RECURRENCE and MIGRATION flags the course assessment raises on a patient's TOH episodes (rows by onset,
+    then site). Only those two rules are run (course.assess would run all twelve, and these look at nothing but
+    the TOH episodes' sites and dates): the same rule functions, on the same history, so the same flags."""
+    day = dt.date.fromordinal
+    history = [Episode(site, day(onset), day(resolved) if resolved is not None else None, TOH, id=eid)
+               for eid, _, site, onset, resolved, _ in rows]
+    first = history[0].symptom_onset
+    flags = []
+    for episode in history:
+        if episode.symptom_onset == first:
+            continue  # nothing earlier: neither rule can fire
+        c = course._Course(episode, as_of, _SETTINGS, history)
+        flags += filter(None, (rule(c) for rule in _MIGRATORY_RULES))
+    return flags
 
-    For each episode after the first onset, over the episodes with a strictly earlier onset: RECURRENCE when one
-    of them at the same site resolved before this onset; MIGRATION from the latest of them at another site (at
-    a tie, the first by site)."""
-    recurrences, migrations = 0, []
-    first = rows[0][3]
-    start = 0  # rows[:start] have an onset before the current one
-    for row in rows:
-        site, onset = row[2], row[3]
-        if onset == first:
-            continue
-        while rows[start][3] < onset:
-            start += 1
-        source_site, source_onset = None, None
-        recurred = False
-        for earlier in rows[:start]:
-            other, other_onset, resolved = earlier[2], earlier[3], earlier[4]
-            if other == site:
-                if resolved is not None and resolved < onset:
-                    recurred = True
-            elif source_onset is None or other_onset > source_onset:
-                source_site, source_onset = other, other_onset
-        recurrences += recurred
-        if source_site is not None:
-            migrations.append((source_site, site))
-    return recurrences, migrations
+
+_MIGRATORY_RULES = (course._recurrence, course._migration)
+_SETTINGS = Settings()  # neither rule reads a setting
 
 
 # ---------------------------------------------------------------------------
