@@ -542,3 +542,21 @@ def test_fast_path_equals_a_plain_reference(tmp_path_factory, drawn, joint, sex,
     assert got.extent_by_month == want["extents"]
     assert got.pain_by_month == want["pains"]
     assert got.patients == want["patients"] and got.sex == want["sex"] and got.age_band == dict(want["bands"])
+
+
+def test_the_demo_cohort_is_clinically_plausible(store):
+    """The demo draws its course from the literature (README, "The demo cohort"): time to resolution a median of
+    6–7.5 months, most within 8, some beyond a year; a second episode in about a fifth by 5 years (Kaplan–Meier,
+    the literature's 10–40%); men to women about 3:1; migration mostly hip to the other hip."""
+    from tohtrack import demo
+
+    today = D(2026, 12, 7)
+    store.add_patients(list(demo.generate(1500, seed=0, today=today)), validate=False)
+    s = stats.compute(store, today)
+    km, second = s.time_to_resolution, s.second_episode
+    assert 180 <= km.median <= 230
+    assert 0.6 <= km.one_minus_at(243) <= 0.85 and km.one_minus_at(365) < 0.97
+    assert 0.15 <= second.one_minus_at(1825) <= 0.32
+    assert 2.5 <= s.sex["male"] / s.sex["female"] <= 3.6
+    top = s.migration_table[0]
+    assert {top[0], top[1]} == {"hip_left", "hip_right"}
