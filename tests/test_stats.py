@@ -11,9 +11,11 @@ import statistics
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tohtrack import course, stats
+from collections import Counter
+
+from tohtrack import course, registry, stats
 from tohtrack.__main__ import main
-from tohtrack.model import Episode, ImagingStudy, Patient, SymptomRecord
+from tohtrack.model import Episode, ImagingStudy, Patient, SymptomRecord, site_joint
 
 D = dt.date
 
@@ -258,7 +260,7 @@ def test_second_episode_rules(store):
     assert result.recurrence == (len(recurrence), 1) == (1, 1)
     assert result.migration == (len(migration), 2)
     assert result.migration_table == sorted(
-        [(a, b, n) for (a, b), n in __import__("collections").Counter((f.from_site, f.site) for f in migration).items()],
+        [(a, b, n) for (a, b), n in Counter((f.from_site, f.site) for f in migration).items()],
         key=lambda r: (-r[2], r[0], r[1]))
     assert ("hip_left", "knee_left", 1) in result.migration_table
     assert result.onset_interval.n == 3  # A, C, E (E's multifocal pair is one onset)
@@ -396,3 +398,165 @@ def test_cli_bad_options_exit_2_naming_them(capsys, store, args, option):
     assert code == 2
     err = capsys.readouterr().err
     assert option in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------
+# The fast path against a straightforward reference, on random cohorts
+# ---------------------------------------------------------------------------
+
+_SITES = ("hip_left", "hip_right", "knee_left", "ankle_right")
+
+
+def _valid_episodes(drawn, base):
+    """Episodes from drawn (site, onset offset, days to resolution or None, diagnosis, contacts), made to obey
+    the one-episode-at-a-time-per-site rule by dropping those that would overlap."""
+    kept, last = [], {}
+    for site, offset, length, toh, contacts in sorted(drawn, key=lambda d: (d[1], d[0])):
+        onset = base + dt.timedelta(days=offset)
+        previous = last.get(site)
+        if previous is not None and (previous.resolved_on is None or previous.resolved_on >= onset):
+            continue
+        resolved = None if length is None else onset + dt.timedelta(days=length)
+        extents = [(onset + dt.timedelta(days=d), v) for d, v, kind in contacts if kind == "mri" and
+                   (resolved is None or d <= length)]
+        pains = [(onset + dt.timedelta(days=d), v % 11) for d, v, kind in contacts if kind == "pain" and
+                 (resolved is None or d <= length)]
+        e = episode(site, onset, resolved, diagnosis="transient_osteoporosis" if toh else "stress_fracture",
+                    extents=extents, pains=pains)
+        kept.append(e)
+        last[site] = e
+    return kept
+
+
+_contacts = st.lists(st.tuples(st.integers(0, 300), st.integers(0, 100), st.sampled_from(["mri", "pain"])),
+                     max_size=4)
+_patients = st.lists(st.tuples(
+    st.sampled_from(["male", "female"]), st.integers(20, 70), st.booleans(),
+    st.lists(st.tuples(st.sampled_from(_SITES), st.integers(0, 700), st.one_of(st.none(), st.integers(20, 400)),
+                       st.booleans() | st.just(True), _contacts), min_size=1, max_size=4)),
+    min_size=1, max_size=8)
+
+
+def _reference(patients, as_of, f):
+    """The figures worked out the plain way from whole Patient records, as the README defines them."""
+    joint = None if f.joint in (None, "all") else f.joint
+
+    def onset_ok(day):
+        return f.onset_in(day)
+
+    def last_contact(e, default):
+        days = [s.date for s in e.imaging if s.date <= as_of] + [s.date for s in e.symptoms if s.date <= as_of]
+        return max(days, default=default)
+
+    resolution, second, intervals = [], [], []
+    flags = [0, 0, 0, 0]
+    table = {}
+    extents = [[] for _ in stats.MONTH_BINS]
+    pains = [[] for _ in stats.MONTH_BINS]
+    extent_who = [set() for _ in stats.MONTH_BINS]
+    pain_who = [set() for _ in stats.MONTH_BINS]
+    behind = {}
+    for p in patients:
+        if p.archived:
+            continue
+        toh = sorted((e for e in p.episodes if e.is_toh and e.symptom_onset <= as_of),
+                     key=lambda e: (e.symptom_onset, e.site))
+        if not toh:
+            continue
+        first = toh[0]
+        band = stats.age_band(registry.age_on(p.birth_date, first.symptom_onset))
+        if f.sex is not None and p.sex != f.sex or f.age_band is not None and band != f.age_band:
+            continue
+        for e in toh:
+            if joint is not None and site_joint(e.site) != joint or not onset_ok(e.symptom_onset):
+                continue
+            behind[p.mrn] = (p.sex, band)
+            if e.resolved_on is not None and e.resolved_on <= as_of:
+                resolution.append(((e.resolved_on - e.symptom_onset).days, True, e.site, e.symptom_onset))
+            else:
+                end = last_contact(e, e.symptom_onset)
+                resolution.append(((end - e.symptom_onset).days, False, e.site, e.symptom_onset))
+            for study in e.imaging:
+                if study.date <= as_of and study.edema_extent_pct is not None:
+                    i = stats.month_bin(e.symptom_onset, study.date)
+                    extents[i].append(float(study.edema_extent_pct))
+                    extent_who[i].add(p.mrn)
+            for record in e.symptoms:
+                if record.date <= as_of and record.pain_nrs is not None:
+                    i = stats.month_bin(e.symptom_onset, record.date)
+                    pains[i].append(float(record.pain_nrs))
+                    pain_who[i].add(p.mrn)
+        if joint is not None and site_joint(first.site) != joint or not onset_ok(first.symptom_onset):
+            continue
+        later = [e for e in toh if e.symptom_onset > first.symptom_onset]
+        if later:
+            second.append(((later[0].symptom_onset - first.symptom_onset).days, True, first.site,
+                           first.symptom_onset))
+            onsets = sorted({e.symptom_onset for e in toh})
+            intervals += [(b - a).days for a, b in zip(onsets, onsets[1:])]
+            raised = [x for x in course.assess(p, as_of).flags if x.code in ("RECURRENCE", "MIGRATION")]
+            for code, at in (("RECURRENCE", 0), ("MIGRATION", 2)):
+                n = sum(x.code == code for x in raised)
+                flags[at] += n
+                flags[at + 1] += n > 0
+            for x in raised:
+                if x.code == "MIGRATION":
+                    table[x.from_site, x.site] = table.get((x.from_site, x.site), 0) + 1
+        else:
+            end = max(last_contact(e, first.symptom_onset) for e in toh)
+            second.append(((end - first.symptom_onset).days, False, first.site, first.symptom_onset))
+    return {
+        "resolution": sorted(resolution), "second": sorted(second), "flags": flags,
+        "table": sorted(table.items()), "intervals": stats.Spread.of(intervals, sum(s[1] for s in second)),
+        "extents": [stats.Spread.of(v, len(w)) for v, w in zip(extents, extent_who)],
+        "pains": [stats.Spread.of(v, len(w)) for v, w in zip(pains, pain_who)],
+        "patients": len(behind),
+        "sex": dict(sorted(Counter(s for s, _ in behind.values()).items())),
+        "bands": Counter(b for _, b in behind.values()),
+    }
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_patients, st.sampled_from([None, "hip", "knee", "ankle"]), st.sampled_from([None, "male", "female"]),
+       st.sampled_from([None, "40-49", "50-59"]), st.sampled_from([None, D(2024, 6, 1)]),
+       st.sampled_from([D(2024, 3, 1), D(2025, 1, 1), D(2027, 1, 1)]))
+def test_fast_path_equals_a_plain_reference(tmp_path_factory, drawn, joint, sex, band, onset_from, as_of):
+    from tohtrack.db import Store
+
+    base = D(2023, 1, 1)
+    with Store(tmp_path_factory.mktemp("cohort") / "c.sqlite3", clinician="Dr Test") as store:
+        for n, (sx, age, archived, episodes) in enumerate(drawn):
+            birth = base.replace(year=base.year - age)
+            add(store, patient(f"P{n}", sex=sx, birth=birth, episodes=_valid_episodes(episodes, base),
+                               archived=archived))
+        f = stats.Filters(joint=joint, sex=sex, age_band=band, onset_from=onset_from)
+        got = stats.compute(store, as_of, f)
+        want = _reference(list(store.patients()), as_of, f)
+    rows = sorted((s.day, s.event, s.site, s.onset) for s in got.subjects("time_to_resolution"))
+    assert rows == want["resolution"]
+    assert sorted((s.day, s.event, s.site, s.onset) for s in got.subjects("second_episode")) == want["second"]
+    assert got.time_to_resolution == stats.kaplan_meier([r[0] for r in rows], [r[1] for r in rows])
+    assert [*got.recurrence, *got.migration] == want["flags"]
+    assert sorted(((a, b), n) for a, b, n in got.migration_table) == want["table"]
+    assert got.onset_interval == want["intervals"]
+    assert got.extent_by_month == want["extents"]
+    assert got.pain_by_month == want["pains"]
+    assert got.patients == want["patients"] and got.sex == want["sex"] and got.age_band == dict(want["bands"])
+
+
+def test_the_demo_cohort_is_clinically_plausible(store):
+    """The demo draws its course from the literature (README, "The demo cohort"): time to resolution a median of
+    6–7.5 months, most within 8, some beyond a year; a second episode in about a fifth by 5 years (Kaplan–Meier,
+    the literature's 10–40%); men to women about 3:1; migration mostly hip to the other hip."""
+    from tohtrack import demo
+
+    today = D(2026, 12, 7)
+    store.add_patients(list(demo.generate(1500, seed=0, today=today)), validate=False)
+    s = stats.compute(store, today)
+    km, second = s.time_to_resolution, s.second_episode
+    assert 180 <= km.median <= 230
+    assert 0.6 <= km.one_minus_at(243) <= 0.85 and km.one_minus_at(365) < 0.97
+    assert 0.15 <= second.one_minus_at(1825) <= 0.32
+    assert 2.5 <= s.sex["male"] / s.sex["female"] <= 3.6
+    top = s.migration_table[0]
+    assert {top[0], top[1]} == {"hip_left", "hip_right"}

@@ -287,10 +287,9 @@ def _other_side(side: str) -> str:
 class _Builder:
     """Builds one patient at a time from the (re-seeded) random stream."""
 
-    # Share of the latest onsets drawn towards today: offset = SPAN * u ** RECENCY.
-    SPAN = 6 * 365
+    # The first onset drawn towards today: FIRST_SPAN * u ** RECENCY days before it (about 8 years at most).
+    FIRST_SPAN = 8 * 365
     RECENCY = 1.5
-    MAX_HISTORY = 7 * 365 + 180
 
     def __init__(self, rng: random.Random, today: int):
         self.rng = rng
@@ -350,13 +349,11 @@ class _Builder:
             extra = 1 if u > 0.045 else 2
         for _ in range(extra):
             self._add_later_episode(plan)
-        span = max(e[0] for e in plan)
-
-        # Anchor: the latest onset L days before today (recent onsets more likely).
-        latest = int(self.SPAN * r() ** self.RECENCY)
-        if latest + span > self.MAX_HISTORY:
-            latest = int(max(0, self.MAX_HISTORY - span) * r())
-        first_onset = today - latest - span
+        # Anchor: the first onset up to FIRST_SPAN days before today (recent onsets more likely). The story then
+        # runs on as drawn and is cut at today: later episodes that would start after today are not (yet) there,
+        # as in a real registry, where patients seen in recent years have had less time for a second episode.
+        first_onset = today - int(self.FIRST_SPAN * r() ** self.RECENCY)
+        plan = [e for e in plan if first_onset + e[0] <= today]
 
         birth = first_onset - int(age * 365.25) - self.between(0, 364)
 
