@@ -203,7 +203,8 @@ class ImagingDialog(RecordDialog):
         return True
 
     def _region_boxes(self) -> dict[str, QCheckBox]:
-        """One check box per edema region of the episode's joint, two to a row, in the code list's order, named
+        """One check box per edema region of the episode's joint, two to a row (three when there are many: every
+        joint's, for a study whose episode is not known), in the code list's order, named
         `edema_regions_<code>` on the form; and one for each region of another joint that the study being edited
         names (recorded before regions were per joint), ticked, to untick."""
         ui = self.ui
@@ -212,6 +213,7 @@ class ImagingDialog(RecordDialog):
         legacy = [code for code in (self.original.edema_regions if self.original else []) if code not in codes]
         boxes: dict[str, QCheckBox] = {}
         where = f"{site_label(self.site)} " if self.site else ""
+        per_row = 2 if len(codes + legacy) <= 8 else 3  # the dialog stays within a 1280×800 screen
         for i, code in enumerate(codes + legacy):
             label = region_label(code)
             text = label[:1].upper() + label[1:]
@@ -220,7 +222,7 @@ class ImagingDialog(RecordDialog):
             box = QCheckBox(text, ui.edema_regions)
             box.setObjectName(f"edema_regions_{code}")
             box.setAccessibleName(f"Edema region of the {where}: {label}")
-            ui.edema_regions_layout.addWidget(box, i // 2, i % 2)
+            ui.edema_regions_layout.addWidget(box, i // per_row, i % per_row)
             setattr(ui, f"edema_regions_{code}", box)
             boxes[code] = box
         ui.edema_regions_label.setBuddy(next(iter(boxes.values())))

@@ -44,6 +44,8 @@ STRETCH_COLUMN = {"imaging": IMAGING_COLUMNS.index("Findings"), "symptoms": SYMP
                   "treatments": TREATMENT_COLUMNS.index("Detail")}
 #: The imaging table shows at least this many rows (a typical episode's studies, without scrolling).
 FINDINGS_ROWS = 4
+#: The shares of the view's height: episodes, timeline, findings.
+SPLIT = (2, 4, 3)
 #: The flags banner grows to this height in pixels (three one-line flags), in whole flags, then scrolls.
 FLAGS_MAX_PX = 80
 
@@ -145,9 +147,13 @@ class PatientView(QWidget):
         self.ui.timeline_layout.setContentsMargins(2, 2, 2, 2)
         self.ui.timeline_layout.addWidget(self._placeholder)
         self.ui.course_label.hide()
-        self.ui.view_splitter.setStretchFactor(0, 2)
-        self.ui.view_splitter.setStretchFactor(1, 4)
-        self.ui.view_splitter.setStretchFactor(2, 3)
+        for index, factor in enumerate(SPLIT):
+            self.ui.view_splitter.setStretchFactor(index, factor)
+        # Until the user drags the splitter, its parts are shared out afresh for each patient shown: a view reached
+        # by browsing has the proportions of one opened afresh (a taller episodes table for one patient does not
+        # leave the plot short for the next).
+        self._user_split = False
+        self.ui.view_splitter.splitterMoved.connect(lambda *_: setattr(self, "_user_split", True))
 
     # -- the timeline, loaded after the first paint ---------------------------------
 
@@ -197,6 +203,22 @@ class PatientView(QWidget):
         self.ui.pattern_label.setText(self._pattern_html(assessment))
         self._fill_flags(assessment)
         self._fill_episodes(assessment, keep_episode_id, keep_finding)
+
+    def _share_out_split(self, again: bool = True) -> None:
+        """Episodes, timeline and findings in the SPLIT proportions of the height there is (each at least its
+        minimum), unless the user has set the splitter by hand; once now, and once more when the new minimum
+        heights have reached the splitter (its layout requests are handled after this event)."""
+        if again:
+            QTimer.singleShot(0, lambda: self._share_out_split(again=False))
+        splitter = self.ui.view_splitter
+        total = sum(splitter.sizes())
+        if self._user_split or total <= 0:
+            return
+        for index in range(splitter.count()):
+            layout = splitter.widget(index).layout()
+            if layout is not None:
+                layout.activate()  # the minimum heights just set count now
+        splitter.setSizes([total * factor // sum(SPLIT) for factor in SPLIT])
 
     def _pattern_html(self, a: course.PatientAssessment) -> str:
         pattern = wording.pattern_text(a.pattern)
@@ -302,6 +324,7 @@ class PatientView(QWidget):
             return
         episode = self.selected_episode()
         self._fill_findings(episode, keep_finding)
+        self._share_out_split()  # before the plots are drawn: they are drawn at the size a fresh view gives them
         self.ui.course_label.setText(self._course_text(episode))
         self._draw_timeline(episode)
         self.episode_changed.emit(episode)
