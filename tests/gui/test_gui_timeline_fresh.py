@@ -55,6 +55,11 @@ def fresh_like(qtbot, store, view: PatientView) -> PatientView:
     show(other, store, state["mrn"], state["as_of"], max(state["row"], 0))
     other.timeline.show_history(state["history"])
     qtbot.wait(1)
+    # The same share of the height as the browsed view (a splitter's sizes are the user's to set): what is
+    # compared is what the plots hold at the same size.
+    other.ui.view_splitter.setSizes(view.ui.view_splitter.sizes())
+    qtbot.waitUntil(lambda: other.timeline.size() == view.timeline.size(), timeout=2000)
+    qtbot.wait(20)
     return other
 
 
