@@ -468,7 +468,7 @@ def test_the_plots_after_browsing_and_editing_equal_fresh_ones(qtbot, template, 
 
 @pytest.mark.slow
 def test_the_window_equals_a_fresh_one_over_long_sessions(qtbot, template, tmp_path, monkeypatch):
-    run_machine(qtbot, template, tmp_path, compare_plots=False, examples=100, steps=30, monkeypatch=monkeypatch)
+    run_machine(qtbot, template, tmp_path, compare_plots=False, examples=25, steps=15, monkeypatch=monkeypatch)
 
 
 # ---------------------------------------------------------------------------
