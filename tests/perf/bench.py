@@ -38,7 +38,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import tohtrack  # noqa: E402
 from tohtrack import cohort, course, demo, interchange, migrations, plotdata, registry  # noqa: E402
 from tohtrack.db import Store  # noqa: E402
-from tohtrack.model import Episode, ImagingStudy, Patient, SymptomRecord, Treatment  # noqa: E402
+from tohtrack.model import Episode, ImagingStudy, Patient, SymptomRecord, Treatment, regions_of  # noqa: E402
 
 #: The issue's metrics, their targets, and which way is better (all: lower).
 TARGETS = {
@@ -96,7 +96,7 @@ def heavy_patient(today: dt.date) -> Patient:
         day = lambda k, count: onset + dt.timedelta(days=1 + (span - 1) * k // count)  # noqa: E731
         imaging = [ImagingStudy(date=day(k, 8), modality="MRI" if k % 4 else "XR", time=f"{8 + k:02d}:15",
                                 edema_extent_pct=(None if k % 4 == 0 else max(5, 80 - 9 * k)),
-                                edema_regions=["head", "neck"] if k % 4 else [],
+                                edema_regions=list(regions_of(sites[n % len(sites)])[:2]) if k % 4 else [],
                                 t1_low_signal=True, t2_high_signal=True, osteopenia=k % 4 == 0,
                                 accession=f"ACC{n:02d}{k:02d}", report="Bone marrow edema of the femoral head.")
                    for k in range(8)]
