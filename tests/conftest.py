@@ -97,7 +97,7 @@ def open_window(qtbot):
         window.resize(1280, 800)
         window.show()
         qtbot.waitExposed(window)
-        qtbot.waitUntil(window.view.timeline_loaded, timeout=120_000)  # the plots load after the first paint
+        qtbot.waitUntil(window.view.timeline_loaded, timeout=300_000)  # the plots load after the first paint
         opened.append(window)
         return window
 
