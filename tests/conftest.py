@@ -104,3 +104,16 @@ def open_window(qtbot):
     yield open_
     for window in opened:
         window.close()
+
+
+def run_cli(capsys, *args):
+    """Run the command line in this process: (exit code, stdout, stderr); never a traceback."""
+    from tohtrack.__main__ import main
+
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err

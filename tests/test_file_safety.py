@@ -15,23 +15,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tohtrack import db as dbmod, demo, interchange, safety
-from tohtrack.__main__ import main
 from tohtrack.db import Store
 from tohtrack.model import ValidationError
 
-from conftest import DATA, minimal_document
+from conftest import DATA, minimal_document, run_cli
 
 VIGNETTES = DATA / "vignettes.json"
 
 
-def run(capsys, *args):
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
+run = run_cli  # tests/conftest.py
 
 
 def cli(*args, timeout=60, stdin=None, **kwargs):

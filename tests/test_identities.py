@@ -14,8 +14,9 @@ import pytest
 from hypothesis import assume, example, given, settings, strategies as st
 from sqlite_utils.migrations import Migrations
 
+from conftest import run_cli
 from tohtrack import interchange, migrations as mig
-from tohtrack.__main__ import main, printable
+from tohtrack.__main__ import printable
 from tohtrack.db import Store
 from tohtrack.model import (MAX_CLINICIAN, Episode, Patient, ValidationError, check_clinician, is_blank, load_document,
                             mrn_key, normalize_mrn, text_problem)
@@ -31,14 +32,7 @@ INVISIBLE = ["\u034f", "\u115f", "\u1160", "\u17b4", "\u17b5", "\u180b", "\u180f
              "\uffa0", "\U000E0100", "\U000E01EF"]
 
 
-def run(capsys, *args):
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
+run = run_cli  # tests/conftest.py
 
 
 def doc_with(mrn="D0-000001", family="Rossi", given="Anna", notes="", accession="", instrument="", report="",

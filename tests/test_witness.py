@@ -17,21 +17,14 @@ from pathlib import Path
 import pytest
 from sqlite_utils.migrations import Migrations
 
+from conftest import run_cli
 from tohtrack import interchange, migrations as mig, witness
-from tohtrack.__main__ import main
 from tohtrack.db import GENESIS_HASH, Store, _entry_hash, parse_seal
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(capsys, *args):
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
+run = run_cli  # tests/conftest.py
 
 
 @pytest.fixture
