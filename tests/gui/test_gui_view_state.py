@@ -190,7 +190,10 @@ class ViewStateMachine(RuleBasedStateMachine):
         except NotFound:
             e.patient = e.episode = e.finding = None
             return
-        if e.episode is not None and all(x.id != e.episode for x in patient.episodes):
+        # An episode is shown while its onset is on or before the as-of date: one gone (deleted, or after the as-of
+        # date) gives way to the newest shown.
+        shown = course.assess(patient, e.as_of, self.store.settings()).episodes
+        if e.episode is not None and all(x.episode.id != e.episode for x in shown):
             e.episode, e.finding = None, None
         self._default_episode()
         if e.finding is not None and _find_finding(patient, e.episode, e.finding) is None:
@@ -320,6 +323,7 @@ class ViewStateMachine(RuleBasedStateMachine):
     def change_as_of(self, day):
         self.window.set_as_of(day)
         self.expected.as_of = day
+        self._after_change()
 
     # -- changes -------------------------------------------------------------------------
 
@@ -415,6 +419,7 @@ class ViewStateMachine(RuleBasedStateMachine):
 
     def _fresh_window(self, store: Store) -> MainWindow:
         e = self.expected
+        (self.dir / "fresh.ini").unlink(missing_ok=True)  # afresh: not what the last fresh window saved on closing
         fresh = new_window(self.qtbot, store, self.dir, "fresh", e.as_of)
         if e.search:
             fresh.ui.search_edit.setText(e.search)
@@ -427,15 +432,14 @@ class ViewStateMachine(RuleBasedStateMachine):
                 fresh.view.select_episode(e.episode)
             fresh.view.ui.findings_tabs.setCurrentIndex(e.tab)
             if e.finding is not None:
-                record = _find_finding(fresh.patient, fresh.view.selected_episode().id, e.finding)
+                episode = fresh.view.selected_episode()
+                record = _find_finding(fresh.patient, episode.id if episode else None, e.finding)
                 if record is not None:
                     fresh.view.select_finding(record)
         fresh.view.timeline.show_history(e.history)
         fresh.view.timeline.dates_toggle.setChecked(e.dates)
-        # The splitters as the browsed window has them (their sizes are the user's to set): the plots are then
-        # compared at the same size.
-        fresh.ui.splitter.setSizes(self.window.ui.splitter.sizes())
-        fresh.view.ui.view_splitter.setSizes(self.window.view.ui.view_splitter.sizes())
+        # The splitters are left as the fresh window shares them out: the user never drags one here, so the
+        # browsed window's must equal them (and the plots are compared at the same size).
         settle()
         return fresh
 
@@ -502,15 +506,11 @@ def _reload_forgets_the_episode(monkeypatch) -> None:
     monkeypatch.setattr(MainWindow, "reload_views", reload_views)
 
 
-@pytest.mark.parametrize("plant", [
-    pytest.param(_flags_never_cleared, marks=pytest.mark.xfail(
-        strict=False, reason="open: since the merge the derandomized run does not always reach two flagged "
-                             "patients in a row; tests/gui/test_gui_timeline_fresh.py and the banner tests cover it")),
-    _reload_forgets_the_episode])
+@pytest.mark.parametrize("plant", [_flags_never_cleared, _reload_forgets_the_episode])
 def test_a_planted_state_defect_is_caught(qtbot, template, tmp_path, monkeypatch, plant):
     from hypothesis import Phase
 
     plant(monkeypatch)
     with pytest.raises(AssertionError, match="differs from a fresh one"):
-        run_machine(qtbot, template, tmp_path, compare_plots=False, examples=40, steps=12, monkeypatch=monkeypatch,
+        run_machine(qtbot, template, tmp_path, compare_plots=False, examples=80, steps=12, monkeypatch=monkeypatch,
                     phases=[Phase.generate], database=None, derandomize=True)

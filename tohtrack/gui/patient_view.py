@@ -86,6 +86,27 @@ def _rows_height(table: QTableWidget, rows: int) -> int:
             + table.horizontalScrollBar().sizeHint().height())
 
 
+def share_out(total: int, least: list[int], factors: tuple[int, ...]) -> list[int]:
+    """`total` pixels shared in proportion to `factors`, each part at least its `least`: the parts held at their
+    minimum take it, the rest share what is left in proportion. Whole pixels, summing to `total` when it covers
+    the minimums."""
+    fixed: set[int] = set()
+    while True:
+        free = [i for i in range(len(factors)) if i not in fixed]
+        left = total - sum(least[i] for i in fixed)
+        weight = sum(factors[i] for i in free)
+        if not free or weight <= 0:
+            return list(least)
+        sizes = {i: left * factors[i] / weight for i in free}
+        short = [i for i in free if sizes[i] < least[i]]
+        if not short:
+            break
+        fixed.update(short)
+    whole = {i: int(sizes[i]) for i in free}
+    whole[free[-1]] += left - sum(whole.values())  # the rounding's remainder to the last part
+    return [least[i] if i in fixed else whole[i] for i in range(len(factors))]
+
+
 def finding_key(record) -> tuple[type, int] | None:
     """What identifies a finding across reloads (records are new objects after each)."""
     return None if record is None else (type(record), record.id)
@@ -130,6 +151,7 @@ class PatientView(QWidget):
         self.ui.name_label.setFont(title_font)
         self.ui.name_label.setObjectName("name_label")
         self.ui.episodes_table.itemSelectionChanged.connect(self._episode_selection_changed)
+        self.ui.findings_tabs.currentChanged.connect(self._findings_tab_changed)
         self.ui.flags_list.itemClicked.connect(self._flag_clicked)
         self.ui.flags_list.itemActivated.connect(self._flag_clicked)
         # A wrapped flag takes two lines: the banner is as tall as its first flags, in whole flags, at any width.
@@ -154,6 +176,7 @@ class PatientView(QWidget):
         # leave the plot short for the next).
         self._user_split = False
         self.ui.view_splitter.splitterMoved.connect(lambda *_: setattr(self, "_user_split", True))
+        self.ui.view_splitter.installEventFilter(self)
 
     # -- the timeline, loaded after the first paint ---------------------------------
 
@@ -207,18 +230,24 @@ class PatientView(QWidget):
     def _share_out_split(self, again: bool = True) -> None:
         """Episodes, timeline and findings in the SPLIT proportions of the height there is (each at least its
         minimum), unless the user has set the splitter by hand; once now, and once more when the new minimum
-        heights have reached the splitter (its layout requests are handled after this event)."""
+        heights have reached the splitter (its layout requests are handled after this event). The splitter does
+        it again whenever it is resized: the parts depend only on its height and the parts' minimums, so a view
+        reached by browsing has the proportions of one opened afresh."""
         if again:
             QTimer.singleShot(0, lambda: self._share_out_split(again=False))
         splitter = self.ui.view_splitter
-        total = sum(splitter.sizes())
-        if self._user_split or total <= 0:
+        if self._user_split or splitter.height() <= 0:
             return
         for index in range(splitter.count()):
             layout = splitter.widget(index).layout()
             if layout is not None:
                 layout.activate()  # the minimum heights just set count now
-        splitter.setSizes([total * factor // sum(SPLIT) for factor in SPLIT])
+        total = splitter.height() - splitter.handleWidth() * (splitter.count() - 1)
+        least = [max(splitter.widget(i).minimumSizeHint().height(), splitter.widget(i).minimumHeight())
+                 for i in range(splitter.count())]
+        sizes = share_out(total, least, SPLIT)
+        if sizes != splitter.sizes():
+            splitter.setSizes(sizes)
 
     def _pattern_html(self, a: course.PatientAssessment) -> str:
         pattern = wording.pattern_text(a.pattern)
@@ -258,6 +287,8 @@ class PatientView(QWidget):
         if watched is self.ui.flags_list.viewport() and event.type() == QEvent.Type.Resize \
                 and event.oldSize().width() != event.size().width():
             self._fit_flags()  # another width wraps the flags otherwise
+        elif watched is self.ui.view_splitter and event.type() == QEvent.Type.Resize:
+            self._share_out_split(again=False)
         return super().eventFilter(watched, event)
 
     def _fit_flags(self) -> None:
@@ -414,6 +445,14 @@ class PatientView(QWidget):
             return
         for table in (self.ui.imaging_table, self.ui.symptoms_table, self.ui.treatments_table):
             if table is not chosen:
+                table.clearSelection()
+
+    def _findings_tab_changed(self, _index: int) -> None:
+        """The selected finding is the one in the tab shown: a tab left behind keeps no selection (what Edit and
+        Delete act on is always in sight, and a reload or a fresh window shows the same selection)."""
+        current = self.current_table()
+        for table in (self.ui.imaging_table, self.ui.symptoms_table, self.ui.treatments_table):
+            if table is not current:
                 table.clearSelection()
 
     def _table_for(self, record) -> QTableWidget:
