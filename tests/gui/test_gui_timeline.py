@@ -35,7 +35,7 @@ def show(qtbot, store, vignettes):
         view.resize(*size)
         view.show()
         qtbot.waitExposed(view)
-        qtbot.waitUntil(view.timeline_loaded)  # the plots load after the first paint
+        qtbot.waitUntil(view.timeline_loaded, timeout=300_000)  # the plots load after the first paint
         patient = store.patient_by_mrn(mrn)
         view.show_patient(patient, course.assess(patient, AS_OF, store.settings()))
         qtbot.wait(10)

@@ -109,8 +109,10 @@ def window(win, plots_too: bool = True) -> dict:
 
 
 def plots(panel) -> dict:
-    """Both plots of a timeline panel: the course and the history lanes."""
-    return {"course": plot_widget(panel.course), "lanes": plot_widget(panel.lanes)}
+    """The plot the timeline panel shows (the course or the history lanes). The hidden one is left out: its
+    layout waits for it to be shown (a fresh window has never laid it out), and once shown it is compared."""
+    return {name: plot_widget(widget) if widget.isVisibleTo(panel) else "hidden"
+            for name, widget in (("course", panel.course), ("lanes", panel.lanes))}
 
 
 def plot_widget(widget) -> dict:

@@ -119,6 +119,11 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         self.ui.worklist_date.dateChanged.connect(lambda _: self.refresh_worklist())
         self.ui.worklist_due_only.toggled.connect(lambda _: self.refresh_worklist())
         self.ui.left_tabs.currentChanged.connect(lambda _: self.refresh_worklist())
+        # The count on a line of its own under the date: a longer count never widens the pane (the patient view
+        # beside it keeps its width whichever tab is shown and whatever the count says).
+        count = self.ui.worklist_count
+        self.ui.worklist_bar.removeWidget(count)
+        self.ui.worklist_layout.insertWidget(self.ui.worklist_layout.indexOf(self.ui.worklist_table), count)
         self.refresh_worklist()
 
     def _connect_actions(self) -> None:
@@ -396,7 +401,7 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         entries = cohort.worklist(self.store, as_of, due_only=self.ui.worklist_due_only.isChecked())
         self.worklist_model.set_entries(entries)
         overdue = sum(1 for e in entries if e.overdue)
-        self.ui.worklist_count.setText(f"{len(entries)} patient(s), {overdue} overdue")
+        self.ui.worklist_count.setText(f"{len(entries)} patient{'' if len(entries) == 1 else 's'}, {overdue} overdue")
         self._select_in_worklist(self.patient.id if self.patient else None)
 
     def toggle_worklist(self) -> None:
