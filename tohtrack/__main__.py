@@ -8,7 +8,6 @@ import datetime as dt
 import itertools
 import json
 import os
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -758,12 +757,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"tohtrack: {exc}", file=sys.stderr)
         return exc.exit_code
-    except sqlite3.DatabaseError as exc:  # e.g. a damaged page met while reading: say which file, and what
-        from .db import _write_error, default_path
-
-        path = Path(args.db) if getattr(args, "db", None) else default_path()
-        print(f"tohtrack: {_write_error(path, exc)}", file=sys.stderr)
-        return EXIT_FAILURE
     except UnicodeEncodeError:  # an MRN, a name or a value from bytes that are not UTF-8: it cannot be stored
         source = getattr(args, "file", None)
         where = ("standard input holds text that is" if source == "-" else
