@@ -160,7 +160,14 @@ def _open(args, readonly: bool = False):
     Commands that only read open it read-only: they never create a file at a mistyped --db, nor upgrade it.
     """
     from .db import Store, default_path
+    from .store import is_server_url, open_store
 
+    explicit = getattr(args, "db", None) or os.environ.get("TOHTRACK_DB")
+    if is_server_url(explicit):  # a database server's URL, never a file name
+        store = open_store(explicit, clinician=getattr(args, "clinician", "") or "", readonly=readonly)
+        if not readonly:
+            store.on_wait = lambda message: print(f"tohtrack: {message}", file=sys.stderr, flush=True)
+        return store
     explicit = getattr(args, "db", None)
     path = Path(explicit) if explicit else default_path()
     if readonly and (explicit or path.exists()):
@@ -746,7 +753,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.screenshot or args.screenshot_patient or args.screenshot_as_of:
             raise UsageError(f"--screenshot, and --patient or --as-of before a command, go without a command; "
                              f"give them after '{args.command}'")
-        with _no_trace_if_failed(_database_path(args)) if creates else contextlib.nullcontext():
+        from .store import is_server_url
+
+        on_server = is_server_url(getattr(args, "db", None) or os.environ.get("TOHTRACK_DB"))
+        with _no_trace_if_failed(_database_path(args)) if creates and not on_server else contextlib.nullcontext():
             return COMMANDS[args.command](args)
     except ValidationError as exc:
         _report_problems(exc.problems, context)

@@ -58,13 +58,15 @@ def open_store(target: "str | os.PathLike | None" = None, *, clinician: str = ""
     only then; BackendMissing if this installation has no PostgreSQL support). A URL is never taken for a file
     name: no file or folder named 'postgresql:' is ever made. Raises StoreError (one of its kinds)."""
     if is_server_url(target):
+        import importlib
+
         try:
-            from . import postgres  # type: ignore[attr-defined]
+            postgres = importlib.import_module(f"{__name__}.postgres")
         except ImportError as exc:
             if exc.name not in (f"{__name__}.postgres", "psycopg", "psycopg_pool", "psycopg_binary"):
                 raise
             raise BackendMissing(
-                f"{_shown(str(target))}: PostgreSQL support is not installed in this TOHtrack "
+                f"{shown_url(str(target))}: PostgreSQL support is not installed in this TOHtrack "
                 "(a database URL needs it); nothing was opened") from None
         return postgres.open_store(str(target).strip(), clinician=clinician, readonly=readonly, **options)
     from .sqlite import Store
@@ -72,7 +74,7 @@ def open_store(target: "str | os.PathLike | None" = None, *, clinician: str = ""
     return Store(target, clinician=clinician, readonly=readonly, **options)
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
     """A database URL as it may be shown: without a password (libpq's user:password@ form)."""
     scheme, _, rest = url.partition("://")
     authority, slash, path = rest.partition("/")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 
 from tohtrack import model, settings as settings_mod, witness
-from tohtrack.store.errors import (ConflictError, DatabaseDamaged, DatabaseTooNew, DiskFull, NotADatabaseFile,
+from tohtrack.store.errors import (BackendMissing, ConflictError, DatabaseDamaged, DatabaseTooNew, DiskFull, NotADatabaseFile,
                                    NotATohtrackDatabase, NotFound, StoreBusy, StoreError, StoreReadOnly)
 from tohtrack.store.schema import APPLICATION_ID, MIGRATION_SET, SCHEMA
 
@@ -367,6 +367,13 @@ class Store:
 
     def _connect(self) -> sqlite3.Connection:
         self._present_columns: dict[str, set[str]] = {}  # per table, read when first needed (_columns_sql)
+        if self.path.parts and self.path.parts[0].lower() in ("postgresql:", "postgres:"):
+            # A server's URL made a path ('postgresql://host/db' -> 'postgresql:/host/db'): never a file.
+            from tohtrack.store import shown_url
+
+            url = shown_url(self.path.parts[0] + "//" + "/".join(self.path.parts[1:]))
+            raise BackendMissing(f"{url}: a PostgreSQL database URL, not a SQLite file; this part of TOHtrack "
+                                 "opens database files only; nothing was opened or created")
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a folder, not a database file")
         if self.path.exists() and not self.path.is_file():  # a FIFO would hang SQLite, a device feed it forever
@@ -1313,6 +1320,12 @@ class Store:
         from . import registry
 
         return registry.flag_summaries(self, as_of, patient_ids, settings)
+
+    def stats_records(self, as_of: dt.date) -> "registry_mod.StatsRecords":
+        """What the cohort statistics read (tohtrack.registry.StatsRecords), in one read transaction."""
+        from . import registry
+
+        return registry.stats_records(self, as_of)
 
     def patient_mrns(self, ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
         """(id, MRN) of every patient (archived too), or of these ids (NotFound for one not there)."""
