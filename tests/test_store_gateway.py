@@ -241,3 +241,18 @@ def test_the_old_names_are_the_new_ones():
 
     assert db.Store is Store and db.fold is sqlite_store.fold and db.StoreError is errors.StoreError
     assert migrations.migrations is new_migrations.migrations and schema.SCHEMA == new_schema.SCHEMA
+
+
+def test_check_reports_damage_met_while_reading_histories_instead_of_raising(store, vignettes, monkeypatch):
+    """check() says 'damaged' in its list even when the damage is met inside a gateway method it calls (the
+    translation of errors applies to outside callers, not to the gateway's own calls)."""
+    interchange.import_document(store, vignettes, today=TODAY)
+    store.summaries([p.id for p in store.patients()], TODAY)  # stored summaries: check reads their histories
+
+    def damaged(self, *args, **kwargs):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+        yield  # a generator, as Store.patients is
+
+    monkeypatch.setattr(Store, "_load_patients", damaged)
+    problems = store.check()
+    assert problems and problems[-1].startswith("integrity: the database file is damaged")

@@ -46,7 +46,6 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-import tohtrack.db as dbmod
 import tohtrack.store.sqlite.store as sqlite_store
 from tohtrack import demo, interchange
 from tohtrack.db import ConflictError, Store, StoreError

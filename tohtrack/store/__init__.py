@@ -37,7 +37,7 @@ from .errors import (  # noqa: F401 - the errors are part of the gateway's API
 )
 
 if TYPE_CHECKING:
-    from tohtrack import registry, settings, summary, witness
+    from tohtrack import registry, settings as settings_mod, summary
     from tohtrack.model import Episode, ImagingStudy, Patient, Problem, SymptomRecord, Treatment
 
     Finding = ImagingStudy | SymptomRecord | Treatment
@@ -158,7 +158,7 @@ class Gateway(Protocol):
     def setting_texts(self) -> dict[str, str]:
         """The stored settings as text, by key."""
 
-    def settings(self) -> "settings.Settings":
+    def settings(self) -> "settings_mod.Settings":
         """The stored settings (defaults for those not stored)."""
 
     # -- records: writes (each one transaction with its audit entries) ---------------------------------
@@ -233,21 +233,21 @@ class Gateway(Protocol):
     def patient_row(self, patient_id: int, as_of: dt.date, sort: str = "name") -> "registry.PatientRow | None":
         """One patient's registry row with its sort key, or None."""
 
-    def due_ids(self, as_of: dt.date, settings: "settings.Settings | None" = None) -> frozenset[int]:
+    def due_ids(self, as_of: dt.date, settings: "settings_mod.Settings | None" = None) -> frozenset[int]:
         """Unarchived patients due or overdue for review at as_of."""
 
-    def flagged_ids(self, as_of: dt.date, settings: "settings.Settings | None" = None) -> frozenset[int]:
+    def flagged_ids(self, as_of: dt.date, settings: "settings_mod.Settings | None" = None) -> frozenset[int]:
         """Patients (archived too) with any course flag at as_of."""
 
     def active_patient_ids(self, as_of: dt.date) -> list[int]:
         """Unarchived patients with a TOH episode active at as_of."""
 
-    def worklist_summaries(self, as_of: dt.date, settings: "settings.Settings | None" = None,
+    def worklist_summaries(self, as_of: dt.date, settings: "settings_mod.Settings | None" = None,
                            columns: Sequence[str] = ()) -> "list[tuple[tuple, summary.Summary]]":
         """Each patient with an active TOH episode: (these columns of the patient, its summary at as_of)."""
 
     def flag_summaries(self, as_of: dt.date, patient_ids: Sequence[int] | None = None,
-                       settings: "settings.Settings | None" = None) -> "list[tuple[str, summary.Summary]]":
+                       settings: "settings_mod.Settings | None" = None) -> "list[tuple[str, summary.Summary]]":
         """(MRN, summary with its flags JSON) of every unarchived patient, or of these patients."""
 
     def stats_records(self, as_of: dt.date) -> "registry.StatsRecords":
@@ -258,7 +258,7 @@ class Gateway(Protocol):
     def has_summary_table(self) -> bool:
         """Whether the database keeps summaries (an older schema may not)."""
 
-    def summaries(self, ids: Iterable[int], as_of: dt.date, settings: "settings.Settings | None" = None,
+    def summaries(self, ids: Iterable[int], as_of: dt.date, settings: "settings_mod.Settings | None" = None,
                   flags_json: bool = True) -> "dict[int, summary.Summary]":
         """These patients' summaries at as_of: stored ones that hold, the others made (and kept if possible)."""
 

@@ -18,7 +18,7 @@ import math
 import sqlite3
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from tohtrack.model import TOH

@@ -1745,6 +1745,13 @@ def _write_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
     return StoreError(f"{path}: database error: {text}")
 
 
+def _translated_iteration(store: Store, items: Iterator[Any]) -> Iterator[Any]:
+    try:
+        yield from items
+    except sqlite3.DatabaseError as exc:
+        raise _write_error(store.path, exc) from None
+
+
 def _translating(cls: type) -> type:
     """Every public method of the gateway raises StoreError (DatabaseDamaged, StoreBusy, DiskFull, …) for a
     driver error, never sqlite3's own: e.g. a damaged page first met by a read. Only the outermost call
@@ -1754,10 +1761,9 @@ def _translating(cls: type) -> type:
         if inspect.isgeneratorfunction(method):
             @functools.wraps(method)
             def generator(self, *args, **kwargs):
-                try:
-                    yield from method(self, *args, **kwargs)
-                except sqlite3.DatabaseError as exc:
-                    raise _write_error(self.path, exc) from None
+                if self._depth:  # called by the gateway itself (e.g. check): its handlers see the driver's errors
+                    return method(self, *args, **kwargs)
+                return _translated_iteration(self, method(self, *args, **kwargs))
             return generator
 
         @functools.wraps(method)
