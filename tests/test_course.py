@@ -923,3 +923,49 @@ def test_assess_on_random_histories(p, as_of):
 
     assert course.assess(as_it_stood(p, as_of), as_of) == a
     json.dumps(assessment_json([a], as_of, Settings()))
+
+
+# ---------------------------------------------------------------------------
+# change_dates: the assessment is constant between two consecutive dates on which it can change
+# ---------------------------------------------------------------------------
+
+SHORT_SCHEDULE = Settings(resolution_window_months=(1, 2), review_schedule=((2, "w"), (5, "w"), (2, "m"), (9, "m")))
+
+
+def _assessed(patient, day, settings):
+    """Everything the assessment says (pattern, flags, each episode's status, the reviews), as compared."""
+    a = course.assess(patient, day, settings)
+    return json.dumps([course.patient_json(a), a.next_review, a.due, a.overdue,
+                       [(e.site, e.status) for e in a.episodes]], sort_keys=True, default=str)
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(histories(), st.dates(START, END + dt.timedelta(days=400)), st.sampled_from([Settings(), SHORT_SCHEDULE]),
+       st.data())
+def test_the_assessment_is_constant_between_consecutive_change_dates(patient, as_of, settings, data):
+    dates = sorted(course.change_dates(patient, as_of, settings))
+    before = [day for day in dates if day <= as_of]
+    after = [day for day in dates if day > as_of]
+    start = before[-1] if before else as_of - dt.timedelta(days=400)
+    last = after[0] - dt.timedelta(days=1) if after else as_of + dt.timedelta(days=400)
+    assert start <= as_of <= last
+    expected = _assessed(patient, as_of, settings)
+    inside = data.draw(st.dates(start, last))
+    for day in {start, last, inside}:
+        assert _assessed(patient, day, settings) == expected, (day, start, last)
+    if after:  # and a change date is one: the day before it is on the other side (not necessarily different)
+        assert after[0] > last
+
+
+def test_change_dates_include_the_review_window_and_the_end_of_the_resolution_window():
+    onset = dt.date(2025, 1, 10)
+    patient = Patient("CD-1", "Rossi", "Marco", dt.date(1970, 1, 1), "male",
+                      episodes=[Episode("hip_left", onset, None, TOH)])
+    settings = Settings()
+    dates = course.change_dates(patient, dt.date(2025, 3, 1), settings)
+    first_review = add_offset(onset, settings.review_schedule[0])
+    assert onset in dates
+    assert first_review - course.REVIEW_WINDOW in dates  # due from 14 days before
+    assert first_review + course.REVIEW_WINDOW + dt.timedelta(days=1) in dates  # missed from 15 days after
+    assert add_months(onset, settings.resolution_window_months[1]) + dt.timedelta(days=1) in dates
+    assert {dt.date(2025, 2, 10), dt.date(2025, 3, 10)} <= dates  # the month anniversaries around as_of

@@ -12,6 +12,7 @@ from sqlite_utils.migrations import Migrations
 
 from conftest import minimal_document
 from tohtrack import db as dbmod, interchange, migrations as mig
+from tohtrack.store.sqlite import store as sqlite_store
 from tohtrack.db import ConflictError, DatabaseTooNew, NotATohtrackDatabase, DatabaseDamaged, Store
 from tohtrack.model import Episode, ImagingStudy, SymptomRecord, Treatment, ValidationError
 
@@ -403,7 +404,7 @@ def test_busy_beyond_the_timeout_is_a_clear_error(db_path, monkeypatch):
     blocker = sqlite3.connect(db_path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
-        monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_MS", 50)
+        monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_MS", 50)
         with Store(db_path) as store:
             with pytest.raises(dbmod.StoreError, match="busy .*nothing was written"):
                 store.set_setting("clinic_name", "x")

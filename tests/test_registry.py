@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from tohtrack import course, demo, interchange, registry
 from tohtrack.db import Store, fold
+from tohtrack.store.sqlite import registry as registry_sql
 from tohtrack.model import Episode, Patient
 from tohtrack.registry import Filters
 
@@ -435,13 +436,13 @@ def test_every_plan_is_exercised(cohort, monkeypatch):
     """Small pages make gathering, walking and ordered index ranges all worthwhile somewhere."""
     store, _ = cohort
     plans = set()
-    original = registry._Search.arm
+    original = registry_sql._Search.arm
 
     def arm(self, column, values, plan):
         plans.add((self.sort.name, plan))
         return original(self, column, values, plan)
 
-    monkeypatch.setattr(registry._Search, "arm", arm)
+    monkeypatch.setattr(registry_sql._Search, "arm", arm)
     for sort in registry.SORTS:
         for text in ("m", "d7-0", "a", "mar"):
             registry.search(store, text, sort=sort, as_of=TODAY, limit=2)

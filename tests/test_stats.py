@@ -155,7 +155,7 @@ def test_month_bins_follow_the_course_rules_months(onset, days):
     # The same key worked out in SQL, as registry.stats_records reads the values.
     import sqlite3
 
-    from tohtrack.registry import STATS_MONTH_KEY_SQL
+    from tohtrack.store.sqlite.registry import STATS_MONTH_KEY_SQL
 
     key = sqlite3.connect(":memory:").execute(
         f"SELECT {STATS_MONTH_KEY_SQL} FROM (SELECT ? AS date) AS x, (SELECT ? AS symptom_onset) AS e",

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from tohtrack import cohort, course, demo, interchange, registry, summary
 from tohtrack.db import Store
+from tohtrack.store.sqlite import summaries as summaries_sql
 from tohtrack.model import Episode, ImagingStudy, SymptomRecord, Treatment, ValidationError
 from tohtrack.settings import Settings
 
@@ -61,7 +62,7 @@ def test_summaries_equal_fresh_assessments_of_whole_histories(loaded, as_of):
 
 def test_histories_loaded_for_the_assessment_give_the_same_assessment(loaded):
     patients = {p.id: p for p in loaded.patients()}
-    light = summary._histories(loaded.conn, list(patients))
+    light = summaries_sql._histories(loaded.conn, list(patients))
     assert [p.id for p in light] == list(patients)
     for settings in (Settings(), SHORT):
         for as_of in DATES:
@@ -276,14 +277,14 @@ def test_a_restored_backup_brings_its_own_summaries(cached, tmp_path):
 def test_a_history_changed_while_it_was_assessed_is_not_stored(loaded, monkeypatch):
     p = ex(loaded, "EX-03")
     other = Store(loaded.path)
-    read = summary._histories
+    read = summaries_sql._histories
 
     def and_meanwhile(conn, wanted):
         found = read(conn, wanted)
         other.add_finding(p.episodes[-1].id, SymptomRecord(dt.date(2026, 2, 1), pain_nrs=4), today=TODAY)
         return found
 
-    monkeypatch.setattr(summary, "_histories", and_meanwhile)
+    monkeypatch.setattr(summaries_sql, "_histories", and_meanwhile)
     summary.summaries(loaded, ids(loaded), TODAY)
     other.close()
     assert p.id not in rows(loaded) and len(rows(loaded)) == len(ids(loaded)) - 1
@@ -300,7 +301,7 @@ def test_a_read_only_store_keeps_what_it_worked_out_when_the_file_can_be_written
         summary.summaries(reader, ids(reader), TODAY)
     assert set(rows(loaded)) == set(ids(loaded))
     summary.clear(loaded)
-    monkeypatch.setattr(summary.os, "access", lambda *_: False)  # as if the file were not ours to write
+    monkeypatch.setattr(summaries_sql.os, "access", lambda *_: False)  # as if the file were not ours to write
     with Store(path, readonly=True) as reader:
         made = summary.summaries(reader, ids(reader), TODAY)
     assert rows(loaded) == {} and len(made) == len(ids(loaded))

@@ -8,7 +8,6 @@ import datetime as dt
 import itertools
 import json
 import os
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -161,7 +160,14 @@ def _open(args, readonly: bool = False):
     Commands that only read open it read-only: they never create a file at a mistyped --db, nor upgrade it.
     """
     from .db import Store, default_path
+    from .store import is_server_url, open_store
 
+    explicit = getattr(args, "db", None) or os.environ.get("TOHTRACK_DB")
+    if is_server_url(explicit):  # a database server's URL, never a file name
+        store = open_store(explicit, clinician=getattr(args, "clinician", "") or "", readonly=readonly)
+        if not readonly:
+            store.on_wait = lambda message: print(f"tohtrack: {message}", file=sys.stderr, flush=True)
+        return store
     explicit = getattr(args, "db", None)
     path = Path(explicit) if explicit else default_path()
     if readonly and (explicit or path.exists()):
@@ -747,7 +753,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.screenshot or args.screenshot_patient or args.screenshot_as_of:
             raise UsageError(f"--screenshot, and --patient or --as-of before a command, go without a command; "
                              f"give them after '{args.command}'")
-        with _no_trace_if_failed(_database_path(args)) if creates else contextlib.nullcontext():
+        from .store import is_server_url
+
+        on_server = is_server_url(getattr(args, "db", None) or os.environ.get("TOHTRACK_DB"))
+        with _no_trace_if_failed(_database_path(args)) if creates and not on_server else contextlib.nullcontext():
             return COMMANDS[args.command](args)
     except ValidationError as exc:
         _report_problems(exc.problems, context)
@@ -758,12 +767,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"tohtrack: {exc}", file=sys.stderr)
         return exc.exit_code
-    except sqlite3.DatabaseError as exc:  # e.g. a damaged page met while reading: say which file, and what
-        from .db import _write_error, default_path
-
-        path = Path(args.db) if getattr(args, "db", None) else default_path()
-        print(f"tohtrack: {_write_error(path, exc)}", file=sys.stderr)
-        return EXIT_FAILURE
     except UnicodeEncodeError:  # an MRN, a name or a value from bytes that are not UTF-8: it cannot be stored
         source = getattr(args, "file", None)
         where = ("standard input holds text that is" if source == "-" else

@@ -4,13 +4,12 @@ course assessment of every patient as `tohtrack flags --json` prints it (both fr
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import namedtuple
 from dataclasses import dataclass
 
 from . import course, summary, wording
 from .db import Store
-from .model import TOH, Patient
+from .model import Patient
 from .perf import gc_paused
 from .settings import Settings
 
@@ -60,23 +59,9 @@ class WorklistEntry:
         return flag, state, self.missed_review or self.next_review or dt.date.max, self.mrn
 
 
-#: Unarchived patients with a TOH episode active at :day (onset on or before it, not resolved by it).
-#: One pass over the episodes: cheaper than the indexes on onset or resolution, which each hold most of them
-#: on one side of any recent date and would send SQLite to each episode's row from there.
-ACTIVE_PATIENTS_SQL = """SELECT episodes.patient_id FROM episodes NOT INDEXED
-    JOIN patients ON patients.id = episodes.patient_id
-    WHERE patients.archived = 0 AND episodes.diagnosis = :toh
-      AND episodes.symptom_onset <= :day AND (episodes.resolved_on IS NULL OR episodes.resolved_on > :day)"""
-
-
 def active_patient_ids(store: Store, as_of: dt.date) -> list[int]:
     """Unarchived patients with a TOH episode active at `as_of` (onset on or before it, not resolved by it)."""
-    rows = store.conn.execute(ACTIVE_PATIENTS_SQL.replace("SELECT", "SELECT DISTINCT", 1), active_params(as_of))
-    return [row[0] for row in rows]
-
-
-def active_params(as_of: dt.date) -> dict:
-    return {"toh": TOH, "day": as_of.isoformat()}
+    return store.active_patient_ids(as_of)
 
 
 def _sort_key(entry: WorklistEntry) -> tuple:
@@ -97,7 +82,7 @@ def worklist(store: Store, as_of: dt.date, settings: Settings | None = None,
 
     With `due_only`, only those due or overdue for review at `as_of`.
     """
-    found = summary.joined(store, ACTIVE_PATIENTS_SQL, active_params(as_of), as_of, settings, _Names._fields)
+    found = store.worklist_summaries(as_of, settings, _Names._fields)
     entries = []
     for names, s in found:
         if due_only and not (s.due or s.overdue):
@@ -145,10 +130,6 @@ def flags_json(store: Store, as_of: dt.date, patient_ids: list[int] | None = Non
                settings: Settings | None = None) -> list[str]:
     """Each patient's entry of `tohtrack flags --json`, encoded as printed there, in MRN order: every unarchived
     patient, or those of `patient_ids` (archived or not)."""
-    if patient_ids is None:
-        sql, params = "SELECT id FROM patients WHERE archived = 0", {}
-    else:
-        sql, params = "SELECT value FROM json_each(:ids)", {"ids": json.dumps(list(patient_ids))}
-    found = summary.joined(store, sql, params, as_of, settings, ("mrn",), flags_json=True)
-    found.sort(key=lambda pair: pair[0][0])
+    found = store.flag_summaries(as_of, patient_ids, settings)
+    found.sort(key=lambda pair: pair[0])
     return [s.flags_json for _, s in found]

@@ -522,3 +522,51 @@ def document_json(patients: list[dict], as_of: dt.date, settings: Settings = Set
         "resolution_window_months": list(settings.resolution_window_months),
         "patients": sorted(patients, key=itemgetter("mrn")),
     }
+
+
+# ---------------------------------------------------------------------------
+# When the assessment can change (tohtrack.summary keeps an assessment between two of these dates)
+# ---------------------------------------------------------------------------
+
+_ONE_DAY = dt.timedelta(days=1)
+
+
+def month_anniversaries(onset: dt.date, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """The monthly anniversaries of onset on or before as_of and after it."""
+    whole = (as_of.year - onset.year) * 12 + as_of.month - onset.month
+    while add_months(onset, whole) > as_of:
+        whole -= 1
+    while add_months(onset, whole + 1) <= as_of:
+        whole += 1
+    return add_months(onset, whole), add_months(onset, whole + 1)
+
+
+def change_dates(patient: Patient, as_of: dt.date, settings: Settings) -> set[dt.date]:
+    """The dates from which the patient's assessment (`assess`: flags, statuses, pattern, reviews) may differ
+    from the day before; between two consecutive ones it is the same (tests/test_course.py checks it).
+
+    Every onset, resolution, study and symptom record date (each counts from that day on); each scheduled
+    review 14 days before (due from then) and 15 days after (missed from then); the day after the end of the
+    resolution window (PROLONGED_COURSE); and, while an episode is active at as_of, its monthly anniversaries
+    of onset around as_of (the months that PROLONGED_COURSE's message counts). Later anniversaries are not
+    listed: a date range from as_of that holds stops at the next one anyway."""
+    found: set[dt.date] = set()
+    last_month = settings.resolution_window_months[1]
+    for episode in patient.episodes:
+        onset = episode.symptom_onset
+        found.add(onset)
+        if episode.resolved_on is not None:
+            found.add(episode.resolved_on)
+        found.update(study.date for study in episode.imaging)
+        found.update(record.date for record in episode.symptoms)
+        if not episode.is_toh:
+            continue
+        for offset in settings.review_schedule:
+            review = add_offset(onset, offset)
+            if review - dt.date.min >= REVIEW_WINDOW:  # a review in year 1 has no day 14 days before
+                found.add(review - REVIEW_WINDOW)
+            found.add(review + REVIEW_WINDOW + _ONE_DAY)
+        found.add(add_months(onset, last_month) + _ONE_DAY)
+        if onset <= as_of and (episode.resolved_on is None or episode.resolved_on > as_of):
+            found.update(month_anniversaries(onset, as_of))
+    return found

@@ -75,10 +75,10 @@ def export_ids(store: Store, mrns: Iterable[str] | None = None) -> list[int]:
 
     Asked before anything is written, so an unknown MRN leaves no output behind."""
     if mrns is None:
-        rows = store.conn.execute("SELECT id, mrn FROM patients").fetchall()
+        rows = store.patient_mrns()
     else:
         ids = list(dict.fromkeys(store.patient_id(m) for m in mrns))  # ' EX-01' and 'EX-01' are one patient: once
-        rows = [(i, store.conn.execute("SELECT mrn FROM patients WHERE id = ?", (i,)).fetchone()[0]) for i in ids]
+        rows = store.patient_mrns(ids)
     rows.sort(key=lambda row: row[1])  # by MRN as Python orders text (as `document` does), not by a collation
     return [row[0] for row in rows]
 

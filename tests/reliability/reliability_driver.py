@@ -46,7 +46,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-import tohtrack.db as dbmod
+import tohtrack.store.sqlite.store as sqlite_store
 from tohtrack import demo, interchange
 from tohtrack.db import ConflictError, Store, StoreError
 from tohtrack.model import Episode, ImagingStudy, Patient, SymptomRecord, Treatment, ValidationError
@@ -416,7 +416,7 @@ def cli_main(argv: list[str]) -> int:
     while argv and argv[0] in ("--busy-ms", "--max-pages", "--file-size-limit"):
         option, value, argv = argv[0], int(argv[1]), argv[2:]
         if option == "--busy-ms":
-            dbmod.BUSY_TIMEOUT_MS = value
+            sqlite_store.BUSY_TIMEOUT_MS = value
         elif option == "--max-pages":
             configure = Store._configure
 
@@ -508,7 +508,7 @@ class Workstation:
 
 def workstation_main(argv: list[str]) -> int:
     if "--busy-ms" in argv:
-        dbmod.BUSY_TIMEOUT_MS = int(argv[argv.index("--busy-ms") + 1])
+        sqlite_store.BUSY_TIMEOUT_MS = int(argv[argv.index("--busy-ms") + 1])
     with Store(Path(argv[0]), clinician=argv[1]) as store:
         station = Workstation(store)
         print(json.dumps({"ok": "ready"}), flush=True)

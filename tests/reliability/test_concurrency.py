@@ -122,7 +122,7 @@ def test_busy_beyond_the_timeout_is_a_clear_message_and_writes_nothing(clinic, s
     other.ok("load", mrn="EX-02")
     other.ok("edit", field="notes", value="saved on the second try")
     refused = other.do("save")
-    assert refused["error"] == "StoreError" and "busy" in refused["message"] and "try again" in refused["message"]
+    assert refused["error"] == "StoreBusy" and "busy" in refused["message"] and "try again" in refused["message"]
     assert audit_count(clinic) == before
     holder.ok("release")
     assert other.ok("save") == {"version": 2}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -17,7 +16,8 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import __version__
-from ..db import DatabaseDamaged, Store
+from ..db import Store
+from ..store.errors import StoreError
 from . import resources
 from .database_actions import STORAGE_NOTICE_STYLE, open_problem, open_store  # noqa: F401 - kept for callers
 from .editing import record_date  # noqa: F401 - kept for callers
@@ -83,11 +83,10 @@ def run(db_path: Path, clinician: str = "") -> int:
             try:
                 window = MainWindow(store, QSettings())
                 break
-            except sqlite3.DatabaseError as exc:  # opened, but the first queries met damaged pages
+            except StoreError as exc:  # opened, but the first queries met damaged pages
                 failed = store.path
                 store.close()
-                damage = DatabaseDamaged(f"{failed}: the database file is damaged ({exc})")
-                store = open_store(None, failed, clinician, cancel_text="Quit", error=damage)
+                store = open_store(None, failed, clinician, cancel_text="Quit", error=exc)
                 if store is None:
                     return 1
         window.show()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Qt
@@ -17,7 +16,9 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QWidget
 
 from .. import interchange, safety
-from ..db import DatabaseDamaged, DatabaseTooNew, NotATohtrackDatabase, Store, StoreError
+from ..db import Store
+from ..store.errors import (DatabaseDamaged, DatabaseTooNew, DiskFull, NotATohtrackDatabase, StoreBusy, StoreError,
+                           StoreReadOnly)
 from ..model import ValidationError
 from . import undo
 
@@ -57,10 +58,10 @@ class DatabaseActions:
         self.store.close()
         try:
             self._use_store(store)
-        except sqlite3.DatabaseError as exc:  # it opened, but its first queries met damaged pages
+        except StoreError as exc:  # it opened, but its first queries met damaged pages
             store.close()
             self._use_store(Store(previous, clinician=store.clinician))  # back to the one open a moment ago
-            self.switch_database(store.path, DatabaseDamaged(f"{store.path}: the database file is damaged ({exc})"))
+            self.switch_database(store.path, exc)
 
     def _use_store(self, store: Store) -> None:
         """Show another database in this window."""
@@ -110,25 +111,17 @@ class DatabaseActions:
     def _db_key(self) -> str:
         return str(self.store.path.resolve()).replace("/", "|").replace("\\", "|")
 
-    def _read_data_version(self) -> int:
-        return self.store.conn.execute("PRAGMA data_version").fetchone()[0]
-
-    def _read_marks(self) -> tuple[int, tuple]:
-        """SQLite's count of others' commits, and where the audit trail ends: every change of a record or a
-        setting adds to the trail, while another window keeping assessment summaries (a cache) does not."""
-        end = self.store.conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-        return self._read_data_version(), tuple(end or ())
+    def _read_marks(self) -> tuple:
+        """Where the database stands (the gateway's change mark): every change of a record or a setting moves
+        it, while another window keeping assessment summaries (a cache) does not."""
+        return self.store.change_mark()
 
     def _check_external_changes(self) -> None:
         """Another window or workstation changed records: show its changes."""
         try:
-            if self._read_data_version() == self._data_version[0]:  # nobody committed: no need to look further
-                return
-            marks = self._read_marks()
+            changed, self._data_version = self.store.changes_since(self._data_version)
         except Exception:  # noqa: BLE001 - the database went away; the next action will say so
             return
-        changed = marks[1] != self._data_version[1]
-        self._data_version = marks
         if changed:
             self.reload_views()
             self.statusBar().showMessage("Updated with changes from another window or workstation", 5000)
@@ -272,7 +265,7 @@ class DatabaseActions:
 
         try:
             problems, _notes = witness.verify(self.store)
-        except (witness.WitnessError, StoreError, sqlite3.DatabaseError, OSError) as exc:
+        except (witness.WitnessError, StoreError, OSError) as exc:
             return [f"audit anchor: {exc}"]
         return problems
 
@@ -318,7 +311,6 @@ class DatabaseActions:
 
 def open_problem(exc: StoreError, path: Path | None = None) -> tuple[str, bool, bool]:
     """Why a database could not be opened, in the user's words: (what happened, a backup may help, a retry may help)."""
-    text = str(exc).removeprefix(f"{path}: ")  # the file's name says nothing of what happened
     if isinstance(exc, DatabaseTooNew):
         return ("This database was written by a newer version of TOHtrack. Update TOHtrack to open it; "
                 "the file was not changed.", False, False)
@@ -326,12 +318,12 @@ def open_problem(exc: StoreError, path: Path | None = None) -> tuple[str, bool, 
         return "This file is the database of another program, not a TOHtrack database. It was not changed.", True, False
     if isinstance(exc, DatabaseDamaged):
         return "This file is not a TOHtrack database, or it is damaged. It was not changed.", True, False
-    if "busy" in text or "locked" in text:
+    if isinstance(exc, StoreBusy):
         return "Another workstation or window kept the database busy for too long. Try again in a moment.", False, True
-    if "read-only" in text or "readonly" in text or "Permission denied" in text or "may not" in text:
+    if isinstance(exc, StoreReadOnly):
         return ("TOHtrack may not write to this database (it is read-only here). Ask for permission to write to the "
                 "file and its folder, or open another file.", False, True)
-    if "full" in text:
+    if isinstance(exc, DiskFull):
         return ("The disk is full: TOHtrack could not write to the database. Free some space, then try again.",
                 False, True)
     return "TOHtrack could not open the database.", False, True
