@@ -186,7 +186,7 @@ def test_killed_imports_and_edits_leave_whole_transactions(capsys, tmp_path):
 
 @pytest.mark.slow
 def test_killed_imports_and_edits_many_times(capsys, tmp_path):
-    n = kills(200)
+    n = kills(120)
     got = run_kill_loop(capsys, tmp_path, n, seed=2)
     assert got.kills == n and got.in_flight >= n // 4
     report(capsys, f"crash loop (slow): {got.kills} kills survived, {got.committed} committed transactions, "
