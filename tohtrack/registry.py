@@ -780,28 +780,30 @@ def patient_row(store: Store, patient_id: int, as_of: dt.date | None = None, sor
 
 
 # ---------------------------------------------------------------------------
-# Cohort statistics (tohtrack.stats): everything it reads, in four queries
+# Cohort statistics (tohtrack.stats): everything it reads, in five queries (the stats section: all of its SQL)
 # ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class StatsRecords:
-    """What the cohort statistics read: unarchived patients with a TOH episode that started by as_of, those
-    episodes, and their measurements dated by as_of. Plain tuples (a hundred thousand patients' worth); days as
-    proleptic ordinals (`date.toordinal()`), so that spans are differences of ints."""
+    """What the cohort statistics read: the TOH episodes that started by as_of of unarchived patients, with the
+    patients' sex and birth date, the episodes' latest contacts, and their measurements dated by as_of. Plain
+    tuples (a hundred thousand patients' worth) made by SQLite, not Python objects; days as proleptic ordinals
+    (`date.toordinal()`), so that spans are differences of ints."""
 
     as_of: dt.date
-    #: (patient id, sex, birth date as an ordinal), for the patients below.
-    patients: list[tuple[int, str, int]]
-    #: (episode id, patient id, site, onset, resolved_on or None, latest contact by as_of or None), ordinals,
-    #: by onset, then site.
-    episodes: list[tuple[int, int, str, int, int | None, int | None]]
-    #: (episode id, month key, value): edema extent in % of the episodes' imaging studies dated by as_of. The
-    #: month key is 2 × the whole calendar months from onset to the study's month, plus 1 if the study's day of
-    #: the month is past the onset's (tohtrack.stats.month_key).
-    extents: list[tuple[int, int, float]]
-    #: (episode id, month key, value): pain NRS of the episodes' symptom records dated by as_of.
-    pains: list[tuple[int, int, float]]
+    #: (episode id, patient id, site, onset, resolved_on or None, patient's sex, patient's age in whole years at
+    #: the onset), in no particular order.
+    episodes: list[tuple[int, int, str, int, int | None, str, int]]
+    #: (episode id, latest date by as_of) of the imaging studies and of the symptom records, per episode (any
+    #: episode: the statistics keep those of `episodes`).
+    contacts: tuple[list[tuple[int, int]], list[tuple[int, int]]]
+    #: (patient id, episode id, month key, value): edema extent in % of the episodes' imaging studies dated by
+    #: as_of. The month key is 2 × the whole calendar months from onset to the study's month, plus 1 if the
+    #: study's day of the month is past the onset's (tohtrack.stats.month_key).
+    extents: list[tuple[int, int, int, float]]
+    #: (patient id, episode id, month key, value): pain NRS of the episodes' symptom records dated by as_of.
+    pains: list[tuple[int, int, int, float]]
 
 
 def _ordinal_sql(column: str) -> str:
@@ -809,28 +811,25 @@ def _ordinal_sql(column: str) -> str:
     return f"CAST(julianday({column}) - 1721424.5 AS INTEGER)"
 
 
-# The episodes with their latest contact (study or symptom record) by as_of, from one pass over each table's
-# (episode, date) index: at a hundred thousand patients cheaper than a look-up per episode.
-_STATS_EPISODES_SQL = f"""WITH contacts AS (
-      SELECT episode_id, max(day) AS day FROM (
-        SELECT episode_id, max(date) AS day FROM imaging WHERE date <= :as_of GROUP BY episode_id
-        UNION ALL
-        SELECT episode_id, max(date) FROM symptoms WHERE date <= :as_of GROUP BY episode_id)
-      GROUP BY episode_id)
-    SELECT e.id, e.patient_id, e.site, {_ordinal_sql("e.symptom_onset")}, {_ordinal_sql("e.resolved_on")},
-      {_ordinal_sql("c.day")}
+# Age in whole years on the episode's onset (registry.age_on), from the ISO texts: the difference of the years,
+# less one when the onset's month and day ('MM-DD') come before the birthday's.
+STATS_AGE_SQL = """(CAST(substr(e.symptom_onset, 1, 4) AS INTEGER) - CAST(substr(p.birth_date, 1, 4) AS INTEGER)
+       - (substr(e.symptom_onset, 6, 5) < substr(p.birth_date, 6, 5)))"""
+# The episodes with their patients (one join: no second pass over the patients). Not sorted here: the statistics
+# put each patient's few episodes in order (cheaper than sorting them all).
+_STATS_EPISODES_SQL = f"""SELECT e.id, e.patient_id, e.site, {_ordinal_sql("e.symptom_onset")},
+      {_ordinal_sql("e.resolved_on")}, p.sex, {STATS_AGE_SQL}
     FROM episodes AS e NOT INDEXED JOIN patients AS p ON p.id = e.patient_id
-      LEFT JOIN contacts AS c ON c.episode_id = e.id
-    WHERE p.archived = 0 AND e.diagnosis = :toh AND e.symptom_onset <= :as_of
-    ORDER BY e.symptom_onset, e.site, e.id"""
-_STATS_PATIENTS_SQL = f"""SELECT p.id, p.sex, {_ordinal_sql("p.birth_date")} FROM patients AS p
-    WHERE p.archived = 0 AND EXISTS (SELECT 1 FROM episodes AS e WHERE e.patient_id = p.id
-      AND e.diagnosis = :toh AND e.symptom_onset <= :as_of)"""
+    WHERE p.archived = 0 AND e.diagnosis = :toh AND e.symptom_onset <= :as_of"""
+# The latest contact of each episode, from one pass over the (episode, date) index of each table (at a hundred
+# thousand patients cheaper than a look-up per episode, and than merging the two in SQL).
+_STATS_CONTACTS_SQL = f"""SELECT episode_id, {_ordinal_sql("max(date)")} FROM {{table}}
+    WHERE date <= :as_of GROUP BY episode_id"""
 # The month key in SQL (stats.month_key): worked out here, in C, rather than row by row in Python.
 STATS_MONTH_KEY_SQL = """((CAST(substr(x.date, 1, 4) AS INTEGER) - CAST(substr(e.symptom_onset, 1, 4) AS INTEGER)) * 12
        + CAST(substr(x.date, 6, 2) AS INTEGER) - CAST(substr(e.symptom_onset, 6, 2) AS INTEGER)) * 2
        + (substr(x.date, 9, 2) > substr(e.symptom_onset, 9, 2))"""
-_STATS_VALUES_SQL = """SELECT x.episode_id, """ + STATS_MONTH_KEY_SQL + """, x.{column}
+_STATS_VALUES_SQL = """SELECT e.patient_id, x.episode_id, """ + STATS_MONTH_KEY_SQL + """, x.{column}
     FROM {table} AS x NOT INDEXED CROSS JOIN episodes AS e ON e.id = x.episode_id
       CROSS JOIN patients AS p ON p.id = e.patient_id
     WHERE x.{column} IS NOT NULL AND x.date <= :as_of AND e.diagnosis = :toh AND p.archived = 0
@@ -850,11 +849,12 @@ def stats_records(store: Store, as_of: dt.date) -> StatsRecords:
         conn.execute("BEGIN")
     try:
         episodes = cursor.execute(_STATS_EPISODES_SQL, params).fetchall()
-        patients = cursor.execute(_STATS_PATIENTS_SQL, params).fetchall()
+        contacts = tuple(cursor.execute(_STATS_CONTACTS_SQL.format(table=table), params).fetchall()
+                         for table in ("imaging", "symptoms"))
         extents = cursor.execute(_STATS_VALUES_SQL.format(table="imaging", column="edema_extent_pct"),
                                  params).fetchall()
         pains = cursor.execute(_STATS_VALUES_SQL.format(table="symptoms", column="pain_nrs"), params).fetchall()
     finally:
         if began and conn.in_transaction:
             conn.execute("COMMIT")
-    return StatsRecords(as_of, patients, episodes, extents, pains)
+    return StatsRecords(as_of, episodes, contacts, extents, pains)
