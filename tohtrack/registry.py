@@ -22,6 +22,7 @@ import unicodedata
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Iterable, Sequence
 
 from . import summary
@@ -780,27 +781,32 @@ def patient_row(store: Store, patient_id: int, as_of: dt.date | None = None, sor
 
 
 # ---------------------------------------------------------------------------
-# Cohort statistics (tohtrack.stats): everything it reads, in five queries (the stats section: all of its SQL)
+# Cohort statistics (tohtrack.stats): everything it reads (the stats section: all of its SQL)
 # ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class StatsRecords:
     """What the cohort statistics read: the TOH episodes that started by as_of of unarchived patients, with the
-    patients' sex and birth date, the episodes' latest contacts, and their measurements dated by as_of. Plain
-    tuples (a hundred thousand patients' worth) made by SQLite, not Python objects; days as proleptic ordinals
-    (`date.toordinal()`), so that spans are differences of ints."""
+    patients' sex and age, the episodes' latest contacts, and their edema extents and pain scores dated by as_of.
+    Plain tuples (a hundred thousand patients' worth) made by SQLite, not Python objects; days as proleptic
+    ordinals (`date.toordinal()`), so that spans are differences of ints.
+
+    The values come one of two ways, the same figures either way (tests/test_stats.py): `pooled`, from the
+    episodes' rows of episode_figures (migration m007) as words 'key:value' with the set of their keys as bits,
+    when every episode's row holds all its records by as_of; otherwise as one row per study or symptom record.
+    The month key is 2 × the whole calendar months from onset to the record's month, plus 1 if the record's day
+    of the month is past the onset's (tohtrack.stats.month_key)."""
 
     as_of: dt.date
     #: (episode id, patient id, site, onset, resolved_on or None, patient's sex, patient's age in whole years at
-    #: the onset), in no particular order.
-    episodes: list[tuple[int, int, str, int, int | None, str, int]]
-    #: (episode id, latest date by as_of) of the imaging studies and of the symptom records, per episode (any
-    #: episode: the statistics keep those of `episodes`).
-    contacts: tuple[list[tuple[int, int]], list[tuple[int, int]]]
+    #: the onset, the episode's latest contact by as_of (study or symptom record) or None, then when `pooled`:
+    #: extents as words, their keys as bits, pains as words, their keys as bits), in no particular order.
+    episodes: list[tuple]
+    #: True: the values are in `episodes`; False: in `extents` and `pains`.
+    pooled: bool
     #: (patient id, episode id, month key, value): edema extent in % of the episodes' imaging studies dated by
-    #: as_of. The month key is 2 × the whole calendar months from onset to the study's month, plus 1 if the
-    #: study's day of the month is past the onset's (tohtrack.stats.month_key).
+    #: as_of (empty when pooled).
     extents: list[tuple[int, int, int, float]]
     #: (patient id, episode id, month key, value): pain NRS of the episodes' symptom records dated by as_of.
     pains: list[tuple[int, int, int, float]]
@@ -815,17 +821,28 @@ def _ordinal_sql(column: str) -> str:
 # less one when the onset's month and day ('MM-DD') come before the birthday's.
 STATS_AGE_SQL = """(CAST(substr(e.symptom_onset, 1, 4) AS INTEGER) - CAST(substr(p.birth_date, 1, 4) AS INTEGER)
        - (substr(e.symptom_onset, 6, 5) < substr(p.birth_date, 6, 5)))"""
-# The episodes with their patients (one join: no second pass over the patients). Not sorted here: the statistics
-# put each patient's few episodes in order (cheaper than sorting them all).
-_STATS_EPISODES_SQL = f"""SELECT e.id, e.patient_id, e.site, {_ordinal_sql("e.symptom_onset")},
-      {_ordinal_sql("e.resolved_on")}, p.sex, {STATS_AGE_SQL}
+_STATS_EPISODES_WHERE = "WHERE p.archived = 0 AND e.diagnosis = :toh AND e.symptom_onset <= :as_of"
+# The episodes with their patients (one join: no second pass over the patients) and their rows of
+# episode_figures, with whether the row can stand for the records (it is there, holds no record after as_of,
+# and every value in it is a number). Not sorted here: the statistics put each patient's few episodes in order
+# (cheaper than sorting them all).
+_STATS_POOLED_SQL = f"""SELECT e.id, e.patient_id, e.site, {_ordinal_sql("e.symptom_onset")},
+      {_ordinal_sql("e.resolved_on")}, p.sex, {STATS_AGE_SQL}, {_ordinal_sql("f.last_date")},
+      f.extents, f.extent_keys, f.pains, f.pain_keys,
+      f.episode_id IS NULL OR f.last_date > :as_of OR NOT f.extents_plain OR NOT f.pains_plain
     FROM episodes AS e NOT INDEXED JOIN patients AS p ON p.id = e.patient_id
-    WHERE p.archived = 0 AND e.diagnosis = :toh AND e.symptom_onset <= :as_of"""
-# The latest contact of each episode, from one pass over the (episode, date) index of each table (at a hundred
-# thousand patients cheaper than a look-up per episode, and than merging the two in SQL).
-_STATS_CONTACTS_SQL = f"""SELECT episode_id, {_ordinal_sql("max(date)")} FROM {{table}}
-    WHERE date <= :as_of GROUP BY episode_id"""
-# The month key in SQL (stats.month_key): worked out here, in C, rather than row by row in Python.
+      LEFT JOIN episode_figures AS f ON f.episode_id = e.id
+    {_STATS_EPISODES_WHERE}"""
+# Otherwise: the episodes with their latest contact by as_of (each table's latest date found by a seek in its
+# (episode, date) index) ...
+_STATS_EPISODES_SQL = f"""SELECT e.id, e.patient_id, e.site, {_ordinal_sql("e.symptom_onset")},
+      {_ordinal_sql("e.resolved_on")}, p.sex, {STATS_AGE_SQL},
+      {_ordinal_sql("max(coalesce((SELECT max(date) FROM imaging WHERE episode_id = e.id AND date <= :as_of), ''), "
+                    "coalesce((SELECT max(date) FROM symptoms WHERE episode_id = e.id AND date <= :as_of), ''))")}
+    FROM episodes AS e NOT INDEXED JOIN patients AS p ON p.id = e.patient_id
+    {_STATS_EPISODES_WHERE}"""
+# ... and their values record by record, with the month key in SQL (stats.month_key): worked out here, in C,
+# rather than row by row in Python.
 STATS_MONTH_KEY_SQL = """((CAST(substr(x.date, 1, 4) AS INTEGER) - CAST(substr(e.symptom_onset, 1, 4) AS INTEGER)) * 12
        + CAST(substr(x.date, 6, 2) AS INTEGER) - CAST(substr(e.symptom_onset, 6, 2) AS INTEGER)) * 2
        + (substr(x.date, 9, 2) > substr(e.symptom_onset, 9, 2))"""
@@ -834,12 +851,14 @@ _STATS_VALUES_SQL = """SELECT e.patient_id, x.episode_id, """ + STATS_MONTH_KEY_
       CROSS JOIN patients AS p ON p.id = e.patient_id
     WHERE x.{column} IS NOT NULL AND x.date <= :as_of AND e.diagnosis = :toh AND p.archived = 0
       AND e.symptom_onset <= :as_of"""
+_STALE = itemgetter(12)
 
 
 @gc_paused()
-def stats_records(store: Store, as_of: dt.date) -> StatsRecords:
+def stats_records(store: Store, as_of: dt.date, pooled: bool = True) -> StatsRecords:
     """The records the cohort statistics are worked out from, as the database stood at as_of (in one read
-    transaction, so that the queries see the same database)."""
+    transaction, so that the queries see the same database). pooled=False: read the values record by record
+    even where episode_figures could stand for them (the tests compare the two)."""
     params = {"as_of": as_of.isoformat(), "toh": TOH}
     conn = store.conn
     cursor = conn.cursor()
@@ -848,13 +867,21 @@ def stats_records(store: Store, as_of: dt.date) -> StatsRecords:
     if began:
         conn.execute("BEGIN")
     try:
+        if pooled and _has_figures(conn):
+            episodes = cursor.execute(_STATS_POOLED_SQL, params).fetchall()
+            if not any(map(_STALE, episodes)):
+                return StatsRecords(as_of, episodes, True, [], [])
         episodes = cursor.execute(_STATS_EPISODES_SQL, params).fetchall()
-        contacts = tuple(cursor.execute(_STATS_CONTACTS_SQL.format(table=table), params).fetchall()
-                         for table in ("imaging", "symptoms"))
         extents = cursor.execute(_STATS_VALUES_SQL.format(table="imaging", column="edema_extent_pct"),
                                  params).fetchall()
         pains = cursor.execute(_STATS_VALUES_SQL.format(table="symptoms", column="pain_nrs"), params).fetchall()
     finally:
         if began and conn.in_transaction:
             conn.execute("COMMIT")
-    return StatsRecords(as_of, episodes, contacts, extents, pains)
+    return StatsRecords(as_of, episodes, False, extents, pains)
+
+
+def _has_figures(conn: sqlite3.Connection) -> bool:
+    """Whether the file has episode_figures (m007; a read-only command does not upgrade an older file)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'episode_figures'"
+                        ).fetchone() is not None

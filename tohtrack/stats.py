@@ -446,15 +446,6 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
         raise ValueError("; ".join(f"--{option}: {message}" for option, message in bad))
     as_of = records.as_of
     today = as_of.toordinal()
-    # The latest contact of each episode: its latest study or symptom record by as_of.
-    imaging_contacts, symptom_contacts = records.contacts
-    contact_of = dict(imaging_contacts)
-    latest = contact_of.get
-    for eid, day in symptom_contacts:
-        if day is not None:
-            known = latest(eid)
-            if known is None or day > known:
-                contact_of[eid] = day
     by_patient: dict[int, list[tuple]] = {}
     for row in records.episodes:
         if row[3] <= today:
@@ -483,21 +474,20 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
         if sex_wanted is not None and sex != sex_wanted or band_wanted is not None and band != band_wanted:
             continue
         person[pid] = sex, band
-        for eid, _, site, onset, resolved, _, _ in rows:
+        for eid, site, onset, resolved, contact in map(_EPISODE_FIELDS, rows):
             if joint is not None and site_joint(site) != joint or not low <= onset <= high:
                 continue
             owner.add(eid)
             if resolved is not None and resolved <= today:
                 resolution.append((resolved - onset, True, pid, eid, site, onset, resolved))
             else:
-                contact = latest(eid)
                 end = contact if contact is not None and contact <= today else onset
                 resolution.append((end - onset, False, pid, eid, site, onset, end))
         eid, _, site, onset = first[:4]
         if joint is not None and site_joint(site) != joint or not low <= onset <= high:
             continue
         if len(rows) == 1:
-            contact = latest(eid)
+            contact = first[7]
             end = contact if contact is not None and contact <= today else onset
             second.append((end - onset, False, pid, eid, site, onset, end))
             continue
@@ -508,8 +498,7 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
             intervals += [b - a for a, b in zip(onsets, onsets[1:])]
             histories.append(rows)
         else:  # multifocal onset only
-            contacts = [latest(r[0]) for r in rows]
-            end = max((c for c in contacts if c is not None and c <= today), default=onset)
+            end = max((r[7] for r in rows if r[7] is not None and r[7] <= today), default=onset)
             second.append((end - onset, False, pid, eid, site, onset, end))
     behind = {row[2] for row in resolution}
 
@@ -526,12 +515,13 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
 
     # Edema extent and pain by months since onset, over the selected episodes.
     every = len(owner) == len(records.episodes)  # then every row is of a selected episode (the same conditions)
+    last = len(MONTH_EDGES)
 
     def by_month(rows) -> list[Spread | None]:
         """Values by month bin, from (patient id, episode id, month key, value) rows (registry.stats_records)."""
         if not every:
             rows = [row for row in rows if row[1] in owner]
-        bins = list(map(_BIN_OF_KEY, map(_third, rows), repeat(len(MONTH_EDGES))))
+        bins = list(map(_BIN_OF_KEY, map(_third, rows), repeat(last)))
         pooled = Counter(zip(bins, map(_fourth, rows)))
         # Patients per bin: the distinct (patient, bin) pairs, each as one int (patient id × 8 + bin).
         patients = Counter(map(and_, set(map(add, map(mul, map(_first, rows), repeat(8)), bins)), repeat(7)))
@@ -540,6 +530,27 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
             pool = pools[index]
             value = float(value)
             pool[value] = pool.get(value, 0) + n
+        return [Spread.of_counts(pool, patients[index]) for index, pool in enumerate(pools)]
+
+    def by_month_pooled(at: int) -> list[Spread | None]:
+        """The same from the episodes' words 'key:value' (column `at`) and their keys as bits (column at + 1)."""
+        words, masks = [], {}
+        get = masks.get
+        for row in records.episodes:
+            text = row[at]
+            if text is not None and (every or row[0] in owner):
+                words.append(text)
+                masks[row[1]] = get(row[1], 0) | row[at + 1]
+        pools: list[dict[float, int]] = [{} for _ in MONTH_BINS]
+        for word, n in Counter(" ".join(words).split()).items():
+            key, _, value = word.partition(":")
+            pool = pools[_BIN_OF_KEY(int(key), last)]
+            value = float(value)
+            pool[value] = pool.get(value, 0) + n
+        patients = [0] * len(MONTH_BINS)
+        for mask, n in Counter(masks.values()).items():
+            for index in _bins_of_mask(mask):
+                patients[index] += n
         return [Spread.of_counts(pool, patients[index]) for index, pool in enumerate(pools)]
 
     sites = Counter(row[4] for row in resolution)
@@ -559,13 +570,27 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
         migration=tuple(counts["MIGRATION"]),
         migration_table=[(a, b, n) for (a, b), n in sorted(table.items(), key=lambda kv: (-kv[1], kv[0]))],
         onset_interval=Spread.of(intervals, len(histories)),
-        extent_by_month=by_month(records.extents),
-        pain_by_month=by_month(records.pains),
+        extent_by_month=by_month_pooled(8) if records.pooled else by_month(records.extents),
+        pain_by_month=by_month_pooled(10) if records.pooled else by_month(records.pains),
         window_months=tuple(window_months),
     )
 
 
 _first, _third, _fourth = itemgetter(0), itemgetter(2), itemgetter(3)
+_EPISODE_FIELDS = itemgetter(0, 2, 3, 4, 7)  # episode id, site, onset, resolved_on, latest contact
+#: The highest month key with a bit of its own in episode_figures' key masks (migrations.FIGURES_TOP_KEY): the
+#: last month edge's.
+TOP_KEY = 2 * MONTH_EDGES[-1]
+
+
+@functools.lru_cache(maxsize=None)
+def _bins_of_mask(mask: int) -> tuple[int, ...]:
+    """The month bins of a set of month keys as bits (bit k: key k for 0 ≤ k ≤ TOP_KEY; the next bit: any other
+    key, which bin_of_key puts in the last bin)."""
+    found = {bin_of_key(k) for k in range(TOP_KEY + 1) if mask >> k & 1}
+    if mask >> (TOP_KEY + 1) & 1:
+        found.add(len(MONTH_EDGES))
+    return tuple(sorted(found))
 #: The month bin of a month key (MONTH_BINS' index); keys past the table: over 12 months (bin_of_key's rule).
 _BIN_OF_KEY = dict(enumerate(_BIN_BY_KEY)).get
 
