@@ -1320,6 +1320,9 @@ class Store:
         from . import summary  # the stored assessments, compared with fresh ones (a cache, never a source of truth)
 
         problems += summary.verify(self)
+        from .registry import verify_stats_figures  # the cohort statistics' cache, the same way
+
+        problems += verify_stats_figures(self)
         return problems
 
     def _check_mrn_keys(self) -> list[str]:

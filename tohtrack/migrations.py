@@ -334,7 +334,7 @@ def _figures_values(table: str, column: str) -> str:
 
 
 #: One episode's row of episode_figures, for `INSERT OR REPLACE INTO episode_figures SELECT … WHERE e.id = …`.
-_FIGURES_ROW = f"""SELECT e.id,
+FIGURES_ROW = f"""SELECT e.id,
             (SELECT max(d) FROM (SELECT max(date) AS d FROM imaging WHERE episode_id = e.id
                                  UNION ALL SELECT max(date) FROM symptoms WHERE episode_id = e.id)),
             {_figures_values("imaging", "edema_extent_pct")},
@@ -347,7 +347,7 @@ FIGURES_TRIGGERS = [f"episode_figures_{table}_{event}" for table in ("episodes",
 
 
 def _figures_refresh(episode: str) -> str:
-    return f"INSERT OR REPLACE INTO episode_figures {_FIGURES_ROW} WHERE e.id = {episode};"
+    return f"INSERT OR REPLACE INTO episode_figures {FIGURES_ROW} WHERE e.id = {episode};"
 
 
 _FIGURES_TRIGGERS = "\n".join(
@@ -387,7 +387,7 @@ def m007_episode_figures(db: Database) -> None:
             pain_keys INTEGER,
             pains_plain INTEGER NOT NULL
         );
-        INSERT INTO episode_figures {_FIGURES_ROW};
+        INSERT INTO episode_figures {FIGURES_ROW};
         {_FIGURES_TRIGGERS}
     """)
 

@@ -885,3 +885,43 @@ def _has_figures(conn: sqlite3.Connection) -> bool:
     """Whether the file has episode_figures (m007; a read-only command does not upgrade an older file)."""
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'episode_figures'"
                         ).fetchone() is not None
+
+
+def _figures_words(text: str | None) -> list[str]:
+    return sorted(text.split()) if text else []
+
+
+def verify_stats_figures(store: Store, limit: int = 20) -> list[str]:
+    """Problems with episode_figures (for `check`): each episode's row against one made afresh from its records
+    (the words in any order). A cache that is never a source of truth: a wrong row is written again by the next
+    write to the episode, and emptying the table makes the statistics read the records."""
+    conn = store.conn
+    if not _has_figures(conn):
+        return []
+    from .migrations import FIGURES_ROW
+
+    cursor = conn.cursor()
+    cursor.row_factory = None
+
+    def normal(row: Sequence) -> tuple:
+        return (row[1], _figures_words(row[2]), row[3], bool(row[4]), _figures_words(row[5]), row[6], bool(row[7]))
+
+    fresh = {row[0]: normal(row) for row in cursor.execute(FIGURES_ROW)}
+    stored = {row[0]: normal(row) for row in cursor.execute(
+        "SELECT episode_id, last_date, extents, extent_keys, extents_plain, pains, pain_keys, pains_plain "
+        "FROM episode_figures")}
+    problems = []
+    for episode_id in sorted(fresh.keys() | stored.keys()):
+        if episode_id not in stored:
+            problems.append(f"statistics: episode {episode_id} has no row in episode_figures (removed outside "
+                            "TOHtrack; the statistics read its records instead)")
+        elif episode_id not in fresh:
+            problems.append(f"statistics: episode_figures has a row for episode {episode_id}, which does not exist "
+                            "(written outside TOHtrack)")
+        elif stored[episode_id] != fresh[episode_id]:
+            problems.append(f"statistics: episode {episode_id}'s row in episode_figures does not match its records "
+                            "(changed outside TOHtrack)")
+        if len(problems) >= limit:
+            problems.append("statistics: further rows of episode_figures not compared")
+            break
+    return problems
