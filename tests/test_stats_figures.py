@@ -52,7 +52,7 @@ _cohort = st.lists(st.tuples(
 #: Writes made straight in SQL (as another program could): each is (statement, how to draw its parameters).
 _EDITS = st.lists(st.tuples(
     st.sampled_from(["pain", "pain_date", "extent", "extent_real", "move_study", "move_symptom", "drop_symptom",
-                     "drop_study", "onset", "add_symptom", "drop_episode", "diagnosis"]),
+                     "drop_study", "onset", "add_symptom", "add_study", "drop_episode", "diagnosis"]),
     st.integers(0, 10_000), st.integers(-40, 900)), max_size=8)
 
 
@@ -78,6 +78,9 @@ def _edit(conn: sqlite3.Connection, kind: str, n: int, m: int) -> None:
         "onset": ("UPDATE episodes SET symptom_onset = ? WHERE id = ?", (day, episode), (episode,)),
         "add_symptom": ("INSERT INTO symptoms (episode_id, date, pain_nrs) VALUES (?, ?, ?)", (episode, day, m % 11),
                         (episode,)),
+        # A value as text that is a number ('12', stored as one) or a real, as another program could write it.
+        "add_study": ("INSERT INTO imaging (episode_id, date, modality, edema_extent_pct) VALUES (?, ?, 'MRI', ?)",
+                      (episode, day, (str(m % 101), m / 3, m % 101, None)[n % 4]), (episode,)),
         "diagnosis": ("UPDATE episodes SET diagnosis = CASE diagnosis WHEN 'transient_osteoporosis' "
                       "THEN 'stress_fracture' ELSE 'transient_osteoporosis' END WHERE id = ?", (episode,), (episode,)),
     }

@@ -350,20 +350,42 @@ def _figures_refresh(episode: str) -> str:
     return f"INSERT OR REPLACE INTO episode_figures {FIGURES_ROW} WHERE e.id = {episode};"
 
 
+def _figures_add(table: str, column: str, words: str, keys: str, plain: str) -> str:
+    """A new study or symptom record added to its episode's row (the bulk of the writes: an import, the demo),
+    without reading the episode's other records: the same row as _figures_refresh would write."""
+    value = f"NEW.{column}"
+    number = f"{value} IS NOT NULL AND typeof({value}) IN ('integer', 'real')"
+    key = f"""(SELECT {_FIGURES_KEY} FROM (SELECT NEW.date AS date) AS x, episodes AS e WHERE e.id = NEW.episode_id)"""
+    return f"""UPDATE episode_figures SET
+                last_date = CASE WHEN last_date IS NULL OR NEW.date > last_date THEN NEW.date ELSE last_date END,
+                {words} = CASE WHEN {number} THEN coalesce({words} || ' ', '') || {key} || ':'
+                    || CASE typeof({value}) WHEN 'integer' THEN {value} ELSE printf('%!.17g', {value}) END
+                    ELSE {words} END,
+                {keys} = CASE WHEN {number} THEN coalesce({keys}, 0) | (1 << CASE WHEN {key} BETWEEN 0
+                    AND {FIGURES_TOP_KEY} THEN {key} ELSE {FIGURES_TOP_KEY + 1} END) ELSE {keys} END,
+                {plain} = {plain} AND ({value} IS NULL OR typeof({value}) IN ('integer', 'real'))
+            WHERE episode_id = NEW.episode_id;"""
+
+
+_FIGURES_COLUMNS = {"imaging": ("edema_extent_pct", "extents", "extent_keys", "extents_plain"),
+                    "symptoms": ("pain_nrs", "pains", "pain_keys", "pains_plain")}
 _FIGURES_TRIGGERS = "\n".join(
     f"""
-        CREATE TRIGGER episode_figures_{table}_{event.lower()} AFTER {event} ON {table}
+        CREATE TRIGGER episode_figures_{table}_{event.split()[0].lower()} AFTER {event} ON {table}
         BEGIN
             {body}
         END;"""
     for table, event, body in [
-        ("episodes", "INSERT", _figures_refresh("NEW.id")),
-        ("episodes", "UPDATE", "DELETE FROM episode_figures WHERE episode_id = OLD.id;\n            "
-                               + _figures_refresh("NEW.id")),
+        # A new episode has no records yet (they refer to it).
+        ("episodes", "INSERT", "INSERT OR REPLACE INTO episode_figures (episode_id, extents_plain, pains_plain) "
+                               "VALUES (NEW.id, 1, 1);"),
+        ("episodes", "UPDATE OF id, symptom_onset", "DELETE FROM episode_figures WHERE episode_id = OLD.id;\n            "
+                                                   + _figures_refresh("NEW.id")),
         ("episodes", "DELETE", "DELETE FROM episode_figures WHERE episode_id = OLD.id;"),
         *((finding, event, "\n            ".join(_figures_refresh(f"{row}.episode_id") for row in rows))
           for finding in ("imaging", "symptoms")
-          for event, rows in (("INSERT", ("NEW",)), ("UPDATE", ("OLD", "NEW")), ("DELETE", ("OLD",)))),
+          for event, rows in (("UPDATE", ("OLD", "NEW")), ("DELETE", ("OLD",)))),
+        *((finding, "INSERT", _figures_add(finding, *_FIGURES_COLUMNS[finding])) for finding in ("imaging", "symptoms")),
     ]
 )
 
