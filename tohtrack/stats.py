@@ -16,7 +16,8 @@ unarchived patients. The README's "Cohort statistics" section states every defin
   checks it against lifelines.
 - RECURRENCE and MIGRATION are the course assessment's flags: the conditions of its two rules
   (course._recurrence, course._migration) on the patients' TOH episodes, without their wording
-  (migratory_flags; tests/test_stats.py checks them against the rules themselves and course.assess).
+  (migratory_flags; tests/test_stats_figures.py checks them against the rules themselves, tests/test_stats.py
+  against course.assess).
 """
 
 from __future__ import annotations
@@ -25,12 +26,11 @@ import bisect
 import functools
 import datetime as dt
 import math
-import operator
 import re
 from collections import Counter
-from itertools import accumulate, compress, repeat
-from operator import add, and_, itemgetter, mul
 from dataclasses import dataclass
+from itertools import accumulate, compress, repeat
+from operator import add, and_, itemgetter, mul, not_
 from statistics import NormalDist
 from typing import Iterable, NamedTuple, Sequence
 
@@ -207,7 +207,7 @@ def kaplan_meier(times: Sequence[float], events: Sequence[bool], z: float = Z95)
     if len(times) != len(events):
         raise ValueError("times and events differ in length")
     deaths = Counter(compress(times, events))  # counted in C: a hundred thousand subjects
-    losses = Counter(compress(times, map(operator.not_, events)))
+    losses = Counter(compress(times, map(not_, events)))
     at_risk = len(times)
     log_survival, survival, variance = 0.0, 1.0, 0.0
     points = []
@@ -579,7 +579,7 @@ _EPISODE_FIELDS = itemgetter(0, 2, 3, 4, 7)  # episode id, site, onset, resolved
 TOP_KEY = 2 * MONTH_EDGES[-1]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _bins_of_mask(mask: int) -> tuple[int, ...]:
     """The month bins of a set of month keys as bits (bit k: key k for 0 ≤ k ≤ TOP_KEY; the next bit: any other
     key, which bin_of_key puts in the last bin)."""
