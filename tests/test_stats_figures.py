@@ -97,8 +97,13 @@ def _edit(conn: sqlite3.Connection, kind: str, n: int, m: int) -> None:
 
 def _fresh_rows(conn: sqlite3.Connection) -> dict:
     rows = conn.execute(migrations.FIGURES_ROW).fetchall()
-    return {r[0]: (r[1], sorted((r[2] or "").split()), r[3], r[4], sorted((r[5] or "").split()), r[6], r[7])
-            for r in rows}
+    found = {r[0]: (r[1], sorted((r[2] or "").split()), r[3], r[4], sorted((r[5] or "").split()), r[6], r[7])
+             for r in rows}
+    # `check` makes them all at once another way: the same rows.
+    together = conn.execute(registry.figures_rows_sql()).fetchall()
+    assert {r[0]: (r[1], sorted((r[2] or "").split()), r[3], r[4], sorted((r[5] or "").split()), r[6], r[7])
+            for r in together} == found
+    return found
 
 
 def _stored_rows(conn: sqlite3.Connection) -> dict:

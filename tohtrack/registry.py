@@ -891,6 +891,28 @@ def _figures_words(text: str | None) -> list[str]:
     return sorted(text.split()) if text else []
 
 
+def figures_rows_sql() -> str:
+    """Every episode's row of episode_figures made afresh, as migrations.FIGURES_ROW makes one episode's, but
+    from one pass over each table (for `check`: a look-up per episode takes minutes at a hundred thousand)."""
+    from .migrations import FIGURES_TOP_KEY, _FIGURES_KEY
+
+    def values(table: str, column: str) -> str:
+        number = f"x.{column} IS NOT NULL AND typeof(x.{column}) IN ('integer', 'real')"
+        return f"""SELECT x.episode_id AS id, max(x.date) AS last_date,
+              group_concat(CASE WHEN {number} THEN ({_FIGURES_KEY}) || ':' || CASE typeof(x.{column})
+                WHEN 'integer' THEN x.{column} ELSE printf('%!.17g', x.{column}) END END, ' ') AS words,
+              sum(DISTINCT CASE WHEN {number} THEN 1 << CASE WHEN ({_FIGURES_KEY}) BETWEEN 0 AND {FIGURES_TOP_KEY}
+                THEN ({_FIGURES_KEY}) ELSE {FIGURES_TOP_KEY + 1} END END) AS keys,
+              NOT max(x.{column} IS NOT NULL AND typeof(x.{column}) NOT IN ('integer', 'real')) AS plain
+            FROM {table} AS x JOIN episodes AS e ON e.id = x.episode_id GROUP BY x.episode_id"""
+
+    return f"""WITH i AS ({values("imaging", "edema_extent_pct")}),
+        s AS ({values("symptoms", "pain_nrs")})
+        SELECT e.id, nullif(max(coalesce(i.last_date, ''), coalesce(s.last_date, '')), ''),
+          i.words, i.keys, coalesce(i.plain, 1), s.words, s.keys, coalesce(s.plain, 1)
+        FROM episodes AS e LEFT JOIN i ON i.id = e.id LEFT JOIN s ON s.id = e.id"""
+
+
 def verify_stats_figures(store: Store, limit: int = 20) -> list[str]:
     """Problems with episode_figures (for `check`): each episode's row against one made afresh from its records
     (the words in any order). A cache that is never a source of truth: a wrong row is written again by the next
@@ -898,15 +920,13 @@ def verify_stats_figures(store: Store, limit: int = 20) -> list[str]:
     conn = store.conn
     if not _has_figures(conn):
         return []
-    from .migrations import FIGURES_ROW
-
     cursor = conn.cursor()
     cursor.row_factory = None
 
     def normal(row: Sequence) -> tuple:
         return (row[1], _figures_words(row[2]), row[3], bool(row[4]), _figures_words(row[5]), row[6], bool(row[7]))
 
-    fresh = {row[0]: normal(row) for row in cursor.execute(FIGURES_ROW)}
+    fresh = {row[0]: normal(row) for row in cursor.execute(figures_rows_sql())}
     stored = {row[0]: normal(row) for row in cursor.execute(
         "SELECT episode_id, last_date, extents, extent_keys, extents_plain, pains, pain_keys, pains_plain "
         "FROM episode_figures")}
