@@ -133,6 +133,13 @@ def test_an_older_database_is_upgraded_with_null_columns(tmp_path, vignettes):
     conn.execute("ALTER TABLE imaging DROP COLUMN study_instance_uid")
     conn.execute("ALTER TABLE imaging DROP COLUMN study_description")
     conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_imaging_dicom_study'")
+    # And what came after m006: the cohort statistics' cache (m007).
+    from tohtrack.migrations import FIGURES_TRIGGERS
+
+    for name in FIGURES_TRIGGERS:
+        conn.execute(f"DROP TRIGGER {name}")
+    conn.execute("DROP TABLE episode_figures")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm007_episode_figures'")
     conn.commit()
     conn.close()
     with Store(path, readonly=True) as store:  # read-only: not upgraded, the fields read as not recorded

@@ -201,31 +201,39 @@ def flagged_ids(store: Store, as_of: dt.date, settings: Settings | None = None) 
 
 
 # ---------------------------------------------------------------------------
-# Cohort statistics (tohtrack.stats): everything it reads, in four queries
+# Cohort statistics (tohtrack.stats): everything it reads (the stats section: all of its SQL)
 # ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class StatsRecords:
-    """What the cohort statistics read: unarchived patients with a TOH episode that started by as_of, those
-    episodes, and their measurements dated by as_of. Plain tuples (a hundred thousand patients' worth); days as
-    proleptic ordinals (`date.toordinal()`), so that spans are differences of ints."""
+    """What the cohort statistics read: the TOH episodes that started by as_of of unarchived patients, with the
+    patients' sex and age, the episodes' latest contacts, and their edema extents and pain scores dated by as_of.
+    Plain tuples (a hundred thousand patients' worth) made by SQLite, not Python objects; days as proleptic
+    ordinals (`date.toordinal()`), so that spans are differences of ints.
+
+    The values come one of two ways, the same figures either way (tests/test_stats.py): `pooled`, from the
+    episodes' rows of episode_figures (migration m007) as words 'key:value' with the set of their keys as bits,
+    when every episode's row holds all its records by as_of; otherwise as one row per study or symptom record.
+    The month key is 2 × the whole calendar months from onset to the record's month, plus 1 if the record's day
+    of the month is past the onset's (tohtrack.stats.month_key)."""
 
     as_of: dt.date
-    #: (patient id, sex, birth date as an ordinal), for the patients below.
-    patients: list[tuple[int, str, int]]
-    #: (episode id, patient id, site, onset, resolved_on or None, latest contact by as_of or None), ordinals,
-    #: by onset, then site.
-    episodes: list[tuple[int, int, str, int, int | None, int | None]]
-    #: (episode id, month key, value): edema extent in % of the episodes' imaging studies dated by as_of. The
-    #: month key is 2 × the whole calendar months from onset to the study's month, plus 1 if the study's day of
-    #: the month is past the onset's (tohtrack.stats.month_key).
-    extents: list[tuple[int, int, float]]
-    #: (episode id, month key, value): pain NRS of the episodes' symptom records dated by as_of.
-    pains: list[tuple[int, int, float]]
+    #: (episode id, patient id, site, onset, resolved_on or None, patient's sex, patient's age in whole years at
+    #: the onset, the episode's latest contact by as_of (study or symptom record) or None, then when `pooled`:
+    #: extents as words, their keys as bits, pains as words, their keys as bits), in no particular order.
+    episodes: list[tuple]
+    #: True: the values are in `episodes`; False: in `extents` and `pains`.
+    pooled: bool
+    #: (patient id, episode id, month key, value): edema extent in % of the episodes' imaging studies dated by
+    #: as_of (empty when pooled).
+    extents: list[tuple[int, int, int, float]]
+    #: (patient id, episode id, month key, value): pain NRS of the episodes' symptom records dated by as_of.
+    pains: list[tuple[int, int, int, float]]
 
 
-def stats_records(store: Store, as_of: dt.date) -> StatsRecords:
+def stats_records(store: Store, as_of: dt.date, pooled: bool = True) -> StatsRecords:
     """The records the cohort statistics are worked out from, as the database stood at as_of (one consistent
-    read, through the storage gateway)."""
-    return store.stats_records(as_of)
+    read, through the storage gateway). pooled=False: the values record by record even where the backend keeps
+    them per episode (the tests compare the two)."""
+    return store.stats_records(as_of, pooled=pooled)

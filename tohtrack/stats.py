@@ -14,8 +14,10 @@ unarchived patients. The README's "Cohort statistics" section states every defin
 - Kaplan–Meier written out below (events before censorings at a tied time), with Greenwood's variance and the
   95% band on the log(−log) scale as lifelines and R's `conf.type = "log-log"` give it; tests/test_stats.py
   checks it against lifelines.
-- RECURRENCE and MIGRATION are the course assessment's own flags (tohtrack.course.assess on the patients'
-  TOH episodes), not worked out again here.
+- RECURRENCE and MIGRATION are the course assessment's flags: the conditions of its two rules
+  (course._recurrence, course._migration) on the patients' TOH episodes, without their wording
+  (migratory_flags; tests/test_stats_figures.py checks them against the rules themselves, tests/test_stats.py
+  against course.assess).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import accumulate, compress, repeat
+from operator import add, and_, itemgetter, mul, not_
 from statistics import NormalDist
 from typing import Iterable, NamedTuple, Sequence
 
@@ -34,7 +38,7 @@ from . import course
 from .perf import gc_paused
 from .model import JOINTS, SEXES, TOH, Episode, site_joint
 from .settings import Settings
-from .registry import age_on, stats_records
+from .registry import stats_records
 
 #: The two-sided 95% normal quantile (scipy.stats.norm.ppf(0.975), which lifelines uses).
 Z95 = NormalDist().inv_cdf(0.975)
@@ -202,13 +206,8 @@ def kaplan_meier(times: Sequence[float], events: Sequence[bool], z: float = Z95)
     lifelines does: S is then 0 and its band [0, 0])."""
     if len(times) != len(events):
         raise ValueError("times and events differ in length")
-    deaths: Counter = Counter()
-    losses: Counter = Counter()
-    for t, e in zip(times, events):
-        if e:
-            deaths[t] += 1
-        else:
-            losses[t] += 1
+    deaths = Counter(compress(times, events))  # counted in C: a hundred thousand subjects
+    losses = Counter(compress(times, map(not_, events)))
     at_risk = len(times)
     log_survival, survival, variance = 0.0, 1.0, 0.0
     points = []
@@ -270,6 +269,27 @@ class Spread:
             return None
         return cls(len(ordered), patients, quantile(ordered, 0.5), quantile(ordered, 0.25),
                    quantile(ordered, 0.75), ordered[0], ordered[-1])
+
+    @classmethod
+    def of_counts(cls, counts: dict[float, int], patients: int = 0) -> "Spread | None":
+        """The same as `of` over values given as {value: how many times}: each quantile picks the same order
+        statistics and interpolates between them the same way (quantile), without listing every value."""
+        if not counts:
+            return None
+        ordered = sorted(counts)
+        ends = list(accumulate(counts[v] for v in ordered))  # ends[i]: how many values are <= ordered[i]
+        n = ends[-1]
+
+        def nth(i: int) -> float:  # the i-th smallest value (from 0)
+            return ordered[bisect.bisect_right(ends, i)]
+
+        def q(share: float) -> float:
+            h = (n - 1) * share
+            low = math.floor(h)
+            a = nth(low)
+            return a + (h - low) * (nth(min(low + 1, n - 1)) - a)
+
+        return cls(n, patients, q(0.5), q(0.25), q(0.75), ordered[0], ordered[-1])
 
     def as_json(self) -> dict:
         return {"n": self.n, "patients": self.patients, "median": self.median, "iqr": [self.q1, self.q3],
@@ -413,57 +433,57 @@ def compute(store, as_of: dt.date | None = None, filters: Filters = Filters(), s
 
 @gc_paused()
 def from_records(records, filters: Filters = Filters(), window_months: tuple[int, int] = (6, 8)) -> CohortStats:
-    """The figures from what registry.stats_records read (days as ordinals)."""
+    """The figures from what registry.stats_records read (days as ordinals).
+
+    Plain tuples all through, and the per-record work (a hundred thousand patients have hundreds of thousands of
+    studies and symptom records) in C: counting and set building over the rows as SQLite gave them."""
     bad = filters.problems()
     if bad:
         raise ValueError("; ".join(f"--{option}: {message}" for option, message in bad))
     as_of = records.as_of
     today = as_of.toordinal()
-    people = {pid: (sex, birth) for pid, sex, birth in records.patients}
     by_patient: dict[int, list[tuple]] = {}
-    for row in sorted(records.episodes, key=_EPISODE_ORDER):  # by onset, then site (as read: cheap)
-        if row[3] <= today and row[1] in people:
-            by_patient.setdefault(row[1], []).append(row)
+    for row in records.episodes:
+        if row[3] <= today:
+            rows = by_patient.get(row[1])
+            if rows is None:
+                by_patient[row[1]] = [row]
+            else:
+                rows.append(row)
 
-    # Patients: sex and age band at the first TOH onset.
-    band_of: dict[int, str] = {}
-    chosen: list[int] = []
-    fromordinal = dt.date.fromordinal
-    for pid, rows in by_patient.items():
-        sex, birth = people[pid]
-        band_of[pid] = band = _band(age_on(fromordinal(birth), fromordinal(rows[0][3])))
-        if filters.sex is not None and sex != filters.sex or filters.age_band is not None and band != filters.age_band:
-            continue
-        chosen.append(pid)
-
-    # Per-episode figures: the chosen patients' episodes at the joint with an onset in range.
+    # Each patient in one pass: sex and age band at the first TOH onset select patients; then the per-episode
+    # figures (the patient's episodes at the joint with an onset in range) and the second-episode figures (the
+    # patient, when the first episode is at the joint with its onset in range).
     joint = None if filters.joint == "all" else filters.joint
     low = filters.onset_from.toordinal() if filters.onset_from is not None else -1
     high = filters.onset_to.toordinal() if filters.onset_to is not None else today
+    sex_wanted, band_wanted = filters.sex, filters.age_band
     resolution = []  # (day, event, patient, episode, site, onset, end): Subject's fields, days as ordinals
-    owner: dict[int, int] = {}
-    for pid in chosen:
-        for eid, _, site, onset, resolved, contact in by_patient[pid]:
+    owner: set[int] = set()  # the episodes of the per-episode figures
+    person: dict[int, tuple[str, str]] = {}  # sex and age band of the chosen patients
+    second, histories, intervals = [], [], []
+    for pid, rows in by_patient.items():
+        if len(rows) > 1:
+            rows.sort(key=_EPISODE_ORDER)  # by onset, then site
+        first = rows[0]
+        sex, band = first[5], _band(first[6])
+        if sex_wanted is not None and sex != sex_wanted or band_wanted is not None and band != band_wanted:
+            continue
+        person[pid] = sex, band
+        for eid, site, onset, resolved, contact in map(_EPISODE_FIELDS, rows):
             if joint is not None and site_joint(site) != joint or not low <= onset <= high:
                 continue
-            owner[eid] = pid
+            owner.add(eid)
             if resolved is not None and resolved <= today:
                 resolution.append((resolved - onset, True, pid, eid, site, onset, resolved))
             else:
                 end = contact if contact is not None and contact <= today else onset
                 resolution.append((end - onset, False, pid, eid, site, onset, end))
-    behind = {row[2] for row in resolution}
-
-    # Second-episode figures: the chosen patients whose first episode is at the joint, first onset in range.
-    second, histories, intervals = [], [], []
-    for pid in chosen:
-        rows = by_patient[pid]
-        first = rows[0]
         eid, _, site, onset = first[:4]
         if joint is not None and site_joint(site) != joint or not low <= onset <= high:
             continue
         if len(rows) == 1:
-            contact = first[5]
+            contact = first[7]
             end = contact if contact is not None and contact <= today else onset
             second.append((end - onset, False, pid, eid, site, onset, end))
             continue
@@ -474,36 +494,60 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
             intervals += [b - a for a, b in zip(onsets, onsets[1:])]
             histories.append(rows)
         else:  # multifocal onset only
-            end = max((r[5] for r in rows if r[5] is not None and r[5] <= today), default=onset)
+            end = max((r[7] for r in rows if r[7] is not None and r[7] <= today), default=onset)
             second.append((end - onset, False, pid, eid, site, onset, end))
+    behind = {row[2] for row in resolution}
 
     # RECURRENCE and MIGRATION as the course assessment raises them (only patients with two onsets can have one).
     counts = {"RECURRENCE": [0, 0], "MIGRATION": [0, 0]}
     table: Counter = Counter()
     for history in histories:
-        flags = _migratory_flags(history, as_of)
+        flags = migratory_flags(history)
         for code in counts:
-            n = sum(f.code == code for f in flags)
+            n = sum(f[0] == code for f in flags)
             counts[code][0] += n
             counts[code][1] += n > 0
-        table.update((f.from_site, f.site) for f in flags if f.code == "MIGRATION")
+        table.update((f[1], f[2]) for f in flags if f[0] == "MIGRATION")
 
     # Edema extent and pain by months since onset, over the selected episodes.
-    bins = _BIN_BY_KEY
-    size, last = len(_BIN_BY_KEY), len(MONTH_EDGES)
+    every = len(owner) == len(records.episodes)  # then every row is of a selected episode (the same conditions)
+    last = len(MONTH_EDGES)
 
-    def by_month(values) -> list[Spread | None]:
-        """Values by month bin, from (episode id, month key, value) rows (registry.stats_records)."""
-        pools: list[list[float]] = [[] for _ in MONTH_BINS]
-        who: list[set[int]] = [set() for _ in MONTH_BINS]
-        get = owner.get
-        for eid, key, value in values:
-            pid = get(eid)
-            if pid is not None:
-                index = bins[key] if key < size else last  # keys are never negative: no record precedes onset
-                pools[index].append(value)
-                who[index].add(pid)
-        return [Spread.of(map(float, pool), len(people_)) for pool, people_ in zip(pools, who)]
+    def by_month(rows) -> list[Spread | None]:
+        """Values by month bin, from (patient id, episode id, month key, value) rows (registry.stats_records)."""
+        if not every:
+            rows = [row for row in rows if row[1] in owner]
+        bins = list(map(_BIN_OF_KEY, map(_third, rows), repeat(last)))
+        pooled = Counter(zip(bins, map(_fourth, rows)))
+        # Patients per bin: the distinct (patient, bin) pairs, each as one int (patient id × 8 + bin).
+        patients = Counter(map(and_, set(map(add, map(mul, map(_first, rows), repeat(8)), bins)), repeat(7)))
+        pools: list[dict[float, int]] = [{} for _ in MONTH_BINS]
+        for (index, value), n in pooled.items():
+            pool = pools[index]
+            value = float(value)
+            pool[value] = pool.get(value, 0) + n
+        return [Spread.of_counts(pool, patients[index]) for index, pool in enumerate(pools)]
+
+    def by_month_pooled(at: int) -> list[Spread | None]:
+        """The same from the episodes' words 'key:value' (column `at`) and their keys as bits (column at + 1)."""
+        rows = records.episodes if every else [row for row in records.episodes if row[0] in owner]
+        masks: dict[int, int] = {}
+        get = masks.get
+        for row in rows:
+            mask = row[at + 1]
+            if mask is not None:
+                masks[row[1]] = get(row[1], 0) | mask
+        pools: list[dict[float, int]] = [{} for _ in MONTH_BINS]
+        for word, n in Counter(" ".join(filter(None, map(itemgetter(at), rows))).split()).items():
+            key, _, value = word.partition(":")
+            pool = pools[_BIN_OF_KEY(int(key), last)]
+            value = float(value)
+            pool[value] = pool.get(value, 0) + n
+        patients = [0] * len(MONTH_BINS)
+        for mask, n in Counter(masks.values()).items():
+            for index in _bins_of_mask(mask):
+                patients[index] += n
+        return [Spread.of_counts(pool, patients[index]) for index, pool in enumerate(pools)]
 
     sites = Counter(row[4] for row in resolution)
     return CohortStats(
@@ -512,33 +556,83 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
         patients=len(behind),
         episodes=len(resolution),
         episodes_by_site=dict(sorted(sites.items())),
-        sex=dict(sorted(Counter(people[pid][0] for pid in behind).items())),
-        age_band=dict(sorted(Counter(band_of[pid] for pid in behind).items(), key=lambda kv: int(kv[0].split("-")[0]))),
-        time_to_resolution=kaplan_meier([row[0] for row in resolution], [row[1] for row in resolution]),
+        sex=dict(sorted(Counter(person[pid][0] for pid in behind).items())),
+        age_band=dict(sorted(Counter(person[pid][1] for pid in behind).items(), key=lambda kv: int(kv[0].split("-")[0]))),
+        time_to_resolution=kaplan_meier(list(map(_first, resolution)), list(map(_second, resolution))),
         resolution_subjects=resolution,
-        second_episode=kaplan_meier([row[0] for row in second], [row[1] for row in second]),
+        second_episode=kaplan_meier(list(map(_first, second)), list(map(_second, second))),
         second_subjects=second,
         recurrence=tuple(counts["RECURRENCE"]),
         migration=tuple(counts["MIGRATION"]),
         migration_table=[(a, b, n) for (a, b), n in sorted(table.items(), key=lambda kv: (-kv[1], kv[0]))],
         onset_interval=Spread.of(intervals, len(histories)),
-        extent_by_month=by_month(records.extents),
-        pain_by_month=by_month(records.pains),
+        extent_by_month=by_month_pooled(8) if records.pooled else by_month(records.extents),
+        pain_by_month=by_month_pooled(10) if records.pooled else by_month(records.pains),
         window_months=tuple(window_months),
     )
+
+
+_first, _second, _third, _fourth = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3)
+_EPISODE_FIELDS = itemgetter(0, 2, 3, 4, 7)  # episode id, site, onset, resolved_on, latest contact
+#: The highest month key with a bit of its own in episode_figures' key masks (migrations.FIGURES_TOP_KEY): the
+#: last month edge's.
+TOP_KEY = 2 * MONTH_EDGES[-1]
+
+
+@functools.cache
+def _bins_of_mask(mask: int) -> tuple[int, ...]:
+    """The month bins of a set of month keys as bits (bit k: key k for 0 ≤ k ≤ TOP_KEY; the next bit: any other
+    key, which bin_of_key puts in the last bin)."""
+    found = {bin_of_key(k) for k in range(TOP_KEY + 1) if mask >> k & 1}
+    if mask >> (TOP_KEY + 1) & 1:
+        found.add(len(MONTH_EDGES))
+    return tuple(sorted(found))
+#: The month bin of a month key (MONTH_BINS' index); keys past the table: over 12 months (bin_of_key's rule).
+_BIN_OF_KEY = dict(enumerate(_BIN_BY_KEY)).get
 
 
 def _EPISODE_ORDER(row: tuple) -> tuple:
     return row[3], row[2], row[0]
 
 
-def _migratory_flags(rows: list[tuple], as_of: dt.date) -> list[course.Flag]:
-    """The RECURRENCE and MIGRATION flags the course assessment raises on a patient's TOH episodes (rows by onset,
-    then site). Only those two rules are run (course.assess would run all twelve, and these look at nothing but
-    the TOH episodes' sites and dates): the same rule functions, on the same history, so the same flags."""
+def migratory_flags(rows: Sequence[tuple]) -> list[tuple[str, str, str]]:
+    """(code, from site or None, site) of each RECURRENCE and MIGRATION flag the course assessment raises on a
+    patient's TOH episodes, from the episodes' rows (id, patient id, site, onset, resolved_on, …; by onset, then
+    site), in history order.
+
+    The two rules' own conditions (course._recurrence and course._migration), without the wording the cohort
+    figures do not use: RECURRENCE when an earlier-onset episode at the same site resolved before this onset;
+    MIGRATION when an earlier onset was at another site, from the latest of those (ties: the first in history
+    order). tests/test_stats.py checks them against the rules themselves (course_migratory_flags)."""
+    flags = []
+    first = rows[0][3]
+    for row in rows:
+        site, onset = row[2], row[3]
+        if onset == first:
+            continue  # nothing earlier: neither rule can fire
+        recurrence, source = False, None
+        for other in rows:
+            if other[3] >= onset:
+                break
+            if other[2] == site:
+                recurrence = recurrence or other[4] is not None and other[4] < onset
+            elif source is None or other[3] > source[3]:
+                source = other
+        if recurrence:
+            flags.append(("RECURRENCE", None, site))
+        if source is not None:
+            flags.append(("MIGRATION", source[2], site))
+    return flags
+
+
+def course_migratory_flags(rows: list[tuple], as_of: dt.date) -> list[course.Flag]:
+    """The RECURRENCE and MIGRATION flags as the course assessment's own rules raise them on a patient's TOH
+    episodes (rows as for migratory_flags): the reference migratory_flags is tested against. Only those two
+    rules are run (course.assess would run all twelve, and these look at nothing but the TOH episodes' sites and
+    dates): the same rule functions, on the same history, so the same flags."""
     day = dt.date.fromordinal
-    history = [Episode(site, day(onset), day(resolved) if resolved is not None else None, TOH, id=eid)
-               for eid, _, site, onset, resolved, _ in rows]
+    history = [Episode(row[2], day(row[3]), day(row[4]) if row[4] is not None else None, TOH, id=row[0])
+               for row in rows]
     first = history[0].symptom_onset
     flags = []
     for episode in history:

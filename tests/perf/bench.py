@@ -51,6 +51,8 @@ TARGETS = {
     "flags_all_ms": 3000.0,
     "import_ratio": 3.0,
     "rss_mb": 300.0,
+    "stats_json_ms": 2000.0,
+    "cohort_view_ms": 1000.0,
 }
 HEAVY_MRN = "BENCH-HEAVY"
 #: Bump when the heavy patient or the way the database is built changes (part of the cache key).
@@ -595,6 +597,116 @@ def measure_rss(ctx: "Context") -> tuple[float, dict]:
         "detail": f"{rows} rows fetched to the end in {scroll:.1f} s"}
 
 
+#: `tohtrack stats --json` as a user runs it, with the process's own peak memory (VmHWM) and CPU time.
+STATS_SCRIPT = textwrap.dedent("""
+    import json, os, resource, runpy, sys, time
+    sys.argv = ["tohtrack", *sys.argv[1:]]
+    start = time.perf_counter()
+    try:
+        runpy.run_module("tohtrack", run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
+    wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    hwm = None
+    if os.path.exists("/proc/self/status"):
+        with open("/proc/self/status") as status:
+            hwm = next((int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:")), None)
+    print(json.dumps({"cpu_s": usage.ru_utime + usage.ru_stime, "rss_mb": hwm or usage.ru_maxrss / 1024,
+                      "run_s": wall}), file=sys.stderr)
+""")
+
+
+def measure_stats_json(ctx: "Context") -> tuple[float, dict]:
+    """`tohtrack stats --json` over the whole cohort, a new process each time (start-up included), output to a
+    file; beside the wall time, the process's CPU time and peak memory."""
+    script = ctx.scratch / "stats.py"
+    script.write_text(STATS_SCRIPT)
+    out = ctx.scratch / "stats.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: compiled modules kept
+    cmd = [sys.executable, str(script), "--db", str(ctx.db), "stats", "--json", "--as-of", ctx.as_of.isoformat()]
+    walls, cpus, rss = [], [], []
+    for n in range(ctx.repeat(7, 3) + 1):
+        start = time.perf_counter()
+        with open(out, "w") as sink:
+            done = subprocess.run(cmd, env=env, stdout=sink, stderr=subprocess.PIPE, text=True)
+        wall = (time.perf_counter() - start) * 1000
+        if done.returncode != 0:
+            raise RuntimeError(f"tohtrack stats exited {done.returncode}: {done.stderr[-2000:]}")
+        if n:  # the first run warms the page cache
+            figures = json.loads(done.stderr.strip().splitlines()[-1])
+            walls.append(wall)
+            cpus.append(figures["cpu_s"] * 1000)
+            rss.append(figures["rss_mb"])
+    document = json.loads(out.read_text(encoding="utf-8"))
+    return median(walls), {
+        "detail": f"{document['patients']} patients, {document['episodes']} episodes; CPU {median(cpus):.0f} ms, "
+                  f"peak memory {median(rss):.0f} MB",
+        "cpu_ms": round(median(cpus)), "rss_mb": round(median(rss), 1)}
+
+
+#: The main window on the database; the Cohort tab clicked; timed until its figures are drawn.
+COHORT_VIEW_SCRIPT = textwrap.dedent("""
+    import json, os, sys, tempfile, time
+    from PySide6.QtCore import QSettings
+    from tohtrack.db import Store
+    from tohtrack.gui.app import MainWindow, create_application
+    app = create_application()
+    store = Store(sys.argv[1])
+    settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(store, settings, first_run_prompt=False)
+    window.resize(1280, 800)
+    window.show()
+    for _ in range(5):
+        app.processEvents()
+    tabs = window.ui.left_tabs
+    start, cpu = time.perf_counter(), time.process_time()
+    tabs.setCurrentWidget(window.cohort_view)
+    app.processEvents()
+    opened = time.perf_counter() - start
+    view = window.cohort_view.real()
+    while view.figures is None or view.busy:
+        app.processEvents()
+        time.sleep(0.001)
+    view.repaint()
+    app.processEvents()
+    shown, cpu = time.perf_counter() - start, time.process_time() - cpu
+    hwm = None
+    if os.path.exists("/proc/self/status"):
+        with open("/proc/self/status") as status:
+            hwm = next((int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:")), None)
+    print(json.dumps({"open_ms": opened * 1000, "figures_ms": shown * 1000, "cpu_ms": cpu * 1000, "rss_mb": hwm,
+                      "patients": view.figures.patients, "status": view.status.text()}))
+    os._exit(0)
+""")
+
+
+def measure_cohort_view(ctx: "Context") -> tuple[float, dict]:
+    """The Cohort tab of the main window: from the click on the tab to its figures drawn (the tab built, the
+    figures worked out in their thread, the curves, tables and box plot drawn), a new process each time."""
+    script = ctx.scratch / "cohort_view.py"
+    script.write_text(COHORT_VIEW_SCRIPT)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    results = []
+    for n in range(ctx.repeat(7, 3) + 1):
+        done = subprocess.run([sys.executable, str(script), str(ctx.db)], env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"the cohort view script exited {done.returncode}: {done.stderr[-2000:]}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        if result["status"]:
+            raise RuntimeError(f"the cohort view said: {result['status']}")
+        if n:  # the first run warms the page cache
+            results.append(result)
+    tab, cpu = median([r["open_ms"] for r in results]), median([r["cpu_ms"] for r in results])
+    return median([r["figures_ms"] for r in results]), {
+        "detail": f"{results[0]['patients']} patients; the tab itself {tab:.0f} ms; CPU {cpu:.0f} ms (all threads), "
+                  f"peak memory {median([r['rss_mb'] for r in results]):.0f} MB",
+        "open_ms": round(tab), "cpu_ms": round(cpu), "rss_mb": round(median([r["rss_mb"] for r in results]), 1)}
+
+
 METRICS: dict[str, Callable[["Context"], tuple[float | None, dict]]] = {
     "startup_ratio": measure_startup,
     "search_p95_ms": measure_search,
@@ -605,6 +717,8 @@ METRICS: dict[str, Callable[["Context"], tuple[float | None, dict]]] = {
     "flags_all_ms": measure_flags,
     "import_ratio": measure_import,
     "rss_mb": measure_rss,
+    "stats_json_ms": measure_stats_json,
+    "cohort_view_ms": measure_cohort_view,
 }
 
 

@@ -250,8 +250,9 @@ class Gateway(Protocol):
                        settings: "settings_mod.Settings | None" = None) -> "list[tuple[str, summary.Summary]]":
         """(MRN, summary with its flags JSON) of every unarchived patient, or of these patients."""
 
-    def stats_records(self, as_of: dt.date) -> "registry.StatsRecords":
-        """What the cohort statistics read, as one consistent snapshot."""
+    def stats_records(self, as_of: dt.date, pooled: bool = True) -> "registry.StatsRecords":
+        """What the cohort statistics read, as one consistent snapshot (tohtrack.registry.StatsRecords);
+        pooled=False asks for the values record by record even where the backend keeps them per episode."""
 
     # -- stored assessments (tohtrack.summary: a cache, never a source of truth) -----------------------
 

@@ -13,4 +13,4 @@ MIGRATION_SET = "tohtrack"
 
 #: The migrations of this version, in the order they apply.
 SCHEMA = ("m001_initial", "m002_registry_indexes", "m003_assessment_summary", "m004_audit_identity",
-          "m005_mrn_key", "m006_imaging_dicom_study")
+          "m005_mrn_key", "m006_imaging_dicom_study", "m007_episode_figures")

@@ -306,6 +306,112 @@ def m006_imaging_dicom_study(db: Database) -> None:
     """)
 
 
+# What m007 keeps per episode for the cohort statistics (tohtrack.stats, read by registry.stats_records): frozen
+# with the migration (a change is a new migration). The month key of a record is stats.month_key: 2 × the whole
+# calendar months from the onset's month to the record's, plus 1 when the record's day of the month is past the
+# onset's. A value is written exactly: an integer as it is, a real with 17 significant digits (read back to the
+# same float).
+_FIGURES_KEY = """((CAST(substr(x.date, 1, 4) AS INTEGER) - CAST(substr(e.symptom_onset, 1, 4) AS INTEGER)) * 12
+    + CAST(substr(x.date, 6, 2) AS INTEGER) - CAST(substr(e.symptom_onset, 6, 2) AS INTEGER)) * 2
+    + (substr(x.date, 9, 2) > substr(e.symptom_onset, 9, 2))"""
+#: The highest month key with a bit of its own in the key masks (2 × 12 months: stats' last month edge); a key
+#: above it, or below 0, sets bit 25.
+FIGURES_TOP_KEY = 24
+
+
+def _figures_values(table: str, column: str) -> str:
+    """The episode's values of one column as 'key:value' words, the set of their month keys as bits, and whether
+    every value is a number (a value of another type makes the statistics work the episode out afresh)."""
+    numbers = f"x.{column} IS NOT NULL AND typeof(x.{column}) IN ('integer', 'real')"
+    return f"""(SELECT group_concat(({_FIGURES_KEY}) || ':' || CASE typeof(x.{column}) WHEN 'integer' THEN x.{column}
+                ELSE printf('%!.17g', x.{column}) END, ' ')
+              FROM {table} AS x WHERE x.episode_id = e.id AND {numbers}),
+            (SELECT sum(DISTINCT 1 << CASE WHEN k BETWEEN 0 AND {FIGURES_TOP_KEY} THEN k ELSE {FIGURES_TOP_KEY + 1} END)
+              FROM (SELECT {_FIGURES_KEY} AS k FROM {table} AS x WHERE x.episode_id = e.id AND {numbers})),
+            NOT EXISTS (SELECT 1 FROM {table} AS x WHERE x.episode_id = e.id AND x.{column} IS NOT NULL
+                        AND typeof(x.{column}) NOT IN ('integer', 'real'))"""
+
+
+#: One episode's row of episode_figures, for `INSERT OR REPLACE INTO episode_figures SELECT … WHERE e.id = …`.
+FIGURES_ROW = f"""SELECT e.id,
+            (SELECT max(d) FROM (SELECT max(date) AS d FROM imaging WHERE episode_id = e.id
+                                 UNION ALL SELECT max(date) FROM symptoms WHERE episode_id = e.id)),
+            {_figures_values("imaging", "edema_extent_pct")},
+            {_figures_values("symptoms", "pain_nrs")}
+        FROM episodes AS e"""
+
+#: The triggers that keep episode_figures in step with the records (m007).
+FIGURES_TRIGGERS = [f"episode_figures_{table}_{event}" for table in ("episodes", "imaging", "symptoms")
+                    for event in ("insert", "update", "delete")]
+
+
+def _figures_refresh(episode: str) -> str:
+    return f"INSERT OR REPLACE INTO episode_figures {FIGURES_ROW} WHERE e.id = {episode};"
+
+
+def _figures_add(table: str, column: str, words: str, keys: str, plain: str) -> str:
+    """A new study or symptom record added to its episode's row (the bulk of the writes: an import, the demo),
+    without reading the episode's other records: the same row as _figures_refresh would write."""
+    value = f"NEW.{column}"
+    number = f"{value} IS NOT NULL AND typeof({value}) IN ('integer', 'real')"
+    key = f"""(SELECT {_FIGURES_KEY} FROM (SELECT NEW.date AS date) AS x, episodes AS e WHERE e.id = NEW.episode_id)"""
+    return f"""UPDATE episode_figures SET
+                last_date = CASE WHEN last_date IS NULL OR NEW.date > last_date THEN NEW.date ELSE last_date END,
+                {words} = CASE WHEN {number} THEN coalesce({words} || ' ', '') || {key} || ':'
+                    || CASE typeof({value}) WHEN 'integer' THEN {value} ELSE printf('%!.17g', {value}) END
+                    ELSE {words} END,
+                {keys} = CASE WHEN {number} THEN coalesce({keys}, 0) | (1 << CASE WHEN {key} BETWEEN 0
+                    AND {FIGURES_TOP_KEY} THEN {key} ELSE {FIGURES_TOP_KEY + 1} END) ELSE {keys} END,
+                {plain} = {plain} AND ({value} IS NULL OR typeof({value}) IN ('integer', 'real'))
+            WHERE episode_id = NEW.episode_id;"""
+
+
+_FIGURES_COLUMNS = {"imaging": ("edema_extent_pct", "extents", "extent_keys", "extents_plain"),
+                    "symptoms": ("pain_nrs", "pains", "pain_keys", "pains_plain")}
+_FIGURES_TRIGGERS = "\n".join(
+    f"""
+        CREATE TRIGGER episode_figures_{table}_{event.split()[0].lower()} AFTER {event} ON {table}
+        BEGIN
+            {body}
+        END;"""
+    for table, event, body in [
+        # A new episode has no records yet (they refer to it).
+        ("episodes", "INSERT", "INSERT OR REPLACE INTO episode_figures (episode_id, extents_plain, pains_plain) "
+                               "VALUES (NEW.id, 1, 1);"),
+        ("episodes", "UPDATE OF id, symptom_onset", "DELETE FROM episode_figures WHERE episode_id = OLD.id;\n            "
+                                                   + _figures_refresh("NEW.id")),
+        ("episodes", "DELETE", "DELETE FROM episode_figures WHERE episode_id = OLD.id;"),
+        *((finding, event, "\n            ".join(_figures_refresh(f"{row}.episode_id") for row in rows))
+          for finding in ("imaging", "symptoms")
+          for event, rows in (("UPDATE", ("OLD", "NEW")), ("DELETE", ("OLD",)))),
+        *((finding, "INSERT", _figures_add(finding, *_FIGURES_COLUMNS[finding])) for finding in ("imaging", "symptoms")),
+    ]
+)
+
+
+@migrations()
+def m007_episode_figures(db: Database) -> None:
+    """What the cohort statistics need of each episode's records, kept beside the episode so that they need not
+    read every study and symptom record (a hundred thousand patients have hundreds of thousands): the latest
+    record's date, and the edema extents and pain scores as (month key, value) words with the set of their month
+    keys. Triggers write an episode's row again in the transaction of any write to the episode or its studies and
+    symptom records; the statistics use the rows only for an as-of date on or after the episode's latest record
+    (otherwise they read the records), and `check` compares them with the records. Never a source of truth."""
+    _run(db, f"""
+        CREATE TABLE episode_figures (
+            episode_id INTEGER PRIMARY KEY,
+            last_date TEXT,  -- the latest date of the episode's studies and symptom records (NULL: none)
+            extents TEXT,  -- 'key:value' of each study's edema extent (%), separated by spaces
+            extent_keys INTEGER,  -- bit k: a key k among them (0 to 24; bit 25: any other)
+            extents_plain INTEGER NOT NULL,  -- 0: a value that is not a number (not in the words)
+            pains TEXT,  -- 'key:value' of each symptom record's pain NRS
+            pain_keys INTEGER,
+            pains_plain INTEGER NOT NULL
+        );
+        INSERT INTO episode_figures {FIGURES_ROW};
+        {_FIGURES_TRIGGERS}
+    """)
+
 def known_names(migration_set: Migrations = migrations) -> list[str]:
     """Names of the migrations this version of TOHtrack knows, in order."""
     return [m.name for m in migration_set.pending(Database(memory=True, execute_plugins=False))]

@@ -18,6 +18,7 @@ import math
 import sqlite3
 import weakref
 from collections import OrderedDict
+from operator import itemgetter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
@@ -692,38 +693,48 @@ def _ordinal_sql(column: str) -> str:
     return f"CAST(julianday({column}) - 1721424.5 AS INTEGER)"
 
 
-# The episodes with their latest contact (study or symptom record) by as_of, from one pass over each table's
-# (episode, date) index: at a hundred thousand patients cheaper than a look-up per episode.
-_STATS_EPISODES_SQL = f"""WITH contacts AS (
-      SELECT episode_id, max(day) AS day FROM (
-        SELECT episode_id, max(date) AS day FROM imaging WHERE date <= :as_of GROUP BY episode_id
-        UNION ALL
-        SELECT episode_id, max(date) FROM symptoms WHERE date <= :as_of GROUP BY episode_id)
-      GROUP BY episode_id)
-    SELECT e.id, e.patient_id, e.site, {_ordinal_sql("e.symptom_onset")}, {_ordinal_sql("e.resolved_on")},
-      {_ordinal_sql("c.day")}
+# Age in whole years on the episode's onset (registry.age_on), from the ISO texts: the difference of the years,
+# less one when the onset's month and day ('MM-DD') come before the birthday's.
+STATS_AGE_SQL = """(CAST(substr(e.symptom_onset, 1, 4) AS INTEGER) - CAST(substr(p.birth_date, 1, 4) AS INTEGER)
+       - (substr(e.symptom_onset, 6, 5) < substr(p.birth_date, 6, 5)))"""
+_STATS_EPISODES_WHERE = "WHERE p.archived = 0 AND e.diagnosis = :toh AND e.symptom_onset <= :as_of"
+# The episodes with their patients (one join: no second pass over the patients) and their rows of
+# episode_figures, with whether the row can stand for the records (it is there, holds no record after as_of,
+# and every value in it is a number). Not sorted here: the statistics put each patient's few episodes in order
+# (cheaper than sorting them all).
+_STATS_POOLED_SQL = f"""SELECT e.id, e.patient_id, e.site, {_ordinal_sql("e.symptom_onset")},
+      {_ordinal_sql("e.resolved_on")}, p.sex, {STATS_AGE_SQL}, {_ordinal_sql("f.last_date")},
+      f.extents, f.extent_keys, f.pains, f.pain_keys,
+      f.episode_id IS NULL OR f.last_date > :as_of OR NOT f.extents_plain OR NOT f.pains_plain
     FROM episodes AS e NOT INDEXED JOIN patients AS p ON p.id = e.patient_id
-      LEFT JOIN contacts AS c ON c.episode_id = e.id
-    WHERE p.archived = 0 AND e.diagnosis = :toh AND e.symptom_onset <= :as_of
-    ORDER BY e.symptom_onset, e.site, e.id"""
-_STATS_PATIENTS_SQL = f"""SELECT p.id, p.sex, {_ordinal_sql("p.birth_date")} FROM patients AS p
-    WHERE p.archived = 0 AND EXISTS (SELECT 1 FROM episodes AS e WHERE e.patient_id = p.id
-      AND e.diagnosis = :toh AND e.symptom_onset <= :as_of)"""
-# The month key in SQL (stats.month_key): worked out here, in C, rather than row by row in Python.
+      LEFT JOIN episode_figures AS f ON f.episode_id = e.id
+    {_STATS_EPISODES_WHERE}"""
+# Otherwise: the episodes with their latest contact by as_of (each table's latest date found by a seek in its
+# (episode, date) index) ...
+_STATS_EPISODES_SQL = f"""SELECT e.id, e.patient_id, e.site, {_ordinal_sql("e.symptom_onset")},
+      {_ordinal_sql("e.resolved_on")}, p.sex, {STATS_AGE_SQL},
+      {_ordinal_sql("max(coalesce((SELECT max(date) FROM imaging WHERE episode_id = e.id AND date <= :as_of), ''), "
+                    "coalesce((SELECT max(date) FROM symptoms WHERE episode_id = e.id AND date <= :as_of), ''))")}
+    FROM episodes AS e NOT INDEXED JOIN patients AS p ON p.id = e.patient_id
+    {_STATS_EPISODES_WHERE}"""
+# ... and their values record by record, with the month key in SQL (stats.month_key): worked out here, in C,
+# rather than row by row in Python.
 STATS_MONTH_KEY_SQL = """((CAST(substr(x.date, 1, 4) AS INTEGER) - CAST(substr(e.symptom_onset, 1, 4) AS INTEGER)) * 12
        + CAST(substr(x.date, 6, 2) AS INTEGER) - CAST(substr(e.symptom_onset, 6, 2) AS INTEGER)) * 2
        + (substr(x.date, 9, 2) > substr(e.symptom_onset, 9, 2))"""
-_STATS_VALUES_SQL = """SELECT x.episode_id, """ + STATS_MONTH_KEY_SQL + """, x.{column}
+_STATS_VALUES_SQL = """SELECT e.patient_id, x.episode_id, """ + STATS_MONTH_KEY_SQL + """, x.{column}
     FROM {table} AS x NOT INDEXED CROSS JOIN episodes AS e ON e.id = x.episode_id
       CROSS JOIN patients AS p ON p.id = e.patient_id
     WHERE x.{column} IS NOT NULL AND x.date <= :as_of AND e.diagnosis = :toh AND p.archived = 0
       AND e.symptom_onset <= :as_of"""
+_STALE = itemgetter(12)
 
 
 @gc_paused()
-def stats_records(store: "Store", as_of: dt.date) -> StatsRecords:
+def stats_records(store: "Store", as_of: dt.date, pooled: bool = True) -> StatsRecords:
     """The records the cohort statistics are worked out from, as the database stood at as_of (in one read
-    transaction, so that the queries see the same database)."""
+    transaction, so that the queries see the same database). pooled=False: read the values record by record
+    even where episode_figures could stand for them (the tests compare the two)."""
     params = {"as_of": as_of.isoformat(), "toh": TOH}
     conn = store.conn
     cursor = conn.cursor()
@@ -732,12 +743,81 @@ def stats_records(store: "Store", as_of: dt.date) -> StatsRecords:
     if began:
         conn.execute("BEGIN")
     try:
+        if pooled and _has_figures(conn):
+            episodes = cursor.execute(_STATS_POOLED_SQL, params).fetchall()
+            if not any(map(_STALE, episodes)):
+                return StatsRecords(as_of, episodes, True, [], [])
         episodes = cursor.execute(_STATS_EPISODES_SQL, params).fetchall()
-        patients = cursor.execute(_STATS_PATIENTS_SQL, params).fetchall()
         extents = cursor.execute(_STATS_VALUES_SQL.format(table="imaging", column="edema_extent_pct"),
                                  params).fetchall()
         pains = cursor.execute(_STATS_VALUES_SQL.format(table="symptoms", column="pain_nrs"), params).fetchall()
     finally:
         if began and conn.in_transaction:
             conn.execute("COMMIT")
-    return StatsRecords(as_of, patients, episodes, extents, pains)
+    return StatsRecords(as_of, episodes, False, extents, pains)
+
+
+def _has_figures(conn: sqlite3.Connection) -> bool:
+    """Whether the file has episode_figures (m007; a read-only command does not upgrade an older file)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'episode_figures'"
+                        ).fetchone() is not None
+
+
+def _figures_words(text: str | None) -> list[str]:
+    return sorted(text.split()) if text else []
+
+
+def figures_rows_sql() -> str:
+    """Every episode's row of episode_figures made afresh, as migrations.FIGURES_ROW makes one episode's, but
+    from one pass over each table (for `check`: a look-up per episode takes minutes at a hundred thousand)."""
+    from .migrations import FIGURES_TOP_KEY, _FIGURES_KEY
+
+    def values(table: str, column: str) -> str:
+        number = f"x.{column} IS NOT NULL AND typeof(x.{column}) IN ('integer', 'real')"
+        return f"""SELECT x.episode_id AS id, max(x.date) AS last_date,
+              group_concat(CASE WHEN {number} THEN ({_FIGURES_KEY}) || ':' || CASE typeof(x.{column})
+                WHEN 'integer' THEN x.{column} ELSE printf('%!.17g', x.{column}) END END, ' ') AS words,
+              sum(DISTINCT CASE WHEN {number} THEN 1 << CASE WHEN ({_FIGURES_KEY}) BETWEEN 0 AND {FIGURES_TOP_KEY}
+                THEN ({_FIGURES_KEY}) ELSE {FIGURES_TOP_KEY + 1} END END) AS keys,
+              NOT max(x.{column} IS NOT NULL AND typeof(x.{column}) NOT IN ('integer', 'real')) AS plain
+            FROM {table} AS x JOIN episodes AS e ON e.id = x.episode_id GROUP BY x.episode_id"""
+
+    return f"""WITH i AS ({values("imaging", "edema_extent_pct")}),
+        s AS ({values("symptoms", "pain_nrs")})
+        SELECT e.id, nullif(max(coalesce(i.last_date, ''), coalesce(s.last_date, '')), ''),
+          i.words, i.keys, coalesce(i.plain, 1), s.words, s.keys, coalesce(s.plain, 1)
+        FROM episodes AS e LEFT JOIN i ON i.id = e.id LEFT JOIN s ON s.id = e.id"""
+
+
+def verify_stats_figures(store: "Store", limit: int = 20) -> list[str]:
+    """Problems with episode_figures (for `check`): each episode's row against one made afresh from its records
+    (the words in any order). A cache that is never a source of truth: a wrong row is written again by the next
+    write to the episode, and emptying the table makes the statistics read the records."""
+    conn = store.conn
+    if not _has_figures(conn):
+        return []
+    cursor = conn.cursor()
+    cursor.row_factory = None
+
+    def normal(row: Sequence) -> tuple:
+        return (row[1], _figures_words(row[2]), row[3], bool(row[4]), _figures_words(row[5]), row[6], bool(row[7]))
+
+    fresh = {row[0]: normal(row) for row in cursor.execute(figures_rows_sql())}
+    stored = {row[0]: normal(row) for row in cursor.execute(
+        "SELECT episode_id, last_date, extents, extent_keys, extents_plain, pains, pain_keys, pains_plain "
+        "FROM episode_figures")}
+    problems = []
+    for episode_id in sorted(fresh.keys() | stored.keys()):
+        if episode_id not in stored:
+            problems.append(f"statistics: episode {episode_id} has no row in episode_figures (removed outside "
+                            "TOHtrack; the statistics read its records instead)")
+        elif episode_id not in fresh:
+            problems.append(f"statistics: episode_figures has a row for episode {episode_id}, which does not exist "
+                            "(written outside TOHtrack)")
+        elif stored[episode_id] != fresh[episode_id]:
+            problems.append(f"statistics: episode {episode_id}'s row in episode_figures does not match its records "
+                            "(changed outside TOHtrack)")
+        if len(problems) >= limit:
+            problems.append("statistics: further rows of episode_figures not compared")
+            break
+    return problems

@@ -1321,11 +1321,18 @@ class Store:
 
         return registry.flag_summaries(self, as_of, patient_ids, settings)
 
-    def stats_records(self, as_of: dt.date) -> "registry_mod.StatsRecords":
-        """What the cohort statistics read (tohtrack.registry.StatsRecords), in one read transaction."""
+    def stats_records(self, as_of: dt.date, pooled: bool = True) -> "registry_mod.StatsRecords":
+        """What the cohort statistics read (tohtrack.registry.StatsRecords), in one read transaction; pooled=False:
+        the values record by record even where episode_figures could stand for them."""
         from . import registry
 
-        return registry.stats_records(self, as_of)
+        return registry.stats_records(self, as_of, pooled=pooled)
+
+    def verify_stats_figures(self, limit: int = 20) -> list[str]:
+        """The cohort statistics' per-episode cache (episode_figures) against the records, for check."""
+        from . import registry
+
+        return registry.verify_stats_figures(self, limit)
 
     def patient_mrns(self, ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
         """(id, MRN) of every patient (archived too), or of these ids (NotFound for one not there)."""
@@ -1431,6 +1438,7 @@ class Store:
             if row["family_key"] != fold(row["family_name"]) or row["given_key"] != fold(row["given_name"]):
                 problems.append(f"patients row {row['id']} ({row['mrn']}): search keys do not match the name")
         problems += self.verify_summaries()  # compared with fresh ones (a cache, never a source of truth)
+        problems += self.verify_stats_figures()  # the cohort statistics' cache, the same way
         return problems
 
     def _check_mrn_keys(self) -> list[str]:
