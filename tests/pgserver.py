@@ -107,10 +107,9 @@ class PgServer:
         pwfile.unlink()
         for attempt in range(5):
             port = _free_port()
-            options = (f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off "
-                       "-c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB")
-            result = self._run([str(bins / "pg_ctl"), "-D", str(self._data), "-l", str(self._log), "-w", "-t", "60",
-                                "-o", options, "start"])
+            self._options = (f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off "
+                             "-c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB")
+            result = self._pg_ctl("start")
             if result.returncode == 0:
                 break
             if attempt == 4:
@@ -122,6 +121,22 @@ class PgServer:
         self.url = f"postgresql://{SUPERUSER}:{urllib.parse.quote(password, safe='')}@127.0.0.1:{port}/postgres"
         self.started_in = time.monotonic() - began
         return self
+
+    def _pg_ctl(self, action: str) -> subprocess.CompletedProcess:
+        extra = ["-l", str(self._log), "-t", "60", "-o", self._options] if action == "start" else ["-m", "fast"]
+        return self._run([str(_bin_dir() / "pg_ctl"), "-D", str(self._data), "-w", *extra, action])
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data (a clinic's server going down)."""
+        result = self._pg_ctl("stop")
+        if result.returncode != 0:
+            raise RuntimeError(f"pg_ctl stop failed: {result.stderr.strip()}")
+
+    def resume(self) -> None:
+        """Start it again on the same port, with the same data."""
+        result = self._pg_ctl("start")
+        if result.returncode != 0:
+            raise RuntimeError(f"pg_ctl start failed: {result.stderr.strip()}")
 
     def stop(self) -> None:
         if self._data is not None and self._data.exists():
@@ -144,7 +159,7 @@ def url_for(url: str, database: str | None = None, user: str | None = None, pass
                                     parts.query, parts.fragment))
 
 
-class TestCluster:
+class PgCluster:
     """The session's server with what each test needs: an owner role (not a superuser: CREATEROLE, as a
     clinic's TOHtrack owner would be) and a fresh, empty database per test owned by it."""
 
@@ -193,14 +208,14 @@ class TestCluster:
         return url_for(self.superuser_url, database)
 
 
-def start_or_use() -> tuple[TestCluster, PgServer | None]:
+def start_or_use() -> tuple[PgCluster, PgServer | None]:
     """The cluster of $TOHTRACK_TEST_PG_URL, or a new embedded server (then stop it at the end)."""
     url = os.environ.get("TOHTRACK_TEST_PG_URL")
     if url:
-        return TestCluster(url), None
+        return PgCluster(url), None
     server = PgServer().start()
     try:
-        return TestCluster(server.url, server), server
+        return PgCluster(server.url, server), server
     except BaseException:
         server.stop()
         raise

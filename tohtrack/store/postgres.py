@@ -88,7 +88,7 @@ def describe(url: str) -> str:
             auth, host = netloc.rsplit("@", 1)
             netloc = auth.split(":", 1)[0] + "@" + host
         query = "&".join(p for p in parts.query.split("&") if p and not p.lower().startswith("password="))
-        return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+        return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
     except ValueError:
         return "the PostgreSQL database (its URL could not be read)"
 
