@@ -7,6 +7,7 @@ import json
 import psycopg
 import pytest
 
+from pgfixtures import owner_url, pg_db, pg_store  # noqa: F401 (fixtures)
 from pgserver import PgServer, PgCluster, url_for
 from tohtrack import db as dbmod, interchange
 from tohtrack.db import ConflictError, DatabaseTooNew, NotATohtrackDatabase, NotFound

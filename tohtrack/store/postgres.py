@@ -1082,7 +1082,8 @@ def list_users(url: str) -> list[tuple[str, str, bool]]:
         return [(r[0], r[1] or "", bool(r[2])) for r in conn.execute(
             "SELECT r.rolname, l.display_name, r.rolcanlogin FROM pg_auth_members m "
             "JOIN pg_roles r ON r.oid = m.member JOIN pg_roles g ON g.oid = m.roleid "
-            f"{join} WHERE g.rolname = %s ORDER BY r.rolname", (pg_schema.CLINICIAN_ROLE,))]
+            # Members with the admin option administer the group (its creator, since PostgreSQL 16): not clinicians.
+            f"{join} WHERE g.rolname = %s AND NOT m.admin_option ORDER BY r.rolname", (pg_schema.CLINICIAN_ROLE,))]
     except psycopg.Error as exc:
         raise _error(where, exc, url) from None
     finally:

@@ -1,4 +1,5 @@
-"""Fixtures of the PostgreSQL tests: a fresh empty database per test on the session's server (tests/pgserver.py)."""
+"""Fixtures of the PostgreSQL tests (imported by each test module: a conftest here would shadow tests/conftest.py's
+name): a fresh empty database per test on the session's server (tests/pgserver.py)."""
 
 import pytest
 
