@@ -48,7 +48,8 @@ def _ensure_system_user(name: str) -> tuple[int, int]:
         result = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
                                 capture_output=True, text=True)
         if result.returncode not in (0, 9):  # 9: made at this moment by another test session
-            raise RuntimeError(f"cannot create the system user {name} for the test server: {result.stderr.strip()}")
+            raise RuntimeError(f"cannot create the system user {name} for the test server: "
+                               f"{result.stderr.strip()}") from None
         entry = pwd.getpwnam(name)
     return entry.pw_uid, entry.pw_gid
 

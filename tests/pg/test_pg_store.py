@@ -70,6 +70,20 @@ def test_a_database_from_a_newer_version_is_refused(owner_url, pg_store):
         PostgresStore(owner_url)
 
 
+def test_read_only_opens_read_but_never_write_nor_initialise(owner_url, pg_server, vignettes):
+    with pytest.raises(NotATohtrackDatabase, match="empty"):
+        PostgresStore(owner_url, readonly=True)
+    with PostgresStore(owner_url) as store:
+        imported(store, vignettes)
+    with PostgresStore(owner_url, readonly=True) as reader:
+        assert reader.count_patients() == 6 and reader.check() == []
+        with pytest.raises(dbmod.StoreError, match="read-only"):
+            reader.set_setting("clinic_name", "x")
+        reader.close()
+        with pytest.raises(dbmod.StoreError, match="closed"):
+            reader.count_patients()
+
+
 def test_wrong_password_unknown_database_and_no_server_each_say_so(pg_server, pg_db, owner_url):
     secret = "not-the-password-9f3a"
     wrong = url_for(owner_url, password=secret)

@@ -285,6 +285,7 @@ class PostgresStore:
         self.on_wait = None
         self.conn: psycopg.Connection | None = None
         self._depth = 0
+        self._closed = False
         self.conn = _connect(url, self.path)
         try:
             self._open()
@@ -334,6 +335,8 @@ class PostgresStore:
         """A new connection when the last one was lost (a server restart, pg_terminate_backend)."""
         if self.conn is not None and not self.conn.closed and not self.conn.broken:
             return
+        if self._closed:
+            raise StoreError(f"{self.path}: the database was closed")
         if self._depth:
             raise ServerUnavailable(f"{self.path}: the connection to the clinic server was lost; the last action "
                                     "was not written")
@@ -345,6 +348,7 @@ class PostgresStore:
             self.conn.execute("SET default_transaction_read_only = on")
 
     def close(self) -> None:
+        self._closed = True
         if self.conn is not None:
             self.conn.close()
 
