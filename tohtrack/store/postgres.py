@@ -849,8 +849,10 @@ class PostgresStore:
         against its audit trail (as tohtrack.db.Store.check does); returns what is wrong (empty when all is well).
 
         Read as of one snapshot, so a check run while workstations write sees one consistent state."""
-        with self.conn.transaction():
-            self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        idle = self.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        with self.conn.transaction() if idle else contextlib.nullcontext():
+            if idle:
+                self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             problems = self._check_guards()
             problems += self._check_identity_and_anchors()
             problems += self._check_chain()
