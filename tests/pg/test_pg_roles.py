@@ -45,6 +45,8 @@ def test_admin_init_makes_the_schema_and_the_group_and_says_what_it_did(capsys, 
     assert secret not in out
     code, out, err = run_cli(capsys, "--db", owner_url, "admin", "init")  # again: nothing to do, no harm
     assert code == 0 and "the schema is up to date" in out
+    with psycopg.connect(owner_url) as conn:  # a session stuck in a transaction cannot hold up the clinic
+        assert conn.execute("SHOW idle_in_transaction_session_timeout").fetchone()[0] == "5min"
 
 
 def test_add_user_and_users(capsys, monkeypatch, pg_server, pg_db, clinic):

@@ -3,9 +3,12 @@ the errors of opening (the shapes of tests/test_db.py where the behaviour is the
 
 import datetime as dt
 import json
+import time
+import urllib.parse
 
 import psycopg
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from pgfixtures import owner_url, pg_db, pg_store  # noqa: F401 (fixtures)
 from pgserver import PgServer, PgCluster, url_for
@@ -95,6 +98,20 @@ def test_wrong_password_unknown_database_and_no_server_each_say_so(pg_server, pg
     with pytest.raises(ServerUnavailable, match="cannot reach the clinic server") as err:
         PostgresStore(f"postgresql://someone:{secret}@127.0.0.1:1/clinic")
     assert secret not in str(err.value) and "127.0.0.1:1/clinic" in str(err.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(password=st.text(min_size=1, max_size=40).filter(lambda p: "\x00" not in p),
+       user=st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True),
+       query=st.sampled_from(["", "?sslmode=verify-full", "?host=/run/postgresql&application_name=x"]))
+def test_describe_drops_any_password(password, user, query):
+    secret = "Zq9" + password  # distinct from the rest of the URL
+    quoted = urllib.parse.quote(secret, safe="")
+    shown = describe(f"postgresql://{user}:{quoted}@db.clinic:5432/clinic{query}")
+    assert quoted not in shown and secret not in shown
+    assert shown == f"postgresql://{user}@db.clinic:5432/clinic{query}"
+    shown = describe(f"postgresql://db.clinic/clinic?user={user}&password={quoted}")
+    assert quoted not in shown and shown == f"postgresql://db.clinic/clinic?user={user}"
 
 
 def test_describe_never_shows_a_password():
@@ -329,7 +346,9 @@ def test_check_finds_an_audit_entry_changed_or_removed(pg_server, pg_db, pg_stor
         su.execute("ALTER TABLE audit DISABLE TRIGGER USER")
         su.execute("UPDATE audit SET clinician = 'Nobody' WHERE id = 3")
         su.execute("DELETE FROM audit WHERE id = 5")
+        su.execute("UPDATE audit SET old = '' WHERE id = 2")  # was NULL: not the same as the empty text
     found = pg_store.check()
+    assert any("entry 2 was changed" in p for p in found)
     assert any("entry 3 was changed" in p for p in found)
     assert any("entries 5–5 are missing" in p for p in found)
     assert "schema: the trigger audit_no_update on audit is disabled (outside TOHtrack)" in found
@@ -382,6 +401,19 @@ def test_a_terminated_backend_mid_transaction_writes_nothing_and_the_store_recon
     assert pg_store.check() == []
     pg_store.add_patients(new[:2], today=TODAY)
     assert pg_store.count_patients() == before[1] + 2
+
+
+def test_a_write_waiting_for_another_workstation_gives_up_clearly(owner_url, pg_store, monkeypatch):
+    from tohtrack.store import postgres
+
+    monkeypatch.setattr(postgres, "LOCK_TIMEOUT_S", 1)
+    with PostgresStore(owner_url) as waiting, PostgresStore(owner_url) as other:
+        with other.transaction():  # another workstation holds the audit chain's head
+            began = time.monotonic()
+            with pytest.raises(postgres.StoreBusy, match="busy.*nothing was written"):
+                waiting.set_setting("clinic_name", "Ward 1")
+            assert time.monotonic() - began < 10
+        assert waiting.set_setting("clinic_name", "Ward 1") == "Ward 1"  # and it works once the other is done
 
 
 def test_a_server_stopped_and_started_again_during_a_session(vignettes):

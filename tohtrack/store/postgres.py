@@ -38,6 +38,10 @@ from ..schema import MIGRATION_SET, SCHEMA
 from . import pg_schema
 
 CONNECT_TIMEOUT_S = 10
+LOCK_TIMEOUT_S = 120  # a write waits this long for another workstation's (as BUSY_TIMEOUT_MS on SQLite)
+#: A session left inside a transaction (a crashed client, a forgotten psql BEGIN) is ended by the server after
+#: this long, so that it cannot hold the audit chain's lock and stop every workstation (set by admin init).
+IDLE_IN_TRANSACTION_S = 300
 _CHUNK = 5000  # ids per = ANY(%s) query
 _ORDER = {"imaging": "date, coalesce(time, ''), id", "symptoms": "date, id", "treatments": "start, id"}
 #: A login name TOHtrack creates: plain, so that it reads the same in every message and log.
@@ -194,6 +198,7 @@ def _connect(url: str, where: str) -> psycopg.Connection:
         raise StoreError(f"{where}: not a PostgreSQL URL libpq can read ({exc})") from None
     conn.adapters.register_loader("float8", _WholeNumbers)
     conn.execute("SET search_path = public")
+    conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
     return conn
 
 
@@ -1028,6 +1033,11 @@ def admin_init(url: str) -> list[str]:
         with conn.transaction():
             _grant(conn)
         done.append(f"granted {pg_schema.CLINICIAN_ROLE} what the app needs (and nothing else)")
+        database = conn.execute("SELECT current_database()").fetchone()[0]
+        conn.execute(sql.SQL("ALTER DATABASE {} SET idle_in_transaction_session_timeout = {}").format(
+            sql.Identifier(database), sql.Literal(f"{IDLE_IN_TRANSACTION_S}s")))
+        done.append(f"sessions idle inside a transaction end after {IDLE_IN_TRANSACTION_S} s (they would hold "
+                    "up every workstation's writes)")
     except psycopg.Error as exc:
         raise _error(where, exc, url) from None
     finally:
