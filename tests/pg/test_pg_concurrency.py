@@ -17,12 +17,12 @@ from tohtrack.model import Episode, Patient
 WRITER = Path(__file__).with_name("pg_writer.py")
 
 
-def run_workstations(url: str, workers: int, count: int) -> list[str]:
+def run_workstations(url: str, names: list[str], count: int) -> list[str]:
     start_at = time.time() + 2.0  # after every process has imported and connected
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")]))
-    procs = [subprocess.Popen([sys.executable, str(WRITER), url, f"w{n}", str(count), str(start_at)],
+    procs = [subprocess.Popen([sys.executable, str(WRITER), url, name, str(count), str(start_at)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for n in range(workers)]
+             for name in names]
     outputs = []
     for proc in procs:
         out, err = proc.communicate(timeout=300)
@@ -31,13 +31,16 @@ def run_workstations(url: str, workers: int, count: int) -> list[str]:
     return outputs
 
 
-@pytest.mark.parametrize("workers,count", [pytest.param(4, 12, id="4x12"),
-                                           pytest.param(8, 40, id="8x40", marks=pytest.mark.slow)])
-def test_concurrent_workstations_lose_no_update_and_keep_one_chain(owner_url, pg_store, workers, count):
+@pytest.mark.parametrize("names,count", [
+    pytest.param(["w0", "w1", "w2", "w3"], 12, id="4-apps"),
+    pytest.param(["w0", "w1", "sql2", "sql3"], 12, id="2-apps-2-plain-sql"),
+    pytest.param([f"w{n}" for n in range(6)] + ["sql6", "sql7"], 40, id="8x40", marks=pytest.mark.slow)])
+def test_concurrent_workstations_lose_no_update_and_keep_one_chain(owner_url, pg_store, names, count):
     pg_store.add_patient(Patient("W-1", "Writer", "Many", dt.date(1970, 1, 1), "female",
                                  episodes=[Episode("hip_left", dt.date(2025, 1, 1))]))
-    outputs = run_workstations(owner_url, workers, count)
-    expected = {f"w{n}.{i}" for n in range(workers) for i in range(count)}
+    outputs = run_workstations(owner_url, names, count)
+    workers = len(names)
+    expected = {f"{name}.{i}" for name in names for i in range(count)}
     patient = pg_store.patient_by_mrn("W-1")
     tokens = patient.notes.split()
     assert len(tokens) == len(expected) and set(tokens) == expected  # every edit kept, none twice

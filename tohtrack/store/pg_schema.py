@@ -176,6 +176,15 @@ BEGIN
     PERFORM 1 FROM audit_chain WHERE id = 1 FOR UPDATE;
 END $$;
 
+-- Any statement that writes records takes the chain's lock before it locks a row (as the app does first in its
+-- transactions), so a clinician's plain SQL and the app never wait on each other in opposite orders (deadlock).
+CREATE FUNCTION tohtrack_lock_chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public AS $$
+BEGIN
+    PERFORM tohtrack_begin_write();
+    RETURN NULL;
+END $$;
+
 -- Append one entry to the chain: who and when are the server's.
 CREATE FUNCTION tohtrack_audit_append(p_table TEXT, p_row BIGINT, p_patient BIGINT, p_action TEXT,
                                       p_old TEXT, p_new TEXT) RETURNS void
@@ -295,6 +304,8 @@ END $$;
 CREATE TRIGGER patients_no_delete BEFORE DELETE ON patients
     FOR EACH ROW EXECUTE FUNCTION tohtrack_no_removal();
 """ + "".join(f"""
+CREATE TRIGGER {t}_lock_chain BEFORE INSERT OR UPDATE OR DELETE ON {t}
+    FOR EACH STATEMENT EXECUTE FUNCTION tohtrack_lock_chain();
 CREATE TRIGGER {t}_version BEFORE INSERT OR UPDATE ON {t}
     FOR EACH ROW EXECUTE FUNCTION tohtrack_row_version();
 CREATE TRIGGER {t}_audit AFTER INSERT OR UPDATE OR DELETE ON {t}
@@ -418,11 +429,11 @@ REQUIRED_TRIGGERS = (
     ("audit", "audit_no_update"), ("audit", "audit_no_delete"), ("audit", "audit_no_truncate"),
     ("patients", "patients_no_delete"),
     ("audit_identity", "audit_identity_no_update"), ("audit_identity", "audit_identity_no_truncate"),
-    *((t, f"{t}_{kind}") for t in _RECORD_TABLES for kind in ("version", "audit", "no_truncate")),
+    *((t, f"{t}_{kind}") for t in _RECORD_TABLES for kind in ("lock_chain", "version", "audit", "no_truncate")),
 )
 
 #: The functions the server's guarantees rest on (check compares their bodies with this version's).
-GUARD_FUNCTIONS = ("tohtrack_audit_append_only", "tohtrack_hash_part", "tohtrack_begin_write",
+GUARD_FUNCTIONS = ("tohtrack_audit_append_only", "tohtrack_hash_part", "tohtrack_begin_write", "tohtrack_lock_chain",
                    "tohtrack_audit_append", "tohtrack_audit_row", "tohtrack_row_version", "tohtrack_no_removal",
                    "tohtrack_identity_fixed")
 
@@ -439,6 +450,7 @@ def grants(role: str = CLINICIAN_ROLE) -> list[str]:
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
         "REVOKE ALL ON FUNCTION tohtrack_audit_append(TEXT, BIGINT, BIGINT, TEXT, TEXT, TEXT) FROM PUBLIC",
         "REVOKE ALL ON FUNCTION tohtrack_audit_row() FROM PUBLIC",
+        "REVOKE ALL ON FUNCTION tohtrack_lock_chain() FROM PUBLIC",
         "REVOKE ALL ON FUNCTION tohtrack_begin_write() FROM PUBLIC",
         f"GRANT EXECUTE ON FUNCTION tohtrack_begin_write() TO {role}",
         "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
