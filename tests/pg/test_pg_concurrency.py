@@ -58,3 +58,44 @@ def test_concurrent_workstations_lose_no_update_and_keep_one_chain(owner_url, pg
     for row in pg_store.conn.execute("SELECT * FROM audit ORDER BY id"):
         assert dbmod._entry_hash(prev, tuple(row)[:-1]) == row[-1]
         prev = row[-1]
+
+
+IMPORTER = """
+import sys
+from tohtrack import demo
+from tohtrack.store.postgres import PostgresStore
+store = PostgresStore(sys.argv[1])
+store.add_patients(list(demo.generate(int(sys.argv[2]), seed=3)))
+print("committed")
+"""
+
+
+def test_a_client_killed_mid_import_leaves_nothing_and_holds_nothing(pg_server, pg_db, owner_url, pg_store):
+    import signal
+
+    import psycopg
+
+    pg_store.set_setting("clinic_name", "Before")
+    head = pg_store.audit_head()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen([sys.executable, "-c", IMPORTER, owner_url, "3000"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writing = False
+    with psycopg.connect(pg_server.superuser(pg_db), autocommit=True) as su:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            writing = su.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                                 "application_name = 'tohtrack' AND state = 'active' AND query LIKE 'COPY%%'"
+                                 ).fetchone()[0] > 0
+            if writing:
+                break
+            time.sleep(0.005)
+        assert writing, proc.communicate()
+        os.kill(proc.pid, signal.SIGKILL)  # in the middle of the import's one transaction
+        proc.wait()
+    began = time.monotonic()
+    assert pg_store.set_setting("clinic_name", "After") == "After"  # the server let go of the chain's lock
+    assert time.monotonic() - began < 30
+    assert pg_store.count_patients() == 0
+    assert pg_store.audit_head()[0] == head[0] + 1
+    assert pg_store.check() == []
