@@ -436,3 +436,33 @@ def test_a_server_stopped_and_started_again_during_a_session(vignettes):
         store.close()
     finally:
         server.stop()
+
+
+def test_a_change_by_another_workstation_is_heard_at_once(owner_url, pg_store, vignettes):
+    imported(pg_store, vignettes)
+    mark, _ = pg_store.changes_since(0)
+    assert mark == pg_store.audit_head()[0]
+    assert pg_store.wait_for_change(0.2) is False  # nothing since it started listening
+    with PostgresStore(owner_url) as other:
+        patient = other.patient_by_mrn("EX-04")
+        patient.notes = "changed at the radiology desk"
+        began = time.monotonic()
+        other.update_patient(patient, TODAY)
+        assert pg_store.wait_for_change(5) is True
+        assert time.monotonic() - began < 1.0
+        assert pg_store.changes_since(mark) == (mark + 1, {patient.id})
+        other.set_setting("clinic_name", "Ward 2")
+        assert pg_store.wait_for_change(5) is True
+        assert pg_store.changes_since(mark + 1) == (mark + 2, set())
+    assert pg_store.wait_for_change(0.1) is False
+
+
+def test_a_printed_seal_is_verified_against_the_trail(pg_store, vignettes):
+    imported(pg_store, vignettes)
+    seal = pg_store.audit_seal()
+    assert pg_store.verify_seal(seal) == []
+    count = pg_store.audit_head()[0]
+    assert "fewer than" in pg_store.verify_seal(f"{count + 5}·{seal.split('·')[1]}")[0]
+    assert "does not match" in pg_store.verify_seal(f"{count}·000000000000")[0]
+    with pytest.raises(ValueError):
+        pg_store.verify_seal("not a seal")

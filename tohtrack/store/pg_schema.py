@@ -224,6 +224,8 @@ BEGIN
         || tohtrack_hash_part(p_new)), 'hex');
     INSERT INTO audit (id, at, os_user, clinician, table_name, row_id, patient_id, action, old, new, hash)
     VALUES (v_id, v_at, v_user, v_name, p_table, p_row, p_patient, p_action, p_old, p_new, digest);
+    -- Workstations listening are told at the commit (one notification per transaction: the same payload).
+    PERFORM pg_notify('tohtrack_changes', '');
 END $$;
 
 -- The audit entry of a record's insert, update or delete, whoever made it and however.

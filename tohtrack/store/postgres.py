@@ -27,7 +27,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.numeric import FloatLoader
 
-from .. import model, settings as settings_mod
+from .. import db as dbmod, model, settings as settings_mod
 from ..db import (
     EPISODES, FINDING_TABLES, GENESIS_HASH, IMAGING, PATIENTS, SEAL_DIGITS, SETTINGS, SYMPTOMS, TABLES, TREATMENTS,
     AuditEntry, ConflictError, DatabaseTooNew, MrnSet, NotATohtrackDatabase, NotFound, StoreError, Table,
@@ -291,6 +291,7 @@ class PostgresStore:
         self.conn: psycopg.Connection | None = None
         self._depth = 0
         self._closed = False
+        self._listener: psycopg.Connection | None = None
         self.conn = _connect(url, self.path)
         try:
             self._open()
@@ -354,6 +355,8 @@ class PostgresStore:
 
     def close(self) -> None:
         self._closed = True
+        if self._listener is not None:
+            self._listener.close()
         if self.conn is not None:
             self.conn.close()
 
@@ -852,6 +855,49 @@ class PostgresStore:
     def audit_seal(self) -> str:
         count, head = self.audit_head()
         return f"{count}·{head[:SEAL_DIGITS]}"
+
+    def verify_seal(self, seal: str) -> list[str]:
+        """What is wrong when a printed seal is held against this trail (empty: it matches); ValueError for text
+        that is not a seal (as tohtrack.db.Store.verify_seal)."""
+        count, prefix = dbmod.parse_seal(seal)
+        have, _ = self.audit_head()
+        at = self.hash_at(count)
+        if at is None:
+            return [f"seal {count}·{prefix}: this database's audit trail has {have} entries, fewer than the {count} "
+                    "it had when the report was printed: entries were removed, or this is an older copy"]
+        if not at.startswith(prefix):
+            return [f"seal {count}·{prefix}: does not match: entry {count} of this database's audit trail has "
+                    "another hash: the trail up to that entry was changed since the report was printed, or the "
+                    "report is from another database"]
+        return []
+
+    # -- changes from other workstations (LISTEN/NOTIFY) ---------------------------
+
+    @_mapped
+    def changes_since(self, mark: int) -> tuple[int, set[int]]:
+        """(the new mark, the patients changed) since `mark`, the audit entry count an earlier call returned (0:
+        from the start). A setting changed gives no patient; compare the marks to see that anything changed."""
+        row = self.conn.execute("SELECT coalesce(max(id), %s), coalesce(array_agg(DISTINCT patient_id) FILTER "
+                                "(WHERE patient_id IS NOT NULL), '{}') FROM audit WHERE id > %s",
+                                (mark, mark)).fetchone()
+        return int(row[0]), set(row[1])
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for a commit by any workstation (or this one) that changed records or
+        settings; True when one came. Listens on its own connection, opened on first use."""
+        try:
+            if self._listener is None or self._listener.closed or self._listener.broken:
+                self._listener = _connect(self._url, self.path)
+                self._listener.execute("LISTEN tohtrack_changes")
+            came = False
+            for _ in self._listener.notifies(timeout=timeout, stop_after=1):
+                came = True
+            if came:  # the rest that are already there, without waiting
+                for _ in self._listener.notifies(timeout=0):
+                    pass
+            return came
+        except psycopg.Error as exc:
+            raise _error(self.path, exc, self._url) from None
 
     @_mapped
     def identity(self) -> str | None:
