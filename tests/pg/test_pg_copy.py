@@ -107,3 +107,15 @@ def test_only_the_owner_copies_into_a_server_database(capsys, monkeypatch, clini
     assert code == 1 and "only the database's owner" in err and password not in err
     with PostgresStore(owner_url) as server:
         assert server.count_patients() == 0 and server.audit_head()[0] == 0 and server.check() == []
+
+
+def test_a_backup_of_the_server_is_a_checked_sqlite_file(pg_store, vignettes, tmp_path):
+    from tohtrack.db import check_backup
+
+    interchange.import_document(pg_store, vignettes, today=TODAY)
+    target = pg_store.backup(tmp_path / "clinic-backup.sqlite3")
+    assert target == tmp_path / "clinic-backup.sqlite3" and (target.stat().st_mode & 0o077) == 0
+    assert check_backup(target) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clinic-backup.sqlite3"]  # no scratch left
+    with Store(target, readonly=True) as copy:
+        assert snapshot(copy) == snapshot(pg_store)

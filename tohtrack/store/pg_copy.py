@@ -77,7 +77,7 @@ def _snapshot(store) -> Iterator[None]:
         store.conn.execute("COMMIT")
 
 
-def copy_database(source: str, target: str) -> dict[str, Any]:
+def copy_database(source: str, target: str, *, witness: bool = True) -> dict[str, Any]:
     """Copy the database `source` into the empty `target` (each a SQLite path or a PostgreSQL URL).
 
     Returns counts (patients, audit entries) and the audit head. Raises ValidationError (nothing written) when
@@ -105,7 +105,7 @@ def copy_database(source: str, target: str) -> dict[str, Any]:
                 if isinstance(dest, postgres.PostgresStore):
                     _into_postgres(src, dest, identity, head, patients)
                 else:
-                    _into_sqlite(src, dest, identity)
+                    _into_sqlite(src, dest, identity, witness)
                     _verify(dest, head, patients)
         except BaseException:
             if created_file:
@@ -165,7 +165,7 @@ def _into_postgres(src, dest: postgres.PostgresStore, identity: str | None, head
         raise postgres._error(dest.path, exc, dest._url) from None
 
 
-def _into_sqlite(src, dest: "dbmod.Store", identity: str | None) -> None:
+def _into_sqlite(src, dest: "dbmod.Store", identity: str | None, witness: bool) -> None:
     conn = dest.conn
     with dest.transaction():
         if identity is not None:
@@ -188,4 +188,5 @@ def _into_sqlite(src, dest: "dbmod.Store", identity: str | None) -> None:
                 if not batch:
                     break
                 conn.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({', '.join('?' * len(columns))})", batch)
-    dest._after_commit(force=True)  # the witness of this workstation takes the copy as it is
+    if witness:
+        dest._after_commit(force=True)  # the witness of this workstation takes the copy as it is

@@ -20,6 +20,7 @@ import functools
 import json
 import re
 import urllib.parse
+from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 import psycopg
@@ -870,6 +871,25 @@ class PostgresStore:
                     "another hash: the trail up to that entry was changed since the report was printed, or the "
                     "report is from another database"]
         return []
+
+    # -- backup ----------------------------------------------------------------------
+
+    def backup(self, target) -> "Path":
+        """The whole database as a TOHtrack SQLite file (portable; `restore` and `copy` take it back): written
+        in a private scratch folder beside the target, checked, then moved into place (as SQLite's backups)."""
+        from .. import safety
+        from .pg_copy import copy_database
+
+        with safety.private_scratch(target, None, backup=True) as (partial, install):
+            copy_database(self._url, str(partial), witness=False)
+            import sqlite3
+
+            file = sqlite3.connect(str(partial))
+            try:  # one self-contained file, as SQLite's own backups are
+                file.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                file.close()
+            return install()
 
     # -- changes from other workstations (LISTEN/NOTIFY) ---------------------------
 
