@@ -136,6 +136,21 @@ def test_import_writes_one_audit_entry_per_record_by_the_server(pg_store, vignet
     assert pg_store.check() == []
 
 
+def test_the_servers_audit_entries_say_what_sqlites_say(pg_store, vignettes, tmp_path):
+    def entries(store):
+        return sorted((e.table_name, e.row_id, e.patient_id, e.action, json.dumps(e.old, sort_keys=True),
+                       json.dumps(e.new, sort_keys=True)) for e in store.audit_entries())
+
+    with dbmod.Store(tmp_path / "same.sqlite3") as sqlite:
+        for store in (sqlite, pg_store):
+            imported(store, vignettes)
+            patient = store.patient_by_mrn("EX-01")
+            patient.notes, patient.family_name = "seen", "Ferri"
+            store.update_patient(patient, TODAY)
+            store.delete_episode(patient.episodes[0].id, patient.episodes[0].version)
+        assert entries(pg_store) == entries(sqlite)
+
+
 def test_records_read_back_as_they_were_written(pg_store, vignettes):
     patients = interchange.import_document(pg_store, vignettes, today=TODAY)
     for written in patients:

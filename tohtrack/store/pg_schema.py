@@ -240,11 +240,22 @@ DECLARE
     k TEXT;
     pid BIGINT;
     act TEXT;
+    defaults JSONB;
 BEGIN
     IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
     IF TG_OP = 'INSERT' THEN
+        -- As on SQLite (tohtrack.db.Table.created): the values that differ from the column's default.
         act := 'create';
-        nn := jsonb_strip_nulls(to_jsonb(NEW) - {_UNAUDITED});
+        defaults := CASE TG_TABLE_NAME
+            WHEN 'patients' THEN '{{"archived": 0, "notes": ""}}'
+            WHEN 'episodes' THEN '{{"diagnosis": "transient_osteoporosis", "avn_risk_factors": "[]", "notes": ""}}'
+            WHEN 'imaging' THEN '{{"edema_regions": "[]", "accession": "", "report": ""}}'
+            WHEN 'symptoms' THEN '{{"function_instrument": "", "note": ""}}'
+            WHEN 'treatments' THEN '{{"detail": ""}}'
+            ELSE '{{}}' END;
+        SELECT coalesce(jsonb_object_agg(e.key, e.value), '{{}}') INTO nn
+        FROM jsonb_each(jsonb_strip_nulls(to_jsonb(NEW) - {_UNAUDITED})) AS e
+        WHERE defaults -> e.key IS DISTINCT FROM e.value;
     ELSIF TG_OP = 'UPDATE' THEN
         act := 'update';
         o := to_jsonb(OLD) - {_UNAUDITED};
