@@ -269,6 +269,16 @@ def test_validation_against_what_is_stored(pg_store, vignettes):
     assert store.check() == []
 
 
+def test_histories_read_in_several_chunks_are_whole_and_in_order(pg_store, vignettes, monkeypatch):
+    from tohtrack.store import postgres
+
+    written = interchange.import_document(pg_store, vignettes, today=TODAY)
+    whole = list(pg_store.patients())
+    monkeypatch.setattr(postgres, "_CHUNK", 2)  # three chunks in one snapshot
+    assert list(pg_store.patients(batch=10)) == whole == sorted(written, key=lambda p: p.mrn)
+    assert pg_store.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
 def test_an_mrn_is_found_in_any_spelling_and_a_clash_is_refused(pg_store, vignettes):
     imported(pg_store, vignettes)
     assert pg_store.patient_id(" ex-01 ") == pg_store.patient_id("EX-01")

@@ -739,10 +739,6 @@ class PostgresStore:
         query = "SELECT count(*) FROM patients" + ("" if include_archived else " WHERE archived = 0")
         return self.conn.execute(query).fetchone()[0]
 
-    def _select_in(self, query: str, ids: Sequence[int]) -> Iterator[tuple]:
-        for i in range(0, len(ids), _CHUNK):
-            yield from self.conn.execute(query, (list(ids[i:i + _CHUNK]),))
-
     def _load_patients(self, ids: Sequence[int], with_findings: bool = True) -> list[Patient]:
         """Patients with their episodes (and findings), in the order of `ids`, as of one snapshot.
 
