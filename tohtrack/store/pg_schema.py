@@ -1,4 +1,4 @@
-"""The TOHtrack schema on PostgreSQL: the same tables, columns and migration names (m001…m006) as on SQLite
+"""The TOHtrack schema on PostgreSQL: the same tables, columns and migration names (m001…m007) as on SQLite
 (tohtrack/migrations.py), with what the server itself enforces there.
 
 What the server does, so that no client (and no clinician's plain SQL) can do otherwise:
@@ -417,6 +417,13 @@ ALTER TABLE patients ADD COLUMN mrn_key TEXT;
 CREATE UNIQUE INDEX patients_mrn_key ON patients (mrn_key);
 """
 
+# m007: on SQLite, a per-episode cache of what the cohort statistics read, kept by triggers. On the server the
+# statistics aggregate the records themselves (the planner does in parallel what SQLite needed the cache for);
+# what m007 brings here is the index those aggregations start from: the TOH episodes by onset.
+_M007 = """
+CREATE INDEX episodes_diagnosis_onset ON episodes (diagnosis, symptom_onset, patient_id);
+"""
+
 #: The migrations, by the names they have on SQLite (one numbering for both backends), in order.
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m001_initial", _M001),
@@ -425,6 +432,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m004_audit_identity", _M004),
     ("m005_mrn_key", _M005),
     ("m006_imaging_dicom_study", _M006),
+    ("m007_episode_figures", _M007),
 )
 
 #: The bookkeeping of applied migrations (made before the first).
