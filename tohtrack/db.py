@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .model import ValidationError  # noqa: F401 - imported from here by callers
 from .store.errors import (  # noqa: F401
+    AuthenticationFailed,
     BackendMissing,
     ConflictError,
     DatabaseDamaged,
@@ -16,10 +17,12 @@ from .store.errors import (  # noqa: F401
     NotADatabaseFile,
     NotATohtrackDatabase,
     NotFound,
+    PermissionRefused,
     ServerUnavailable,
     StoreBusy,
     StoreError,
     StoreReadOnly,
+    UnknownDatabase,
 )
 from .store.sqlite.store import (  # noqa: F401
     BUSY_TIMEOUT_MS,

@@ -58,10 +58,22 @@ class ServerUnavailable(StoreError):
     """The database server cannot be reached (stopped, restarting, the network or the login failed)."""
 
 
+class AuthenticationFailed(StoreError):
+    """The server refused the login (wrong password, unknown login, or not allowed by pg_hba.conf)."""
+
+
+class UnknownDatabase(StoreError):
+    """The server has no database of that name."""
+
+
+class PermissionRefused(StoreError):
+    """The server refused the action for this login (its role may not do it)."""
+
+
 class BackendMissing(StoreError):
     """The database names a backend this installation does not include (e.g. PostgreSQL support)."""
 
 
 __all__ = ["StoreError", "NotATohtrackDatabase", "DatabaseTooNew", "DatabaseDamaged", "NotADatabaseFile",
            "ConflictError", "NotFound", "StoreBusy", "StoreReadOnly", "DiskFull", "ServerUnavailable",
-           "BackendMissing"]
+           "BackendMissing", "AuthenticationFailed", "UnknownDatabase", "PermissionRefused"]

@@ -15,8 +15,9 @@ import contextlib
 from pathlib import Path
 from typing import Any, Iterator
 
-from .. import db as dbmod
-from ..db import EPISODES, IMAGING, PATIENTS, SETTINGS, SYMPTOMS, TREATMENTS, StoreError, Table
+from .errors import StoreError
+from .sqlite import store as dbmod
+from .sqlite.store import EPISODES, IMAGING, PATIENTS, SETTINGS, SYMPTOMS, TREATMENTS, Table
 from ..model import Problem, ValidationError
 from . import postgres
 

@@ -28,11 +28,17 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.numeric import FloatLoader
 
-from .. import db as dbmod, model, settings as settings_mod
-from ..db import (
+from .. import model, settings as settings_mod
+from .errors import (  # noqa: F401 - the server's kinds are imported from here by callers too
+    AuthenticationFailed, ConflictError, DatabaseTooNew, NotATohtrackDatabase, NotFound, PermissionRefused,
+    ServerUnavailable, StoreBusy, StoreError, UnknownDatabase,
+)
+# The record descriptors, audit hashing and replay are the same on both backends (they live with the SQLite
+# store, the first backend; nothing here opens a SQLite connection except backup, which writes a SQLite file).
+from .sqlite import store as dbmod
+from .sqlite.store import (
     EPISODES, FINDING_TABLES, GENESIS_HASH, IMAGING, PATIENTS, SEAL_DIGITS, SETTINGS, SYMPTOMS, TABLES, TREATMENTS,
-    AuditEntry, ConflictError, DatabaseTooNew, MrnSet, NotATohtrackDatabase, NotFound, StoreError, Table,
-    _date_in, _entry_hash, _forget_ids, _noun, _replay, _same, fold,
+    AuditEntry, MrnSet, Table, _date_in, _entry_hash, _forget_ids, _noun, _replay, _same, fold,
 )
 from ..model import Episode, ImagingStudy, Patient, Problem, SymptomRecord, Treatment, ValidationError
 from ..schema import MIGRATION_SET, SCHEMA
@@ -52,26 +58,6 @@ _LOGIN = re.compile(r"[a-z_][a-z0-9_.-]{0,62}")
 # ---------------------------------------------------------------------------
 # Errors (subclasses of tohtrack.db.StoreError: exit code 1)
 # ---------------------------------------------------------------------------
-
-
-class ServerUnavailable(StoreError):
-    """The server cannot be reached, stopped, or dropped the connection (nothing of the action was written)."""
-
-
-class AuthenticationFailed(StoreError):
-    """The server refused the login (wrong password, unknown login, or not allowed by pg_hba.conf)."""
-
-
-class UnknownDatabase(StoreError):
-    """The server has no database of that name."""
-
-
-class PermissionRefused(StoreError):
-    """The server refused the action for this login (its role may not do it)."""
-
-
-class StoreBusy(StoreError):
-    """Another workstation held what this action needed too long, or the two waited on each other."""
 
 
 # ---------------------------------------------------------------------------
