@@ -14,7 +14,7 @@ from typing import Callable
 
 from PySide6.QtCore import QDate, QSettings, QTimer, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QUndoStack
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMainWindow, QMessageBox, QStyle, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMainWindow, QMessageBox, QWidget
 
 from .. import __version__, cohort, course, safety
 from ..db import NotFound, Store
@@ -27,7 +27,7 @@ from .patient_view import PatientView, finding_key
 from .reports import Reports
 
 #: How many rows of the patient list (around those shown) its columns are sized to.
-LIST_SIZING_ROWS = 100
+LIST_SIZING_ROWS = 40
 
 
 class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
@@ -297,9 +297,11 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         columns = sum(header.sectionSize(c) for c in range(model.columnCount()) if c != model.NAME)
         name = 18 * table.fontMetrics().averageCharWidth()
         frame = 2 * table.frameWidth() + table.verticalScrollBar().sizeHint().width()
-        margins = self.ui.patient_pane_layout.contentsMargins()
-        chrome = margins.left() + margins.right() + 2 * self.ui.left_tabs.style().pixelMetric(
-            QStyle.PixelMetric.PM_DefaultFrameWidth, None, self.ui.left_tabs) + 4
+        # Around the table: the tab widget's frame and the pane's margins, as laid out (before that, about so).
+        chrome = self.ui.left_tabs.width() - table.width()
+        if not 0 < chrome < 100:
+            margins = self.ui.patient_pane_layout.contentsMargins()
+            chrome = margins.left() + margins.right() + 8
         return columns + name + frame + chrome
 
     def _share_out_panes(self) -> None:
