@@ -35,8 +35,8 @@ SCRIPT = textwrap.dedent("""
             if event.type() == QEvent.Type.Paint and "at_first_paint" not in seen:
                 seen["at_first_paint"] = "pyqtgraph" in sys.modules
                 seen["placeholder"] = window.view.findChild(QObject, "timeline_placeholder") is not None
-                seen["deferred_loaded"] = [m for m in ("tohtrack.plotdata", "tohtrack.gui.timeline", "difflib")
-                                           if m in sys.modules]
+                seen["deferred_loaded"] = [m for m in ("tohtrack.plotdata", "tohtrack.interchange",
+                                                       "tohtrack.gui.timeline", "difflib") if m in sys.modules]
                 QTimer.singleShot(0, lambda: seen.setdefault("cells", asked[0]))
             return False
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QTimer, Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QWidget
 
-from .. import interchange, safety
+from .. import safety
 from ..db import DatabaseDamaged, DatabaseTooNew, NotATohtrackDatabase, Store, StoreError
 from ..model import ValidationError
 from . import undo
@@ -161,7 +161,7 @@ class DatabaseActions:
         self.statusBar().showMessage(f"Backup written to {path}", 8000)
 
     def import_file(self) -> None:
-        from .. import fhir
+        from .. import fhir, interchange
 
         path, _ = QFileDialog.getOpenFileName(self, "Import a tohtrack/1 file or a FHIR R4 bundle", str(Path.home()),
                                               "TOHtrack or FHIR files (*.json);;All files (*)")
@@ -196,6 +196,8 @@ class DatabaseActions:
         if not path:
             return
         try:
+            from .. import interchange  # when first asked for (not at start-up)
+
             interchange.write_export(self.store, path)  # streamed; never over the database (safety)
         except (OSError, StoreError) as exc:
             QMessageBox.warning(self, "Export failed", f"{exc}\n\nNothing was written.")
