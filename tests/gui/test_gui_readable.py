@@ -21,8 +21,9 @@ AS_OF = dt.date(2026, 3, 1)
 SIZES = [(1280, 800), (1920, 1080)]
 
 
-def problems(window, patient_list: bool = True) -> list[str]:
-    """What is not readable in a shown main window with a patient open (the patient list too, unless told)."""
+def problems(window, widths: bool = True) -> list[str]:
+    """What is not readable in a shown main window with a patient open; with `widths` (the sizes the app is made
+    for, not a window narrowed on purpose) also the patient list's columns and the episodes table's width."""
     from tohtrack.gui.patient_view import FLAGS_MAX_PX
 
     found = []
@@ -52,7 +53,15 @@ def problems(window, patient_list: bool = True) -> list[str]:
     if flags.count() and flags.height() > max(FLAGS_MAX_PX + 2 * flags.frameWidth(),
                                                flags.visualItemRect(flags.item(0)).height() + 2 * flags.frameWidth()):
         found.append(f"the flags banner is {flags.height()} px tall")
-    return found + (list_problems(window) if patient_list else [])
+    episodes = view.ui.episodes_table
+    if widths and episodes.horizontalScrollBar().isVisible():  # the diagnosis is elided instead (its tooltip whole)
+        found.append("the episodes table scrolls sideways")
+    diagnosis = [episodes.horizontalHeaderItem(c).text() for c in range(episodes.columnCount())].index("Diagnosis")
+    for row in range(episodes.rowCount()):
+        item = episodes.item(row, diagnosis)
+        if item.toolTip() != item.text():
+            found.append(f"episode row {row}: the diagnosis {item.text()!r} without its tooltip")
+    return found + (list_problems(window) if widths else [])
 
 
 #: What a cell's text needs beside its width: the item view's text margins (3 px each side) and the grid line.
@@ -195,7 +204,7 @@ def test_a_wrapped_flag_is_whole_or_scrolled_to(qtbot, store, tmp_path, open_win
     heights = [flags.visualItemRect(flags.item(i)).height() for i in range(flags.count())]
     assert max(heights) > min(heights)  # some flags wrap to two lines at this width
     rects = [flags.visualItemRect(flags.item(i)) for i in range(flags.count())]
-    assert problems(window, patient_list=False) == [], (flags.height(), flags.viewport().height(),
+    assert problems(window, widths=False) == [], (flags.height(), flags.viewport().height(),
                                                         [(r.top(), r.height()) for r in rects])
 
 
