@@ -140,9 +140,9 @@ def test_sort_queries_again_in_the_column_order(model, filled):
         assert not kept.isValid()
     fetch_all(model)
     assert loaded_ids(model) == everyone(filled, sort="mrn", descending=True)
-    model.sort(M.SEX, Qt.SortOrder.AscendingOrder)  # not sortable: nothing changes
+    model.sort(len(M.COLUMNS), Qt.SortOrder.AscendingOrder)  # no such column: nothing changes
     assert loaded_ids(model) == everyone(filled, sort="mrn", descending=True)
-    for col, sort in ((M.BORN, "birth_date"), (M.LAST_ONSET, "last_onset"), (M.NAME, "name")):
+    for col, sort in ((M.BORN, "birth_date"), (M.SITES, "last_onset"), (M.NAME, "name")):
         for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
             model.sort(col, order)
             fetch_all(model)
@@ -154,18 +154,42 @@ def test_display_texts_roles_and_tooltips(model, filled):
     weber = model.row_of(filled.patient_id("EX-02"))
     assert weber == 5 and model.row_of(10 ** 9) == -1
     texts = [model.data(model.index(weber, c)) for c in range(model.columnCount())]
-    assert texts == ["\u2066EX-02\u2069", "WEBER, Jonas", f"{filled.patient_by_mrn('EX-02').birth_date.isoformat()} "
-                     f"({registry.age_on(filled.patient_by_mrn('EX-02').birth_date, TODAY)})",
-                     texts[3], "Right hip", "2025-06-12"]
-    assert texts[3] in {"Male", "Female", "Other", "Unknown"}
+    weber_record = filled.patient_by_mrn("EX-02")
+    assert texts == ["\u2066EX-02\u2069", "WEBER, Jonas", f"{weber_record.birth_date.isoformat()}\n"
+                     f"{registry.age_on(weber_record.birth_date, TODAY)} y · {weber_record.sex}", "R hip\n2025-06-12"]
+    assert weber_record.sex in {"male", "female"}
     assert model.data(model.index(weber, M.SITES), Role.UserRole) == filled.patient_id("EX-02")
     tip = model.data(model.index(weber, M.NAME), Role.ToolTipRole)
-    assert "WEBER, Jonas — MRN \u2066EX-02\u2069" in tip and "Active: Right hip" in tip
+    assert "WEBER, Jonas — MRN \u2066EX-02\u2069" in tip and "Active: Right hip" in tip and "Last onset 2025-06-12" in tip
+    assert f"Sex: {weber_record.sex}" in tip
     assert model.data(model.index(weber, M.NAME), Role.FontRole) is None
-    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)] == list(M.COLUMNS)
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(4)] == list(M.COLUMNS)
     assert model.headerData(0, Qt.Orientation.Vertical) is None
     assert model.data(model.index(99, 0)) is None and model.patient_id(99) is None
     assert model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsSelectable
+
+
+def test_the_active_column_is_short_sites_over_the_latest_onset(model, filled):
+    """Two short lines: 'L hip, R knee' over the latest onset; a dash when nothing is active; the tooltip whole."""
+    from tohtrack.gui.models import short_site, short_sites_text
+    from tohtrack.model import SITES, site_label
+
+    assert {short_site(site)[:2] for site in SITES} == {"L ", "R "}
+    assert all(site_label(site).split(" ", 1)[1] == short_site(site)[2:] for site in SITES)
+    assert short_sites_text(["hip_left", "knee_right"]) == "L hip, R knee"
+    model.set_query("", Filters(archived=None), TODAY)
+    fetch_all(model)
+    rows = [model.patient_row(r) for r in range(model.rowCount())]
+    quiet = next(r for r in range(len(rows)) if not rows[r].active_sites and rows[r].last_onset)
+    assert model.data(model.index(quiet, M.SITES)) == f"—\n{rows[quiet].last_onset.isoformat()}"
+    assert "No active episode" in model.data(model.index(quiet, M.SITES), Role.ToolTipRole)
+    busy = max(range(len(rows)), key=lambda r: len(rows[r].active_sites))
+    assert model.data(model.index(busy, M.SITES)).split("\n")[0] == short_sites_text(rows[busy].active_sites)
+    never = Patient(mrn="NO-EPISODE", family_name="Zed", given_name="Zoe", birth_date=dt.date(1980, 1, 1), sex="other")
+    filled.add_patient(never, today=TODAY)
+    model.set_query("NO-EPISODE", Filters(archived=None), TODAY)
+    assert model.data(model.index(0, M.SITES)) == "—"
+    assert model.data(model.index(0, M.BORN)) == f"1980-01-01\n{registry.age_on(dt.date(1980, 1, 1), TODAY)} y · other sex"
 
 
 def test_archived_rows_are_grey_italic(model, filled):

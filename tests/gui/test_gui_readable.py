@@ -21,8 +21,9 @@ AS_OF = dt.date(2026, 3, 1)
 SIZES = [(1280, 800), (1920, 1080)]
 
 
-def problems(window) -> list[str]:
-    """What is not readable in a shown main window with a patient open."""
+def problems(window, widths: bool = True) -> list[str]:
+    """What is not readable in a shown main window with a patient open; with `widths` (the sizes the app is made
+    for, not a window narrowed on purpose) also the patient list's columns and the episodes table's width."""
     from tohtrack.gui.patient_view import FLAGS_MAX_PX
 
     found = []
@@ -52,17 +53,67 @@ def problems(window) -> list[str]:
     if flags.count() and flags.height() > max(FLAGS_MAX_PX + 2 * flags.frameWidth(),
                                                flags.visualItemRect(flags.item(0)).height() + 2 * flags.frameWidth()):
         found.append(f"the flags banner is {flags.height()} px tall")
+    episodes = view.ui.episodes_table
+    if widths and episodes.horizontalScrollBar().isVisible():  # the diagnosis is elided instead (its tooltip whole)
+        found.append("the episodes table scrolls sideways")
+    diagnosis = [episodes.horizontalHeaderItem(c).text() for c in range(episodes.columnCount())].index("Diagnosis")
+    for row in range(episodes.rowCount()):
+        item = episodes.item(row, diagnosis)
+        if item.toolTip() != item.text():
+            found.append(f"episode row {row}: the diagnosis {item.text()!r} without its tooltip")
+    return found + (list_problems(window) if widths else [])
+
+
+#: What a cell's text needs beside its width: the item view's text margins (3 px each side) and the grid line.
+CELL_MARGIN = 7
+
+
+def list_problems(window) -> list[str]:
+    """What is cut in the patient list: every column and its header within the pane (no horizontal scroll
+    bar); in the rows shown, MRN, birth date, age and sex and the latest onset whole; a name or list of active
+    sites too long for its column only elided, whole in the row's tooltip."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QStyle
+
+    found = []
     table, model = window.ui.patient_table, window.list_model
+    header, metrics = table.horizontalHeader(), table.fontMetrics()
+    if table.horizontalScrollBar().isVisible():
+        found.append("patient list: a horizontal scroll bar")
     table.horizontalScrollBar().setValue(0)
-    for column in (model.MRN, model.NAME, model.BORN):
+    mark = table.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMarkSize, None, header)
+    for column, label in enumerate(model.COLUMNS):
         end = table.columnViewportPosition(column) + table.columnWidth(column)
         if end > table.viewport().width():
-            found.append(f"patient list: {model.COLUMNS[column]} ends at {end} px, beyond {table.viewport().width()}")
-    born = model.index(0, model.BORN)
-    text = str(born.data() or "")
-    if text and table.fontMetrics().horizontalAdvance(text) > table.columnWidth(model.BORN):
-        found.append(f"patient list: the birth date {text!r} is cut")
+            found.append(f"patient list: {label} ends at {end} px, beyond {table.viewport().width()}")
+        need = header.fontMetrics().horizontalAdvance(label) + 12 + (mark if header.sortIndicatorSection() == column
+                                                                     else 0)
+        if need > header.sectionSize(column):
+            found.append(f"patient list: the header {label!r} needs {need} px, has {header.sectionSize(column)}")
+    first = max(0, table.rowAt(0))
+    last = table.rowAt(table.viewport().height() - 1)
+    last = model.rowCount() - 1 if last < 0 else last
+    for row in range(first, last + 1):
+        tooltip = str(model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole) or "")
+        for column in range(model.columnCount()):
+            lines = str(model.data(model.index(row, column)) or "").split("\n")
+            if len(lines) * metrics.lineSpacing() > table.rowHeight(row):
+                found.append(f"patient list row {row}: {len(lines)} lines do not fit {table.rowHeight(row)} px")
+            for number, line in enumerate(lines):
+                if metrics.horizontalAdvance(line) + CELL_MARGIN <= table.columnWidth(column):
+                    continue
+                elidable = column == model.NAME or (column == model.SITES and number == 0)
+                whole = (line.replace("—", "") == "" or all(
+                    full in tooltip for full in _long_sites(line))) if column == model.SITES else line in tooltip
+                if not elidable or not whole:
+                    found.append(f"patient list row {row}: {model.COLUMNS[column]} {line!r} is cut")
     return found
+
+
+def _long_sites(short: str) -> list[str]:
+    """'L hip, R knee' -> ['Left hip', 'Right knee'] (as the tooltip says them)."""
+    words = {"L": "Left", "R": "Right"}
+    return [f"{words[part[0]]}{part[1:]}" for part in short.split(", ") if part[:1] in words]
 
 
 def open_and_check(db: Path, mrn: str, size: tuple[int, int]) -> list[str]:
@@ -153,8 +204,35 @@ def test_a_wrapped_flag_is_whole_or_scrolled_to(qtbot, store, tmp_path, open_win
     heights = [flags.visualItemRect(flags.item(i)).height() for i in range(flags.count())]
     assert max(heights) > min(heights)  # some flags wrap to two lines at this width
     rects = [flags.visualItemRect(flags.item(i)) for i in range(flags.count())]
-    assert problems(window) == [], (flags.height(), flags.viewport().height(), [(r.top(), r.height()) for r in rects])
+    assert problems(window, widths=False) == [], (flags.height(), flags.viewport().height(),
+                                                        [(r.top(), r.height()) for r in rects])
 
 
 if __name__ == "__main__":
     print(json.dumps(open_and_check(Path(sys.argv[1]), sys.argv[2], (int(sys.argv[3]), int(sys.argv[4])))))
+
+
+def test_the_list_gets_its_share_once_and_a_users_split_is_kept(qtbot, demo_db, tmp_path, open_window):
+    """A first start gives the patient list the width its columns need (more than the old 400 of 1280, which cut
+    Active); a split the user made, dragged or saved, is theirs: never shared out again."""
+    from PySide6.QtCore import QSettings
+
+    from tohtrack.db import Store
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    with Store(demo_db) as store:
+        window = open_window(store, settings, as_of=AS_OF)
+        left, right = window.ui.splitter.sizes()
+        assert left >= window.list_width() > 400 and right >= 1280 // 2 - 20
+        assert list_problems(window) == []
+        window.ui.splitter.moveSplitter(300, 1)  # the user drags the handle (as the mouse does: splitterMoved)
+        window.ui.splitter.splitterMoved.emit(300, 1)
+        dragged = window.ui.splitter.sizes()[0]
+        assert dragged < window.list_width()
+        window.resize(1300, 800)
+        window._share_out_panes()
+        assert abs(window.ui.splitter.sizes()[0] - dragged) <= 10  # resized in proportion, not shared out again
+        window.resize(1280, 800)
+        window.close()  # saves the split
+        again = open_window(store, settings, as_of=AS_OF)
+        assert abs(again.ui.splitter.sizes()[0] - dragged) <= 10 and dragged < again.list_width()

@@ -61,11 +61,13 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setStyleSheet(resources.stylesheet())
     # The app icon (rendered from resources/icons/tohtrack.svg by packaging/render_icons.py), and the desktop entry
     # whose icon Wayland docks and task bars show for this window (packaging/org.tohtrack.TOHtrack.desktop).
+    from PySide6.QtCore import QSize
     from PySide6.QtGui import QIcon
 
     icon = QIcon()
     for png in sorted(resources.path("icons").glob("tohtrack-*.png")):
-        icon.addFile(str(png))
+        side = png.stem.rpartition("-")[2]  # tohtrack-64.png: 64 px (a size given: the file is read when drawn)
+        icon.addFile(str(png), QSize(int(side), int(side)) if side.isdigit() else QSize())
     app.setWindowIcon(icon)
     app.setDesktopFileName("org.tohtrack.TOHtrack")
     return app

@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer, Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QWidget
 
-from .. import interchange, safety
+from .. import safety
 from ..db import Store
 from ..store.errors import (DatabaseDamaged, DatabaseTooNew, DiskFull, NotATohtrackDatabase, StoreBusy, StoreError,
                            StoreReadOnly)
@@ -154,7 +154,7 @@ class DatabaseActions:
         self.statusBar().showMessage(f"Backup written to {path}", 8000)
 
     def import_file(self) -> None:
-        from .. import fhir
+        from .. import fhir, interchange
 
         path, _ = QFileDialog.getOpenFileName(self, "Import a tohtrack/1 file or a FHIR R4 bundle", str(Path.home()),
                                               "TOHtrack or FHIR files (*.json);;All files (*)")
@@ -189,6 +189,8 @@ class DatabaseActions:
         if not path:
             return
         try:
+            from .. import interchange  # when first asked for (not at start-up)
+
             interchange.write_export(self.store, path)  # streamed; never over the database (safety)
         except (OSError, StoreError) as exc:
             QMessageBox.warning(self, "Export failed", f"{exc}\n\nNothing was written.")

@@ -26,6 +26,9 @@ from .forms.ui_main_window import Ui_MainWindow
 from .patient_view import PatientView, finding_key
 from .reports import Reports
 
+#: How many rows of the patient list (around those shown) its columns are sized to.
+LIST_SIZING_ROWS = 40
+
 
 class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
     """The clinic's main window over one database."""
@@ -75,8 +78,20 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         table.setModel(self.list_model)
         table.horizontalHeader().setSortIndicator(self.list_model.sort_column(), self.list_model.sort_order())
         table.setSortingEnabled(True)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        table.horizontalHeader().setSortIndicatorShown(True)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        # The name takes the width the other columns leave (elided, its tooltip whole): no horizontal scrolling.
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(self.list_model.NAME, QHeaderView.ResizeMode.Stretch)
+        header.setSortIndicatorShown(True)
+        # Sized to the rows near those shown, not the first thousand (20 ms before the first paint).
+        header.setResizeContentsPrecision(LIST_SIZING_ROWS)
+        # Two-line rows (the birth date over age and sex, the active sites over the latest onset); a line too long
+        # for the column is elided, never wrapped out of sight (the row's tooltip has it all).
+        table.setWordWrap(False)
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        table.verticalHeader().setDefaultSectionSize(2 * table.fontMetrics().lineSpacing() + 8)
         table.selectionModel().currentRowChanged.connect(self._list_row_changed)
         table.activated.connect(lambda index: self._list_row_changed(index, None))
         self._columns_sized = False
@@ -176,10 +191,10 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
             self.restoreState(state)
         self.ui.left_tabs.setCurrentIndex(int(self.settings.value("window/left_tab", 0)))
         splitter = self.settings.value("window/splitter")
-        if splitter is not None:
-            self.ui.splitter.restoreState(splitter)
-        else:
-            self.ui.splitter.setSizes([400, 880])
+        self._default_split = splitter is None or not self.ui.splitter.restoreState(splitter)
+        if self._default_split:
+            self.ui.splitter.setSizes([400, 880])  # shared out afresh when shown (_share_out_panes)
+            self.ui.splitter.splitterMoved.connect(lambda *_: setattr(self, "_default_split", False))
         view_splitter = self.settings.value("window/view_splitter")
         if view_splitter is not None:
             self.view.ui.view_splitter.restoreState(view_splitter)
@@ -263,22 +278,53 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         self.ui.count_label.setText(f"{total} patient" + ("" if total == 1 else "s"))
 
     def _fit_list_columns(self) -> None:
-        """Size the patient list's columns to their contents, once the list is on screen (its style and fonts
-        are final then) and has rows; later searches keep the user's widths."""
+        """Size the patient list's columns to their contents once it has rows (its style and fonts polished
+        first): MRN and Born whole, Active to its header and dates (a longer list of sites is elided, the tooltip
+        has it whole); the name takes the rest (stretched). Later searches keep the user's widths."""
         table = self.ui.patient_table
-        if self._columns_sized or not self.list_model.rowCount() or not table.isVisible():
+        if self._columns_sized or not self.list_model.rowCount():
             return
-        table.resizeColumnsToContents()
-        header = table.horizontalHeader()
-        for column in range(self.list_model.columnCount()):  # a little room: the sort arrow, bold text
-            header.resizeSection(column, header.sectionSize(column) + 8)
-        # Who it is fits the pane without scrolling: MRN and birth date whole, the name in the room left (elided,
-        # its tooltip whole); the other columns follow to the right.
-        model = self.list_model
-        room = table.viewport().width() - header.sectionSize(model.MRN) - header.sectionSize(model.BORN)
-        if room < header.sectionSize(model.NAME):
-            header.resizeSection(model.NAME, max(room, 120))
+        table.ensurePolished()
+        model, header = self.list_model, table.horizontalHeader()
+        for column in (model.MRN, model.BORN, model.SITES):
+            table.resizeColumnToContents(column)
+            header.resizeSection(column, header.sectionSize(column) + 4)  # a little room: bold text, the grid
+        metrics = table.fontMetrics()
+        sites_cap = metrics.horizontalAdvance("R shoulder, L knee") + 12
+        header.resizeSection(model.SITES, min(header.sectionSize(model.SITES), max(sites_cap, header.sectionSizeHint(
+            model.SITES))))
         self._columns_sized = True
+
+    def list_width(self) -> int:
+        """The width the left pane needs for the patient list's columns with a name of about 18 characters."""
+        table, model = self.ui.patient_table, self.list_model
+        header = table.horizontalHeader()
+        columns = sum(header.sectionSize(c) for c in range(model.columnCount()) if c != model.NAME)
+        name = 18 * table.fontMetrics().averageCharWidth()
+        frame = 2 * table.frameWidth() + table.verticalScrollBar().sizeHint().width()
+        # Around the table: the tab widget's frame and the pane's margins, as laid out (before that, about so).
+        chrome = self.ui.left_tabs.width() - table.width()
+        if not 0 < chrome < 100:
+            margins = self.ui.patient_pane_layout.contentsMargins()
+            chrome = margins.left() + margins.right() + 8
+        return columns + name + frame + chrome
+
+    def _share_out_panes(self) -> None:
+        """The first share of the window between the patient list and the patient view (until the user sets the
+        splitter, or one was saved): the old share (400 of 1280), or more when the list's columns need it."""
+        if not self._default_split:
+            return
+        self._default_split = False
+        total = sum(self.ui.splitter.sizes())
+        if total <= 0:
+            return
+        self._fit_list_columns()
+        left = max(round(total * 400 / 1280), min(self.list_width(), total // 2))
+        self.ui.splitter.setSizes([left, total - left])
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self._share_out_panes()
 
     def focus_search(self) -> None:
         self.ui.search_edit.setFocus()
@@ -348,7 +394,6 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().paintEvent(event)
-        self._fit_list_columns()
         self.view.load_timeline_soon()  # the first paint is out: now the plotting library and the plots
 
     def _open_from_worklist(self, index) -> None:

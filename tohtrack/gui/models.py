@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from typing import Any, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -19,11 +18,24 @@ from ..registry import Filters, PatientRow
 Role = Qt.ItemDataRole
 _NO_PARENT = QModelIndex()
 SEX_LABELS = {"male": "Male", "female": "Female", "other": "Other", "unknown": "Unknown"}
+#: The sex as the patient list's second line says it ("48 y · male").
+SEX_WORDS = {"male": "male", "female": "female", "other": "other sex", "unknown": "sex unknown"}
 
 
 def sites_text(sites: Sequence[str]) -> str:
     """'Left hip, Right knee'."""
     return ", ".join(site_label(site, capital=True) for site in sites)
+
+
+def short_site(site: str) -> str:
+    """'hip_left' -> 'L hip': the patient list's short form (its tooltip says 'Left hip')."""
+    joint, _, side = site.partition("_")
+    return f"{side[:1].upper()} {joint}" if side else joint
+
+
+def short_sites_text(sites: Sequence[str]) -> str:
+    """'L hip, R knee'."""
+    return ", ".join(short_site(site) for site in sites)
 
 
 def review_cell(entry: WorklistEntry) -> str:
@@ -126,10 +138,12 @@ class _PatientTable(QAbstractTableModel):
 class PatientListModel(_PatientTable):
     """Registry search results, loaded a page at a time (keyset pages) as the view scrolls."""
 
-    COLUMNS = ("MRN", "Name", "Born", "Sex", "Active sites", "Last onset")
-    MRN, NAME, BORN, SEX, SITES, LAST_ONSET = range(6)
-    #: The registry sort of each sortable column.
-    SORTS = {MRN: "mrn", NAME: "name", BORN: "birth_date", LAST_ONSET: "last_onset"}
+    #: Two-line rows, so that who, when born and what is active fit the list's pane beside the patient view at
+    #: 1280 px: the birth date over the age and sex ("48 y · male"), the active sites over the latest onset.
+    COLUMNS = ("MRN", "Name", "Born", "Active")
+    MRN, NAME, BORN, SITES = range(4)
+    #: The registry sort of each sortable column (the Active column sorts by the latest onset, its second line).
+    SORTS = {MRN: "mrn", NAME: "name", BORN: "birth_date", SITES: "last_onset"}
 
     def __init__(self, store: Store, parent=None, page_size: int = registry.PAGE_SIZE):
         super().__init__(parent)
@@ -199,6 +213,8 @@ class PatientListModel(_PatientTable):
         """Turn the loaded rows into `fresh` with row removals, insertions and changes the views can follow."""
         old_ids = [r.id for r in self._rows]
         new_ids = [r.id for r in fresh]
+        import difflib  # on the first change, not at start-up
+
         opcodes = difflib.SequenceMatcher(None, old_ids, new_ids, autojunk=False).get_opcodes()
         for tag, i1, i2, j1, j2 in reversed(opcodes):  # from the end, so earlier positions stay valid
             if tag in ("delete", "replace"):
@@ -251,9 +267,9 @@ class PatientListModel(_PatientTable):
         if role == Role.DisplayRole:
             return self.COLUMNS[section]
         if role == Role.ToolTipRole:
-            return {self.BORN: "Birth date (age on the as-of date)",
-                    self.SITES: "Sites with an episode active on the as-of date",
-                    self.LAST_ONSET: "The latest symptom onset up to the as-of date"}.get(
+            return {self.BORN: "Birth date, over the age on the as-of date and the sex",
+                    self.SITES: "Sites with an episode active on the as-of date (L left, R right), over the latest "
+                                "symptom onset up to the as-of date (sorted by that onset)"}.get(
                 section, None if section in self.SORTS else "Not sortable")
         return None
 
@@ -286,19 +302,16 @@ class PatientListModel(_PatientTable):
         if column == self.NAME:
             return row.display_name
         if column == self.BORN:
-            return f"{row.birth_date.isoformat()} ({registry.age_on(row.birth_date, self.as_of)})"
-        if column == self.SEX:
-            return SEX_LABELS.get(row.sex, row.sex)
+            return (f"{row.birth_date.isoformat()}\n{registry.age_on(row.birth_date, self.as_of)} y · "
+                    f"{SEX_WORDS.get(row.sex, row.sex)}")
         if column == self.SITES:
-            return sites_text(row.active_sites)
-        if column == self.LAST_ONSET:
-            return _date(row.last_onset)
+            return f"{short_sites_text(row.active_sites) or '—'}\n{_date(row.last_onset)}".rstrip("\n")
         return ""
 
     def _tooltip(self, row: PatientRow) -> str:
         lines = [f"{row.display_name} — MRN {isolate_mrn(row.mrn)}",
                  f"Born {row.birth_date.isoformat()}, aged {registry.age_on(row.birth_date, self.as_of)}"
-                 f" on {self.as_of.isoformat()}"]
+                 f" on {self.as_of.isoformat()}", f"Sex: {SEX_LABELS.get(row.sex, row.sex).lower()}"]
         lines.append(f"Active: {sites_text(row.active_sites)}" if row.active_sites else "No active episode")
         if row.last_onset:
             lines.append(f"Last onset {row.last_onset.isoformat()}")
@@ -307,7 +320,7 @@ class PatientListModel(_PatientTable):
         return "\n".join(lines)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Query again in the order of a sortable column (MRN, Name, Born, Last onset); others are ignored."""
+        """Query again in the order of a sortable column (MRN, Name, Born, Active: by the latest onset)."""
         sort = self.SORTS.get(column)
         if sort is None:
             return

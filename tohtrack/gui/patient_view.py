@@ -39,8 +39,9 @@ TREATMENT_COLUMNS = ("Start", "End", "Treatment", "Detail")
 
 #: Columns of free text that may be longer than their column: elided, the whole text in the tooltip.
 FREE_TEXT = {"Regions", "Findings", "Note", "Detail", "Diagnosis"}
-#: The column of each findings table that takes the width left (the others fit their contents).
-STRETCH_COLUMN = {"imaging": IMAGING_COLUMNS.index("Findings"), "symptoms": SYMPTOM_COLUMNS.index("Note"),
+#: The column of each table that takes the width left (the others fit their contents; the episodes: the diagnosis).
+STRETCH_COLUMN = {"episodes": EPISODE_COLUMNS.index("Diagnosis"),
+                  "imaging": IMAGING_COLUMNS.index("Findings"), "symptoms": SYMPTOM_COLUMNS.index("Note"),
                   "treatments": TREATMENT_COLUMNS.index("Detail")}
 #: The imaging table shows at least this many rows (a typical episode's studies, without scrolling).
 FINDINGS_ROWS = 4
@@ -134,7 +135,7 @@ class PatientView(QWidget):
         self.assessment: course.PatientAssessment | None = None
         self._filling = False
         for table, columns, stretch in (
-                (self.ui.episodes_table, EPISODE_COLUMNS, None),
+                (self.ui.episodes_table, EPISODE_COLUMNS, STRETCH_COLUMN["episodes"]),
                 (self.ui.imaging_table, IMAGING_COLUMNS, STRETCH_COLUMN["imaging"]),
                 (self.ui.symptoms_table, SYMPTOM_COLUMNS, STRETCH_COLUMN["symptoms"]),
                 (self.ui.treatments_table, TREATMENT_COLUMNS, STRETCH_COLUMN["treatments"])):
@@ -326,8 +327,9 @@ class PatientView(QWidget):
                     " – ".join(wording.date_text(d) for d in e.expected_resolution) if e.expected_resolution else "—",
                     wording.date_text(e.next_review) if e.next_review else "—",
                 ]
-                for column, text in enumerate(values):
-                    table.setItem(row, column, _item(text, e.episode, align_right=column == 3))
+                for column, text in enumerate(values):  # the diagnosis, elided in a narrow window, whole in its tooltip
+                    table.setItem(row, column, _item(text, e.episode, align_right=column == 3,
+                                                     tooltip=column == STRETCH_COLUMN["episodes"]))
                 if status == "active":
                     for column in range(len(values)):
                         font = table.item(row, column).font()
