@@ -256,3 +256,23 @@ def test_check_reports_damage_met_while_reading_histories_instead_of_raising(sto
     monkeypatch.setattr(Store, "_load_patients", damaged)
     problems = store.check()
     assert problems and problems[-1].startswith("integrity: the database file is damaged")
+
+
+def test_psycopg_without_a_libpq_is_the_same_clear_error(tmp_path, monkeypatch):
+    """The frozen app uses the workstation's libpq: without it psycopg cannot load ("no pq wrapper available")."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_libpq(name, *args, **kwargs):
+        if name == "psycopg" or name.startswith("psycopg."):
+            raise ImportError("no pq wrapper available.\nAttempts made:\n- couldn't import psycopg 'binary' "
+                              "implementation\n- libpq library not found")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "tohtrack.store.postgres", raising=False)
+    monkeypatch.setattr(builtins, "__import__", without_libpq)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(errors.BackendMissing, match="libpq5"):
+        gateway.open_store("postgresql://u:secret@db.example/clinic")
+    assert os.listdir(tmp_path) == []

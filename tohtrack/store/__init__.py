@@ -63,11 +63,14 @@ def open_store(target: "str | os.PathLike | None" = None, *, clinician: str = ""
         try:
             postgres = importlib.import_module(f"{__name__}.postgres")
         except ImportError as exc:
-            if exc.name not in (f"{__name__}.postgres", "psycopg", "psycopg_pool", "psycopg_binary"):
+            # psycopg itself missing, or present without a libpq to talk through (the frozen app uses the
+            # workstation's: "no pq wrapper available").
+            if exc.name not in (f"{__name__}.postgres", "psycopg", "psycopg_pool", "psycopg_binary", None):
                 raise
             raise BackendMissing(
                 f"{shown_url(str(target))}: PostgreSQL support is not installed in this TOHtrack "
-                "(a database URL needs it); nothing was opened") from None
+                "(a database URL needs psycopg and the PostgreSQL client library libpq, e.g. the libpq5 "
+                "package); nothing was opened") from None
         return postgres.open_store(str(target).strip(), clinician=clinician, readonly=readonly, **options)
     from .sqlite import Store
 
