@@ -297,20 +297,19 @@ class PostgresRegistry:
                         keyset_params = [last, pid]
                 else:
                     keyset_params = []
-                statement = (f"SELECT q.lo, q.id FROM (SELECT {lo} AS lo, p.id AS id FROM patients AS p "
-                             f"WHERE {' AND '.join(where)}) AS q WHERE {keyset} "
-                             f"ORDER BY q.lo IS NULL, q.lo COLLATE \"C\"{direction}, q.id{direction} LIMIT %s")
-                all_params = [*inner_params, *params, *keyset_params, limit]
-                keys = [(r[0], r[1]) for r in self.conn.execute(statement, all_params)]
-            else:
-                columns = _SORT_KEYS[sort]
-                if after is not None:
-                    where.append(f"({', '.join(columns)}) {cmp} ({', '.join(params.add(v) for v in after)})")
-                order = ", ".join(c + direction for c in columns)
-                statement = (f"SELECT {', '.join(columns)} FROM patients AS p WHERE {' AND '.join(where)} "
-                             f"ORDER BY {order} LIMIT {params.add(limit)}")
-                keys = [tuple(r) for r in self.conn.execute(statement, params)]
-            return self._registry_rows(keys, as_of)
+                inner = (f"SELECT q.lo AS k0, q.id AS k1 FROM (SELECT {lo} AS lo, p.id AS id FROM patients AS p "
+                         f"WHERE {' AND '.join(where)}) AS q WHERE {keyset} "
+                         f"ORDER BY q.lo IS NULL, q.lo COLLATE \"C\"{direction}, q.id{direction} LIMIT %s")
+                outer = f"k.k0 IS NULL, k.k0 COLLATE \"C\"{direction}, k.k1{direction}"
+                return self._page_rows(inner, [*inner_params, *params, *keyset_params, limit], 2, outer, as_of)
+            columns = _SORT_KEYS[sort]
+            if after is not None:
+                where.append(f"({', '.join(columns)}) {cmp} ({', '.join(params.add(v) for v in after)})")
+            order = ", ".join(c + direction for c in columns)
+            inner = (f"SELECT {', '.join(f'{c} AS k{i}' for i, c in enumerate(columns))} FROM patients AS p "
+                     f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {params.add(limit)}")
+            outer = ", ".join(f"k.k{i}{direction}" for i in range(len(columns)))
+            return self._page_rows(inner, params, len(columns), outer, as_of)
 
     def count(self, text: str = "", filters: Filters = Filters(), as_of: dt.date | None = None) -> int:
         """How many patients `search` would list with this text and these filters."""
@@ -321,45 +320,40 @@ class PostgresRegistry:
             return self.conn.execute(f"SELECT count(*) FROM patients AS p WHERE {' AND '.join(where)}",
                                      params).fetchone()[0]
 
-    def _registry_rows(self, keys: list[tuple], as_of: dt.date) -> list[PatientRow]:
-        """Whole rows for a page's keys: one query for the patients, one for their active sites."""
-        if not keys:
-            return []
-        ids = [k[-1] for k in keys]
+    def _page_rows(self, inner: str, params: Sequence, width: int, order: str, as_of: dt.date) -> list[PatientRow]:
+        """The rows of a page whose sort keys `inner` selects (as k0..k{width-1}, the last the id), with the
+        patient's values, latest onset and active sites, in one round trip."""
         day = as_of.isoformat()
-        by_id = {}
-        for r in self.conn.execute(
-                "SELECT p.id, p.mrn, p.family_name, p.given_name, p.birth_date, p.sex, p.archived, "
-                f"{_LAST_ONSET_SQL.format(a='p', d='%s')} FROM patients AS p WHERE p.id = ANY(%s)", (day, ids)):
-            by_id[r[0]] = PatientRow(r[0], r[1], r[2], r[3], _date(r[4]), r[5], bool(r[6]), (),
-                                     _date(r[7]) if r[7] else None)
-        sites: dict[int, list[str]] = {}
-        for pid, site in self.conn.execute(
-                "SELECT e.patient_id, e.site FROM episodes AS e WHERE e.patient_id = ANY(%s) "
-                "AND e.symptom_onset <= %s AND (e.resolved_on IS NULL OR e.resolved_on > %s) "
-                'ORDER BY e.patient_id, e.symptom_onset COLLATE "C", e.site COLLATE "C"', (ids, day, day)):
-            sites.setdefault(pid, []).append(site)
+        keys = ", ".join(f"k.k{i}" for i in range(width))
+        statement = (
+            f"SELECT {keys}, p.mrn, p.family_name, p.given_name, p.birth_date, p.sex, p.archived, "
+            f"{_LAST_ONSET_SQL.format(a='p', d='%s')}, ARRAY(SELECT e.site FROM episodes AS e "
+            "WHERE e.patient_id = p.id AND e.symptom_onset <= %s AND (e.resolved_on IS NULL OR e.resolved_on > %s) "
+            'ORDER BY e.symptom_onset COLLATE "C", e.site COLLATE "C") '
+            # LATERAL: each of the page's patients looked up by its id (never a scan of the table)
+            f"FROM ({inner}) AS k CROSS JOIN LATERAL (SELECT * FROM patients AS r WHERE r.id = k.k{width - 1} LIMIT 1) "
+            f"AS p ORDER BY {order}")
         rows = []
-        for key in keys:
-            row = by_id.get(key[-1])
-            if row is None:  # removed between the two queries
-                continue
-            row.active_sites = tuple(dict.fromkeys(sites.get(row.id, ())))
-            row.sort_key = tuple(key)
+        for r in self.conn.execute(statement, [day, day, day, *params]):
+            key, (mrn, family, given, born, sex, archived, last, sites) = tuple(r[:width]), r[width:]
+            row = PatientRow(key[-1], mrn, family, given, _date(born), sex, bool(archived),
+                             tuple(dict.fromkeys(sites)), _date(last) if last else None)
+            row.sort_key = key
             rows.append(row)
         return rows
 
     def patient_row(self, patient_id: int, as_of: dt.date | None = None, sort: str = "name") -> PatientRow | None:
         """One patient's registry row (its sort key in `sort`), or None if not there."""
         as_of = as_of or dt.date.today()
+        if sort == "last_onset":
+            columns, params = (_LAST_ONSET_SQL.format(a="p", d="%s"), "p.id"), [as_of.isoformat(), patient_id]
+        else:
+            columns, params = _SORT_KEYS[sort], [patient_id]
+        inner = (f"SELECT {', '.join(f'{c} AS k{i}' for i, c in enumerate(columns))} FROM patients AS p "
+                 "WHERE p.id = %s")
         with self._driver_errors():
-            if sort == "last_onset":
-                keys = f"{_LAST_ONSET_SQL.format(a='p', d='%s')}, p.id"
-                params: list = [as_of.isoformat(), patient_id]
-            else:
-                keys, params = ", ".join(_SORT_KEYS[sort]), [patient_id]
-            row = self.conn.execute(f"SELECT {keys} FROM patients AS p WHERE p.id = %s", params).fetchone()
-            return self._registry_rows([tuple(row)], as_of)[0] if row else None
+            rows = self._page_rows(inner, params, len(columns), "k.k0", as_of)
+        return rows[0] if rows else None
 
     def patient_mrns(self, ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
         """(id, MRN) of every patient (archived too), or of these ids (NotFound for one not there)."""
