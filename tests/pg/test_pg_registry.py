@@ -233,3 +233,28 @@ def test_change_marks(pg_store):
 
 
 from pgfixtures import owner_url, pg_db, pg_store  # noqa: E402,F401 (fixtures)
+
+
+def test_summaries_made_before_a_write_are_not_stored_after_it(pg_store):
+    """A summary made from histories read before another workstation's write is not kept for the patients that
+    write changed, nor at all after a setting changed (other rules) — as on SQLite."""
+    from tohtrack.summary import rules_key
+
+    pg_store.add_patients(list(demo.generate(6, seed=4, today=TODAY)), today=TODAY)
+    ids = [i for i, _ in pg_store.patient_mrns()]
+    rules = rules_key(pg_store.settings())
+    made = list(pg_store.summaries(ids, TODAY).values())
+    pg_store.clear_summaries()
+    mark = pg_store.change_mark()
+    patient = pg_store.patient(ids[0])
+    patient.notes = "written meanwhile"
+    pg_store.update_patient(patient, TODAY)
+    pg_store._store_summaries(made, rules, mark, replace=True)
+    assert set(pg_store.stored_summaries(ids, TODAY, rules)) == set(ids[1:])
+    pg_store.clear_summaries()
+    mark = pg_store.change_mark()
+    pg_store.set_setting("clinic_name", "Another clinic")
+    pg_store._store_summaries(made, rules, mark, replace=True)
+    assert pg_store.stored_summaries(ids, TODAY, rules) == {}
+    pg_store._store_summaries(made, rules, pg_store.change_mark(), replace=True)
+    assert set(pg_store.stored_summaries(ids, TODAY, rules)) == set(ids)
