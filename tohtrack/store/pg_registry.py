@@ -177,6 +177,10 @@ _STATS_VALUES_SQL = """SELECT x.episode_id, """ + _STATS_MONTH_KEY_SQL + """, x.
 _SUMMARY_COLUMNS = ("patient_id", "valid_from", "valid_until", "pattern", "next_review", "due", "overdue",
                     "flag_count", "most_urgent", "active_sites", "flags_json")
 _BATCH = 5000  # patients assessed per batch when summaries are made
+#: Search and count are planned for their values each time, never prepared: a prepared statement's generic plan
+#: cannot tell a one-letter prefix (walk the sort order) from a whole MRN (look it up), and took 10-50 times as
+#: long (psycopg prepares a statement run five times).
+_PLANNED_EACH_TIME = False
 _CACHED_SETS = 8
 _BOOL = {None: None, 0: False, 1: True}
 _date = dt.date.fromisoformat
@@ -318,7 +322,7 @@ class PostgresRegistry:
             params = _Params()
             where = [_query_sql(parse_query(text), params), self._filters_sql(filters, as_of, params)]
             return self.conn.execute(f"SELECT count(*) FROM patients AS p WHERE {' AND '.join(where)}",
-                                     params).fetchone()[0]
+                                     params, prepare=_PLANNED_EACH_TIME).fetchone()[0]
 
     def _page_rows(self, inner: str, params: Sequence, width: int, order: str, as_of: dt.date) -> list[PatientRow]:
         """The rows of a page whose sort keys `inner` selects (as k0..k{width-1}, the last the id), with the
@@ -334,7 +338,7 @@ class PostgresRegistry:
             f"FROM ({inner}) AS k CROSS JOIN LATERAL (SELECT * FROM patients AS r WHERE r.id = k.k{width - 1} LIMIT 1) "
             f"AS p ORDER BY {order}")
         rows = []
-        for r in self.conn.execute(statement, [day, day, day, *params]):
+        for r in self.conn.execute(statement, [day, day, day, *params], prepare=_PLANNED_EACH_TIME):
             key, (mrn, family, given, born, sex, archived, last, sites) = tuple(r[:width]), r[width:]
             row = PatientRow(key[-1], mrn, family, given, _date(born), sex, bool(archived),
                              tuple(dict.fromkeys(sites)), _date(last) if last else None)
