@@ -258,3 +258,31 @@ def test_summaries_made_before_a_write_are_not_stored_after_it(pg_store):
     assert pg_store.stored_summaries(ids, TODAY, rules) == {}
     pg_store._store_summaries(made, rules, pg_store.change_mark(), replace=True)
     assert set(pg_store.stored_summaries(ids, TODAY, rules)) == set(ids)
+
+
+def test_a_clinician_login_and_a_read_only_store_keep_the_cache(clinic):
+    """The worklist and flags work for a clinician's login (which may write the cache, not the trail's tables
+    beyond its rights) and for a store opened read-only (which keeps what it worked out, as on SQLite)."""
+    from tohtrack import cohort
+    from tohtrack.store.postgres import PostgresStore
+    from tohtrack.summary import rules_key
+
+    owner_url, clinician_url, _, _ = clinic
+    with PostgresStore(owner_url) as owner:
+        owner.add_patients(list(demo.generate(30, seed=9, today=TODAY)), today=TODAY)
+        expected = [(e.mrn, e.due, e.overdue) for e in cohort.worklist(owner, TODAY)]
+        owner.clear_summaries()
+        ids = [i for i, _ in owner.patient_mrns()]
+        rules = rules_key(owner.settings())
+    assert expected
+    with PostgresStore(clinician_url) as store:
+        assert [(e.mrn, e.due, e.overdue) for e in cohort.worklist(store, TODAY)] == expected
+        assert store.stored_summaries(ids, TODAY, rules)  # kept by the clinician's login
+        store.clear_summaries()
+    with PostgresStore(clinician_url, readonly=True) as store, PostgresStore(owner_url) as owner:
+        assert [(e.mrn, e.due, e.overdue) for e in cohort.worklist(store, TODAY)] == expected
+        assert store.stored_summaries(ids, TODAY, rules)
+        assert store.flagged_ids(TODAY) == owner.flagged_ids(TODAY)
+
+
+from test_pg_roles import clinic  # noqa: E402,F401 (fixture)

@@ -564,9 +564,11 @@ class PostgresRegistry:
                 if rows:
                     with self.conn.cursor() as cur:
                         cur.executemany(statement, rows)
-        except psycopg.Error:
-            if self.conn.broken:
-                raise
+        except psycopg.Error as exc:
+            if self.conn.broken:  # the server went away: said as for any other action
+                from .postgres import _error
+
+                raise _error(self.path, exc, self._url) from None
             # read-only login or database, a lock held elsewhere: a cache may stay unwritten
 
     def clear_summaries(self) -> None:
