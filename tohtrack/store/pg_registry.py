@@ -77,6 +77,8 @@ def _range(column: str, prefix: str, params: _Params) -> str:
     """`column` (a byte-ordered expression) starts with `prefix`, as a range an index can serve."""
     if prefix == "":
         return "TRUE"
+    if "\x00" in prefix:  # PostgreSQL text cannot hold NUL, nor can any stored name or MRN: matches none
+        return "FALSE"
     low = f"{column} >= {params.add(prefix)}"
     upper = _successor(prefix)
     return low if upper is None else f"({low} AND {column} < {params.add(upper)})"
