@@ -103,6 +103,21 @@ def _query_sql(query: Query | None, params: _Params, a: str = "p") -> str:
     return f"(({words}) OR {_prefix_sql(query.whole, params, a)})"
 
 
+def _arm_ranges(query: Query) -> list[tuple[str, str]]:
+    """(byte-ordered column, prefix) ranges that together hold every patient the query matches: those of its
+    longest word (all words must match), and those of the whole text (which may match instead)."""
+    driver = max(query.words, key=lambda w: max(len(w.name or ""), len(w.mrn or "")))
+    ranges = []
+    for prefix in (driver, query.whole):
+        if prefix is None:
+            continue
+        if prefix.name is not None:
+            ranges += [('p.family_key COLLATE "C"', prefix.name), ('p.given_key COLLATE "C"', prefix.name)]
+        if prefix.mrn is not None:
+            ranges.append((_MRN_FOLDED.format(a="p"), prefix.mrn))
+    return ranges
+
+
 _ACTIVE_SQL = """EXISTS (SELECT 1 FROM episodes AS e WHERE e.patient_id = p.id AND e.symptom_onset <= {d}
     AND e.diagnosis = {toh} AND (e.resolved_on IS NULL OR e.resolved_on > {d}))"""
 
@@ -312,10 +327,29 @@ class PostgresRegistry:
             if after is not None:
                 where.append(f"({', '.join(columns)}) {cmp} ({', '.join(params.add(v) for v in after)})")
             order = ", ".join(c + direction for c in columns)
-            inner = (f"SELECT {', '.join(f'{c} AS k{i}' for i, c in enumerate(columns))} FROM patients AS p "
-                     f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {params.add(limit)}")
+            picked = ", ".join(f"{c} AS k{i}" for i, c in enumerate(columns))
             outer = ", ".join(f"k.k{i}{direction}" for i in range(len(columns)))
-            return self._page_rows(inner, params, len(columns), outer, as_of)
+            query = parse_query(text)
+            if query is None:
+                inner = (f"SELECT {picked} FROM patients AS p WHERE {' AND '.join(where)} "
+                         f"ORDER BY {order} LIMIT {params.add(limit)}")
+                return self._page_rows(inner, params, len(columns), outer, as_of)
+            # One arm per index range that holds every match (of the longest word, and of the whole text): each
+            # finds its first `limit` matches in sort order through its own index (the planner costs one range
+            # well; an OR of ranges walked in name order may pass most of the table before 'van' is reached).
+            arms, arm_params = [], _Params()
+            for column, value in _arm_ranges(query):
+                arms.append(f"(SELECT {picked} FROM patients AS p WHERE {_range(column, value, arm_params)} AND "
+                            + " AND ".join(where) + f" ORDER BY {order} LIMIT %s)")
+                arm_params.extend(params)
+                arm_params.append(limit)
+            if not arms:
+                return []
+            inner = (f"SELECT DISTINCT {', '.join(f'u.k{i}' for i in range(len(columns)))} FROM ("
+                     + " UNION ALL ".join(arms) + ") AS u "
+                     f"ORDER BY {', '.join(f'u.k{i}{direction}' for i in range(len(columns)))} LIMIT %s")
+            arm_params.append(limit)
+            return self._page_rows(inner, arm_params, len(columns), outer, as_of)
 
     def count(self, text: str = "", filters: Filters = Filters(), as_of: dt.date | None = None) -> int:
         """How many patients `search` would list with this text and these filters."""
