@@ -28,7 +28,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -314,7 +314,7 @@ def search_queries(store: Store, count: int, seed: int = 8) -> list[str]:
 def measure_search(ctx: "Context") -> tuple[float, dict]:
     """p95 of search as typed: the first page (and the count the list shows) per keystroke, 200 queries."""
     store, as_of = ctx.store, ctx.as_of
-    queries = search_queries(store, 200)
+    queries = search_queries(ctx.sqlite, 200)
     for text in queries[:20]:  # warm up
         registry.search(store, text, as_of=as_of)
     rounds_search, rounds_count, rounds_both = [], [], []
@@ -468,7 +468,7 @@ def measure_flags(ctx: "Context") -> tuple[float, dict]:
     """`tohtrack flags --json` over the whole cohort, in this process (output counted, not kept)."""
     from tohtrack.__main__ import main
 
-    argv = ["--db", str(ctx.db), "flags", "--json", "--as-of", ctx.as_of.isoformat()]
+    argv = ["--db", ctx.url or str(ctx.db), "flags", "--json", "--as-of", ctx.as_of.isoformat()]
 
     def run() -> int:
         sink = _Sink()
@@ -725,11 +725,22 @@ METRICS: dict[str, Callable[["Context"], tuple[float | None, dict]]] = {
 
 
 class Context:
-    def __init__(self, db: Path, quick: bool, scratch: Path, as_of: dt.date, import_patients: int):
+    def __init__(self, db: Path, quick: bool, scratch: Path, as_of: dt.date, import_patients: int,
+                 url: str | None = None):
         self.db, self.quick, self.scratch, self.as_of = db, quick, scratch, as_of
         self.import_patients = import_patients
-        self.store = Store(db)
-        self.typical = typical_patient(self.store)
+        self.url = url  # the same cohort on a PostgreSQL server (--backend postgresql), else None
+        self.sqlite = self.store = Store(db)
+        if url is not None:
+            from tohtrack.store.postgres import PostgresStore
+
+            self.store = PostgresStore(url)
+        self.typical = typical_patient(self.sqlite)
+
+    def close(self) -> None:
+        self.sqlite.close()
+        if self.store is not self.sqlite:
+            self.store.close()
 
     def repeat(self, full: int, quick: int) -> int:
         return quick if self.quick else full
@@ -765,6 +776,39 @@ def table(metrics: dict, notes: dict) -> str:
     return "\n".join(lines)
 
 
+#: What `--backend postgresql` measures on the server (the rest are the workstation's own: GUI, import, memory).
+SERVER_METRICS = ("search_p95_ms", "worklist_ms", "flags_all_ms")
+
+
+@contextlib.contextmanager
+def postgres_copy(db: Path) -> "Iterator[str]":
+    """The cohort of the SQLite file `db` copied (tohtrack copy) into a new database on a PostgreSQL server:
+    $TOHTRACK_TEST_PG_URL's, or an embedded one started here (tests/pgserver.py); yields its URL."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from pgserver import start_or_use
+
+    from tohtrack.store import pg_registry
+    from tohtrack.store.pg_copy import copy_database
+    from tohtrack.store.postgres import PostgresStore
+
+    cluster, server = start_or_use()
+    try:
+        name = cluster.new_database()
+        url = cluster.owner_url(name)
+        log(f"copying the cohort into the server database {name}")
+        start = time.perf_counter()
+        copy_database(str(db), url, witness=False)
+        with PostgresStore(url) as store:
+            pg_registry.create_registry_indexes(store.conn)
+            store.conn.execute("ANALYZE")
+        log(f"copied in {time.perf_counter() - start:.0f} s")
+        yield url
+        cluster.drop_database(name)
+    finally:
+        if server is not None:
+            server.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="20 000 patients and fewer repeats")
@@ -772,7 +816,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="build the demo database again")
     parser.add_argument("--patients", type=int, help="cohort size (default 100 000; --quick 20 000)")
     parser.add_argument("--only", action="append", choices=list(METRICS), help="measure only this metric")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="postgresql: measure search, worklist and flags on a PostgreSQL server too (the same "
+                             "cohort copied in), beside SQLite in the same run, with their ratio")
     args = parser.parse_args(argv)
+    if args.backend == "postgresql":
+        return _main_postgresql(args)
     patients = args.patients or (20_000 if args.quick else 100_000)
     as_of = dt.date.today()
     started = time.perf_counter()
@@ -796,7 +845,7 @@ def main(argv: list[str] | None = None) -> int:
                 notes[name] = info
                 log(f"  {name} = {_format(name, value)} ({time.perf_counter() - start:.0f} s)")
         finally:
-            ctx.store.close()
+            ctx.close()
     config = {"patients": patients, "quick": args.quick, "as_of": as_of.isoformat(),
               "version": tohtrack.__version__, "seconds": round(time.perf_counter() - started),
               "python": sys.version.split()[0], "cpus": os.cpu_count(), "load_before": load_before,
@@ -811,6 +860,49 @@ def main(argv: list[str] | None = None) -> int:
         print(f"TOHtrack {tohtrack.__version__} benchmark: {patients} patients, as of {as_of.isoformat()}, "
               f"medians ({config['seconds']} s, {config['cpus']} CPUs, load {load_before} -> {config['load_after']})")
         print(table(metrics, notes))
+    return 0
+
+
+def _main_postgresql(args) -> int:
+    """The server's figures beside SQLite's, measured in the same run (the issue's targets: each ≤ 2× SQLite's,
+    search p95 ≤ 10 ms, worklist ≤ 500 ms, flags over the cohort ≤ 3 s)."""
+    patients = args.patients or (20_000 if args.quick else 100_000)
+    as_of = dt.date.today()
+    load_before = _load()
+    db = build_database(patients, as_of, args.rebuild)
+    names = [n for n in SERVER_METRICS if not args.only or n in args.only]
+    results: dict[str, dict[str, float | None]] = {name: {} for name in names}
+    details: dict[str, dict[str, str]] = {name: {} for name in names}
+    with tempfile.TemporaryDirectory(prefix="tohtrack-bench-") as scratch, postgres_copy(db) as url:
+        for backend, where in (("sqlite", None), ("postgresql", url)):
+            ctx = Context(db, args.quick, Path(scratch), as_of, 0, url=where)
+            try:
+                for name in names:
+                    log(f"measuring {name} on {backend}")
+                    try:
+                        value, info = METRICS[name](ctx)
+                    except Exception as exc:  # one broken metric must not hide the others
+                        value, info = None, {"detail": f"failed: {type(exc).__name__}: {exc}"}
+                    results[name][backend] = None if value is None else round(value, 3)
+                    details[name][backend] = str(info.get("detail", ""))
+            finally:
+                ctx.close()
+    server_targets = {"search_p95_ms": 10.0, "worklist_ms": 500.0, "flags_all_ms": 3000.0}
+    rows = {}
+    for name in names:
+        a, b = results[name].get("sqlite"), results[name].get("postgresql")
+        rows[name] = {"sqlite": a, "postgresql": b, "ratio": None if not a or b is None else round(b / a, 2),
+                      "target": server_targets[name], "detail": details[name]}
+    config = {"patients": patients, "as_of": as_of.isoformat(), "load_before": load_before, "load_after": _load()}
+    if args.json:
+        print(json.dumps({"backends": rows, "config": config}, indent=1))
+        return 0
+    print(f"TOHtrack {tohtrack.__version__} on SQLite and PostgreSQL: {patients} patients, medians "
+          f"(load {load_before} -> {config['load_after']})")
+    print(f"{'metric':<16} {'sqlite':>9} {'postgresql':>11} {'ratio':>6} {'target':>7}")
+    for name, row in rows.items():
+        print(f"{name:<16} {_format(name, row['sqlite']):>9} {_format(name, row['postgresql']):>11} "
+              f"{'—' if row['ratio'] is None else row['ratio']:>6} {_format(name, row['target']):>7}")
     return 0
 
 

@@ -32,3 +32,20 @@ def test_bench_reports_every_metric_as_json(tmp_path):
                            env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "using the cached database" in again.stderr
     assert "search_p95_ms" in again.stdout and "target" in again.stdout
+
+
+@pytest.mark.slow
+def test_bench_measures_the_server_beside_sqlite(tmp_path):
+    """--backend postgresql: the same cohort copied into a server (started by the bench); search, worklist and
+    flags measured on both in one run, with their ratio."""
+    env = dict(os.environ, TOHTRACK_BENCH_CACHE=str(tmp_path / "cache"), QT_QPA_PLATFORM="offscreen")
+    env.pop("TOHTRACK_DB", None)
+    done = subprocess.run([sys.executable, str(BENCH), "--quick", "--json", "--patients", "300", "--backend",
+                           "postgresql"], env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert list(report["backends"]) == ["search_p95_ms", "worklist_ms", "flags_all_ms"]
+    for name, row in report["backends"].items():
+        assert row["sqlite"] > 0 and row["postgresql"] > 0, (name, row["detail"])
+        assert row["ratio"] == round(row["postgresql"] / row["sqlite"], 2)
+    assert "copying the cohort into the server" in done.stderr
