@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from test_registry import CRAFTED, _crafted
-from tohtrack import demo, interchange, registry
+from tohtrack import demo, interchange
 from tohtrack.__main__ import main
 from tohtrack.db import Store
 from tohtrack.registry import Filters
@@ -137,14 +137,16 @@ def test_worklist_flags_and_statistics_records_are_the_same(stores):
             (mrn, s._replace(patient_id=0)) for mrn, s in store.flag_summaries(
                 as_of, [i for i, m in _mrns(store).items() if m in some]))
         assert picked(pg) == picked(sqlite)
-        a, b = sqlite.stats_records(as_of), pg.stats_records(as_of)
+        a, b = sqlite.stats_records(as_of, pooled=False), pg.stats_records(as_of)
+        assert not b.pooled
         mrn_a, mrn_b = _mrns(sqlite), _mrns(pg)
-        assert sorted((mrn_b[p], sex, born) for p, sex, born in b.patients) == sorted(
-            (mrn_a[p], sex, born) for p, sex, born in a.patients)
-        assert [(mrn_b[p], *rest) for _, p, *rest in b.episodes] == [(mrn_a[p], *rest) for _, p, *rest in a.episodes]
+        assert sorted((mrn_b[p], *rest) for _, p, *rest in b.episodes) == sorted(
+            (mrn_a[p], *rest) for _, p, *rest in a.episodes)
         assert len(b.extents) == len(a.extents) and len(b.pains) == len(a.pains)
-        assert sorted(k for _, *k in b.extents) == sorted(k for _, *k in a.extents)
-        assert sorted(k for _, *k in b.pains) == sorted(k for _, *k in a.pains)
+        assert sorted((mrn_b[p], k, v) for p, _, k, v in b.extents) == sorted(
+            (mrn_a[p], k, v) for p, _, k, v in a.extents)
+        assert sorted((mrn_b[p], k, v) for p, _, k, v in b.pains) == sorted(
+            (mrn_a[p], k, v) for p, _, k, v in a.pains)
 
 
 @pytest.mark.parametrize("command", (["stats", "--json"], ["flags", "--json"], ["worklist"], ["flags"],
@@ -224,12 +226,12 @@ def test_the_summary_cache_on_the_server(pg_store):
 
 def test_change_marks(pg_store):
     mark = pg_store.change_mark()
-    assert pg_store.gateway_changes_since(mark) == (False, mark)
+    assert pg_store.changes_since(mark) == (False, mark)
     pg_store.summaries([], TODAY)  # the cache is no change
     pg_store.add_patients(list(demo.generate(2, seed=5, today=TODAY)), today=TODAY)
-    changed, new = pg_store.gateway_changes_since(mark)
+    changed, new = pg_store.changes_since(mark)
     assert changed and new != mark
-    assert pg_store.gateway_changes_since(new) == (False, new)
+    assert pg_store.changes_since(new) == (False, new)
 
 
 from pgfixtures import owner_url, pg_db, pg_store  # noqa: E402,F401 (fixtures)

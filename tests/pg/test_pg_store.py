@@ -465,7 +465,7 @@ def test_a_server_stopped_and_started_again_during_a_session(vignettes):
 
 def test_a_change_by_another_workstation_is_heard_at_once(owner_url, pg_store, vignettes):
     imported(pg_store, vignettes)
-    mark, _ = pg_store.changes_since(0)
+    mark, _ = pg_store.patients_changed_since(0)
     assert mark == pg_store.audit_head()[0]
     assert pg_store.wait_for_change(0.2) is False  # nothing since it started listening
     with PostgresStore(owner_url) as other:
@@ -475,10 +475,10 @@ def test_a_change_by_another_workstation_is_heard_at_once(owner_url, pg_store, v
         other.update_patient(patient, TODAY)
         assert pg_store.wait_for_change(5) is True
         assert time.monotonic() - began < 1.0
-        assert pg_store.changes_since(mark) == (mark + 1, {patient.id})
+        assert pg_store.patients_changed_since(mark) == (mark + 1, {patient.id})
         other.set_setting("clinic_name", "Ward 2")
         assert pg_store.wait_for_change(5) is True
-        assert pg_store.changes_since(mark + 1) == (mark + 2, set())
+        assert pg_store.patients_changed_since(mark + 1) == (mark + 2, set())
     assert pg_store.wait_for_change(0.1) is False
 
 

@@ -168,6 +168,12 @@ def _ordinal_sql(column: str) -> str:
     return f"({column}::date - DATE '0001-01-01' + 1)"
 
 
+# The episodes with their patient's sex and age at the onset (registry.age_on: the difference of the years, less one
+# when the onset's 'MM-DD' comes before the birthday's) and their latest contact by as_of (study or symptom
+# record), in the shape of tohtrack.registry.StatsRecords (values record by record: the server keeps no
+# per-episode cache, its planner aggregates).
+_STATS_AGE_SQL = """(substr(e.symptom_onset, 1, 4)::int - substr(p.birth_date, 1, 4)::int
+       - (substr(e.symptom_onset, 6, 5) COLLATE "C" < substr(p.birth_date, 6, 5) COLLATE "C")::int)"""
 _STATS_EPISODES_SQL = f"""WITH contacts AS (
       SELECT episode_id, max(day) AS day FROM (
         SELECT episode_id, max(date) AS day FROM imaging WHERE date <= %(as_of)s GROUP BY episode_id
@@ -175,18 +181,14 @@ _STATS_EPISODES_SQL = f"""WITH contacts AS (
         SELECT episode_id, max(date) FROM symptoms WHERE date <= %(as_of)s GROUP BY episode_id) AS u
       GROUP BY episode_id)
     SELECT e.id, e.patient_id, e.site, {_ordinal_sql("e.symptom_onset")}, {_ordinal_sql("e.resolved_on")},
-      {_ordinal_sql("c.day")}
+      p.sex, {_STATS_AGE_SQL}, {_ordinal_sql("c.day")}
     FROM episodes AS e JOIN patients AS p ON p.id = e.patient_id
       LEFT JOIN contacts AS c ON c.episode_id = e.id
-    WHERE p.archived = 0 AND e.diagnosis = %(toh)s AND e.symptom_onset <= %(as_of)s
-    ORDER BY e.symptom_onset COLLATE "C", e.site COLLATE "C", e.id"""
-_STATS_PATIENTS_SQL = f"""SELECT p.id, p.sex, {_ordinal_sql("p.birth_date")} FROM patients AS p
-    WHERE p.archived = 0 AND EXISTS (SELECT 1 FROM episodes AS e WHERE e.patient_id = p.id
-      AND e.diagnosis = %(toh)s AND e.symptom_onset <= %(as_of)s)"""
+    WHERE p.archived = 0 AND e.diagnosis = %(toh)s AND e.symptom_onset <= %(as_of)s"""
 _STATS_MONTH_KEY_SQL = """((substr(x.date, 1, 4)::int - substr(e.symptom_onset, 1, 4)::int) * 12
        + substr(x.date, 6, 2)::int - substr(e.symptom_onset, 6, 2)::int) * 2
        + (substr(x.date, 9, 2) COLLATE "C" > substr(e.symptom_onset, 9, 2) COLLATE "C")::int"""
-_STATS_VALUES_SQL = """SELECT x.episode_id, """ + _STATS_MONTH_KEY_SQL + """, x.{column}
+_STATS_VALUES_SQL = """SELECT e.patient_id, x.episode_id, """ + _STATS_MONTH_KEY_SQL + """, x.{column}
     FROM {table} AS x JOIN episodes AS e ON e.id = x.episode_id JOIN patients AS p ON p.id = e.patient_id
     WHERE x.{column} IS NOT NULL AND x.date <= %(as_of)s AND e.diagnosis = %(toh)s AND p.archived = 0
       AND e.symptom_onset <= %(as_of)s"""
@@ -449,17 +451,17 @@ class PostgresRegistry:
         return [(values[0], s) for values, s in self._joined(sql_, params, as_of, settings, ("mrn",),
                                                              flags_json=True)]
 
-    def stats_records(self, as_of: dt.date) -> StatsRecords:
-        """What the cohort statistics read (tohtrack.registry.StatsRecords), as of one snapshot."""
+    def stats_records(self, as_of: dt.date, pooled: bool = True) -> StatsRecords:
+        """What the cohort statistics read (tohtrack.registry.StatsRecords), as of one snapshot: always record by
+        record (`pooled` is SQLite's per-episode cache, which the server does without)."""
         params = {"as_of": as_of.isoformat(), "toh": TOH}
         with self._driver_errors(), self._snapshot():
             run = self.conn.execute
             episodes = [tuple(r) for r in run(_STATS_EPISODES_SQL, params)]
-            patients = [tuple(r) for r in run(_STATS_PATIENTS_SQL, params)]
             extents = [tuple(r) for r in run(_STATS_VALUES_SQL.format(table="imaging", column="edema_extent_pct"),
                                              params)]
             pains = [tuple(r) for r in run(_STATS_VALUES_SQL.format(table="symptoms", column="pain_nrs"), params)]
-        return StatsRecords(as_of, patients, episodes, extents, pains)
+        return StatsRecords(as_of, episodes, False, extents, pains)
 
     # -- the summary cache ---------------------------------------------------------------------------------
 
@@ -645,12 +647,12 @@ class PostgresRegistry:
 
     def change_mark(self) -> tuple:
         """Where the database stands: the end of the audit trail (every change of records or settings is an
-        entry; storing summaries, a cache, is not). Opaque; compare through `gateway_changes_since`."""
+        entry; storing summaries, a cache, is not). Opaque; compare through `changes_since`."""
         with self._driver_errors():
             return self._audit_end()
 
-    def gateway_changes_since(self, mark: tuple) -> tuple[bool, tuple]:
+    def changes_since(self, mark: tuple) -> tuple[bool, tuple]:
         """(whether records or settings were changed since `mark`, the mark to keep): the Gateway's
-        `changes_since` (PostgresStore.changes_since answers (entry count, patients) instead)."""
+        `changes_since` (PostgresStore.patients_changed_since answers (entry count, patients))."""
         end = self.change_mark()
         return end != tuple(mark), end

@@ -302,6 +302,7 @@ class PostgresStore(pg_registry.PostgresRegistry):
                 raise StoreError(f"{self.path}: the database's schema is older than this TOHtrack's; its owner "
                                  "upgrades it with 'tohtrack --db OWNER_URL admin init'")
             _migrate(self.conn, self.path)
+            pg_registry.create_registry_indexes(self.conn)
         self.os_user = self.conn.execute("SELECT session_user").fetchone()[0]
         row = self.conn.execute("SELECT display_name FROM tohtrack_logins WHERE login = session_user").fetchone()
         self._server_name = row[0] if row else ""
@@ -876,7 +877,7 @@ class PostgresStore(pg_registry.PostgresRegistry):
     # -- changes from other workstations (LISTEN/NOTIFY) ---------------------------
 
     @_mapped
-    def changes_since(self, mark: int) -> tuple[int, set[int]]:
+    def patients_changed_since(self, mark: int) -> tuple[int, set[int]]:
         """(the new mark, the patients changed) since `mark`, the audit entry count an earlier call returned (0:
         from the start). A setting changed gives no patient; compare the marks to see that anything changed."""
         row = self.conn.execute("SELECT coalesce(max(id), %s), coalesce(array_agg(DISTINCT patient_id) FILTER "
@@ -935,6 +936,7 @@ class PostgresStore(pg_registry.PostgresRegistry):
                     "SELECT id, mrn, family_name, given_name, family_key, given_key FROM patients ORDER BY id"):
                 if family_key != fold(family) or given_key != fold(given):
                     problems.append(f"patients row {row_id} ({mrn}): search keys do not match the name")
+        problems += self.verify_summaries()  # the stored assessments against fresh ones (a cache)
         return problems
 
     def _check_guards(self) -> list[str]:
@@ -1090,6 +1092,7 @@ def admin_init(url: str) -> list[str]:
             conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(pg_schema.CLINICIAN_ROLE)))
             done.append(f"created the group role {pg_schema.CLINICIAN_ROLE}")
         applied = _migrate(conn, where)
+        pg_registry.create_registry_indexes(conn)
         if applied:
             done.append(f"applied the schema migrations {', '.join(applied)}")
         else:
@@ -1173,3 +1176,7 @@ def list_users(url: str) -> list[tuple[str, str, bool]]:
 #: The migration names both backends share (tohtrack.schema.SCHEMA); a test holds them equal.
 KNOWN = tuple(name for name, _ in pg_schema.MIGRATIONS)
 assert KNOWN == SCHEMA, "the PostgreSQL migrations must be SQLite's, by name and order"
+
+
+#: What tohtrack.store.open_store calls for a server URL.
+open_store = PostgresStore
