@@ -499,15 +499,23 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
     behind = {row[2] for row in resolution}
 
     # RECURRENCE and MIGRATION as the course assessment raises them (only patients with two onsets can have one).
+    # One pass over each history's flags, and the table counted once at the end (a Counter.update per patient
+    # cost more than the rules themselves).
     counts = {"RECURRENCE": [0, 0], "MIGRATION": [0, 0]}
-    table: Counter = Counter()
+    moves: list[tuple[str, str]] = []
     for history in histories:
-        flags = migratory_flags(history)
-        for code in counts:
-            n = sum(f[0] == code for f in flags)
-            counts[code][0] += n
-            counts[code][1] += n > 0
-        table.update((f[1], f[2]) for f in flags if f[0] == "MIGRATION")
+        recurrences = migrations = 0
+        for code, source, site in migratory_flags(history):
+            if code == "RECURRENCE":
+                recurrences += 1
+            elif code == "MIGRATION":
+                migrations += 1
+                moves.append((source, site))
+        counts["RECURRENCE"][0] += recurrences
+        counts["RECURRENCE"][1] += recurrences > 0
+        counts["MIGRATION"][0] += migrations
+        counts["MIGRATION"][1] += migrations > 0
+    table = Counter(moves)
 
     # Edema extent and pain by months since onset, over the selected episodes.
     every = len(owner) == len(records.episodes)  # then every row is of a selected episode (the same conditions)
