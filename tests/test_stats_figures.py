@@ -280,3 +280,21 @@ def test_migratory_flags_are_the_course_rules(drawn):
                    for n, (site, onset, length) in enumerate(drawn)), key=lambda r: (r[3], r[2], r[0]))
     want = [(f.code, f.from_site, f.site) for f in stats.course_migratory_flags(rows, D(2030, 1, 1))]
     assert stats.migratory_flags(rows) == want
+
+
+@pytest.mark.parametrize("pooled", [True, False])
+def test_pain_is_worked_out_on_first_use_and_the_same_as_at_once(cohort, pooled):
+    """The Cohort tab does not show pain: its figures hold what works pain out, used on first reading (the CLI
+    and the report read it at once) — the same values either way, of the filtered episodes only."""
+    for f in (stats.Filters(), stats.Filters(joint="knee"), stats.Filters(joint="hip", sex="male")):
+        used, figures = _figures(cohort, D(2030, 1, 1), pooled, f)
+        assert used == pooled
+        assert callable(figures.pain)  # nothing worked out yet
+        other = _figures(cohort, D(2030, 1, 1), not pooled, f)[1]
+        assert figures.pain_by_month == other.pain_by_month and not callable(figures.pain)
+        assert figures == other
+    knee = _figures(cohort, D(2030, 1, 1), pooled, stats.Filters(joint="knee"))[1]
+    assert [(b.n, b.median) for b in knee.pain_by_month if b] == [(1, 6.0)]  # the knee episode's one record
+    changed = _figures(cohort, D(2030, 1, 1), pooled)[1]
+    changed.pain = [None] * len(stats.MONTH_BINS)
+    assert changed != _figures(cohort, D(2030, 1, 1), pooled)[1]  # equality compares pain too

@@ -28,11 +28,11 @@ import datetime as dt
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from itertools import accumulate, compress, repeat
 from operator import add, and_, itemgetter, mul, not_
 from statistics import NormalDist
-from typing import Iterable, NamedTuple, Sequence
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 from . import course
 from .perf import gc_paused
@@ -364,8 +364,22 @@ class CohortStats:
     migration_table: list[tuple[str, str, int]]  # (from site, site, flags), most frequent first
     onset_interval: Spread | None
     extent_by_month: list[Spread | None]
-    pain_by_month: list[Spread | None]
+    #: Pain NRS by month bin (pain_by_month), or what works it out on first use: the Cohort tab does not show
+    #: it, so a tab on a hundred thousand patients does not wait for it (the CLI and the report read it at once).
+    pain: list[Spread | None] | Callable[[], list[Spread | None]] = field(repr=False, compare=False)
     window_months: tuple[int, int] = (6, 8)
+
+    @property
+    def pain_by_month(self) -> list[Spread | None]:
+        if callable(self.pain):
+            self.pain = self.pain()
+        return self.pain
+
+    def __eq__(self, other) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.pain_by_month == other.pain_by_month and all(
+            getattr(self, f.name) == getattr(other, f.name) for f in fields(self) if f.compare)
 
     def subjects_at(self, curve: str, day: int) -> list[Subject]:
         """The episodes (or patients) behind one point of a curve: those with an event or censored that day."""
@@ -536,26 +550,17 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
             pool[value] = pool.get(value, 0) + n
         return [Spread.of_counts(pool, patients[index]) for index, pool in enumerate(pools)]
 
-    def by_month_pooled(at: int) -> list[Spread | None]:
-        """The same from the episodes' words 'key:value' (column `at`) and their keys as bits (column at + 1)."""
-        rows = records.episodes if every else [row for row in records.episodes if row[0] in owner]
-        masks: dict[int, int] = {}
-        get = masks.get
-        for row in rows:
-            mask = row[at + 1]
-            if mask is not None:
-                masks[row[1]] = get(row[1], 0) | mask
-        pools: list[dict[float, int]] = [{} for _ in MONTH_BINS]
-        for word, n in Counter(" ".join(filter(None, map(itemgetter(at), rows))).split()).items():
-            key, _, value = word.partition(":")
-            pool = pools[_BIN_OF_KEY(int(key), last)]
-            value = float(value)
-            pool[value] = pool.get(value, 0) + n
-        patients = [0] * len(MONTH_BINS)
-        for mask, n in Counter(masks.values()).items():
-            for index in _bins_of_mask(mask):
-                patients[index] += n
-        return [Spread.of_counts(pool, patients[index]) for index, pool in enumerate(pools)]
+    if records.pooled:
+        chosen = records.episodes if every else [row for row in records.episodes if row[0] in owner]
+        pids = list(map(_second, chosen))
+        extent = _by_month_pooled(pids, map(itemgetter(8), chosen), map(itemgetter(9), chosen))
+        # Only what the pain figures need is kept for later (not the episodes' rows).
+        pain_words, pain_keys = list(map(itemgetter(10), chosen)), list(map(itemgetter(11), chosen))
+        del chosen
+        pain = functools.partial(_by_month_pooled, pids, pain_words, pain_keys)
+    else:
+        extent = by_month(records.extents)
+        pain = functools.partial(by_month, records.pains)
 
     sites = Counter(row[4] for row in resolution)
     return CohortStats(
@@ -574,13 +579,36 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
         migration=tuple(counts["MIGRATION"]),
         migration_table=[(a, b, n) for (a, b), n in sorted(table.items(), key=lambda kv: (-kv[1], kv[0]))],
         onset_interval=Spread.of(intervals, len(histories)),
-        extent_by_month=by_month_pooled(8) if records.pooled else by_month(records.extents),
-        pain_by_month=by_month_pooled(10) if records.pooled else by_month(records.pains),
+        extent_by_month=extent,
+        pain=pain,
         window_months=tuple(window_months),
     )
 
 
 _first, _second, _third, _fourth = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3)
+
+
+def _by_month_pooled(pids: Sequence[int], words: Iterable[str | None], masks: Iterable[int | None]
+                     ) -> list[Spread | None]:
+    """Values by month bin from the selected episodes' rows of episode_figures: their patients, their words
+    'key:value' and their keys as bits (the episode_figures columns; one of each per episode)."""
+    last = len(MONTH_EDGES)
+    by_patient: dict[int, int] = {}
+    get = by_patient.get
+    for pid, mask in zip(pids, masks):
+        if mask is not None:
+            by_patient[pid] = get(pid, 0) | mask
+    pools: list[dict[float, int]] = [{} for _ in MONTH_BINS]
+    for word, n in Counter(" ".join(filter(None, words)).split()).items():
+        key, _, value = word.partition(":")
+        pool = pools[_BIN_OF_KEY(int(key), last)]
+        value = float(value)
+        pool[value] = pool.get(value, 0) + n
+    patients = [0] * len(MONTH_BINS)
+    for mask, n in Counter(by_patient.values()).items():
+        for index in _bins_of_mask(mask):
+            patients[index] += n
+    return [Spread.of_counts(pool, patients[index]) for index, pool in enumerate(pools)]
 _EPISODE_FIELDS = itemgetter(0, 2, 3, 4, 7)  # episode id, site, onset, resolved_on, latest contact
 #: The highest month key with a bit of its own in episode_figures' key masks (migrations.FIGURES_TOP_KEY): the
 #: last month edge's.
