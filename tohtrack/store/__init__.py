@@ -68,7 +68,8 @@ def open_store(target: "str | os.PathLike | None" = None, *, clinician: str = ""
             raise BackendMissing(
                 f"{shown_url(str(target))}: PostgreSQL support is not installed in this TOHtrack "
                 "(a database URL needs it); nothing was opened") from None
-        return postgres.open_store(str(target).strip(), clinician=clinician, readonly=readonly, **options)
+        opener = getattr(postgres, "open_store", None) or postgres.PostgresStore
+        return opener(str(target).strip(), clinician=clinician, readonly=readonly, **options)
     from .sqlite import Store
 
     return Store(target, clinician=clinician, readonly=readonly, **options)
