@@ -36,7 +36,7 @@ from ..db import (
 )
 from ..model import Episode, ImagingStudy, Patient, Problem, SymptomRecord, Treatment, ValidationError
 from ..schema import MIGRATION_SET, SCHEMA
-from . import pg_schema
+from . import pg_registry, pg_schema
 
 CONNECT_TIMEOUT_S = 10
 LOCK_TIMEOUT_S = 120  # a write waits this long for another workstation's (as BUSY_TIMEOUT_MS on SQLite)
@@ -273,7 +273,7 @@ def _may_create(conn: psycopg.Connection) -> bool:
 # ---------------------------------------------------------------------------
 
 
-class PostgresStore:
+class PostgresStore(pg_registry.PostgresRegistry):
     """An open TOHtrack database on a PostgreSQL server. Every write is one transaction; its audit entries
     are the server's."""
 
