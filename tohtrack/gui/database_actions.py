@@ -176,7 +176,9 @@ class DatabaseActions:
         if self._server_lost is not None:
             return  # the reconnect timer is at work
         try:
-            changed, self._data_version = self.store.changes_since(self._data_version)
+            # (the PostgreSQL backend answers the Gateway's changes_since as gateway_changes_since)
+            poll = getattr(self.store, "gateway_changes_since", None) or self.store.changes_since
+            changed, self._data_version = poll(self._data_version)
         except Exception as exc:  # noqa: BLE001 - the database went away; the next action will say so
             if is_server_away(exc):
                 self.server_away(exc)
