@@ -289,6 +289,9 @@ class DatabaseActions:
         """A session that changed something leaves an automatic backup (at most one a day, `backup_keep` kept)."""
         if not self.changed_this_session:
             return
+        if is_server_store(self.store):  # a clinic server is backed up on the server (README: Clinic server)
+            self.changed_this_session = False
+            return
         try:
             written = self.store.rotate_backups()
         except (StoreError, OSError) as exc:  # OSError: the backups folder cannot be made or written
