@@ -245,7 +245,9 @@ class DatabaseActions:
                 text = f"Clinic server {host} not reachable: reconnecting…"
         else:
             text = str(self.store.path)
-        self.database_place.setText(text)
+        # A long path or server name never widens the window: the middle elided, the whole in the tooltip.
+        shown = text if len(text) <= 100 else f"{text[:48]}…{text[-51:]}"
+        self.database_place.setText(shown)
         self.database_place.setToolTip(text)
 
     def server_away(self, exc: BaseException | None = None) -> None:
