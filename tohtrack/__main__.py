@@ -695,12 +695,16 @@ def run_gui(args) -> int:
     """The desktop app, or with --screenshot its picture."""
     from .db import default_path
 
-    path = Path(args.db) if getattr(args, "db", None) else default_path()
+    from .store import is_server_url
+
+    named = getattr(args, "db", None) or os.environ.get("TOHTRACK_DB")
+    path = named.strip() if is_server_url(named) else Path(args.db) if getattr(args, "db", None) else default_path()
     if args.screenshot:
         _output_file(args.screenshot, args)  # before the window is built; written 0600, all or nothing
         from .gui.app import screenshot
 
-        with _no_trace_if_failed(path):  # a mistyped --db (or an unknown --patient) leaves no database behind
+        # a mistyped --db (or an unknown --patient) leaves no database behind (a server's URL: none is made)
+        with contextlib.nullcontext() if isinstance(path, str) else _no_trace_if_failed(path):
             screenshot(path, Path(args.screenshot), args.screenshot_patient, args.screenshot_as_of)
         print(f"screenshot written to {args.screenshot}")
         return EXIT_OK

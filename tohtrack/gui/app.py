@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import __version__
 from ..db import Store
+from ..store import is_server_url, open_store as gateway_open
 from ..store.errors import StoreError
 from . import resources
 from .database_actions import STORAGE_NOTICE_STYLE, open_problem, open_store  # noqa: F401 - kept for callers
@@ -45,6 +46,14 @@ def report_unexpected(exc_type, exc, tb) -> None:
         print("TOHtrack: interrupted", file=sys.stderr)
         QApplication.quit()
         return
+    from .connect_dialog import is_server_away
+
+    if is_server_away(exc):  # the clinic server went away under an action: the windows say so and reconnect
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and hasattr(w, "_poll")]
+        for window in windows:
+            window.server_away(exc)
+        if windows:
+            return
     print(f"TOHtrack: unexpected error ({exc_type.__name__})", file=sys.stderr)
     QMessageBox.critical(QApplication.activeWindow(), "Unexpected error",
                          f"Something went wrong ({exc_type.__name__}: {exc}).\n\nWhat was saved before is in the "
@@ -73,10 +82,16 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run(db_path: Path, clinician: str = "") -> int:
-    """Open the desktop app on a database; returns the exit code."""
+def _target(db: "Path | str") -> "Path | str":
+    """A database named on the command line: a clinic server's URL as it is, anything else a file's path."""
+    return str(db).strip() if is_server_url(str(db)) else Path(db)
+
+
+def run(db_path: "Path | str", clinician: str = "") -> int:
+    """Open the desktop app on a database (a SQLite file, or a clinic server's postgresql:// URL); returns the
+    exit code."""
     app = create_application()
-    store = open_store(None, Path(db_path), clinician, cancel_text="Quit")
+    store = open_store(None, _target(db_path), clinician, cancel_text="Quit")
     if store is None:
         return 1
     previous_hook, sys.excepthook = sys.excepthook, report_unexpected
@@ -100,11 +115,13 @@ def run(db_path: Path, clinician: str = "") -> int:
     return code
 
 
-def screenshot(db_path: Path, out: Path, mrn: str | None = None, as_of: dt.date | None = None,
+def screenshot(db_path: "Path | str", out: Path, mrn: str | None = None, as_of: dt.date | None = None,
                size: tuple[int, int] = (1280, 800)) -> int:
-    """Build the main window as a user would see it, with a patient open, and save it as PNG."""
+    """Build the main window as a user would see it, with a patient open, and save it as PNG (a SQLite file,
+    or a clinic server's URL)."""
     app = create_application()
-    store = Store(db_path)
+    target = _target(db_path)
+    store = gateway_open(target) if isinstance(target, str) else Store(target)
     with tempfile.TemporaryDirectory() as scratch:
         settings = QSettings(os.path.join(scratch, "screenshot.ini"), QSettings.Format.IniFormat)
         window = MainWindow(store, settings, as_of=as_of, first_run_prompt=False)

@@ -13,14 +13,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from .. import safety
 from ..db import Store
+from ..store import is_server_url, open_store as gateway_open
 from ..store.errors import (DatabaseDamaged, DatabaseTooNew, DiskFull, NotATohtrackDatabase, StoreBusy, StoreError,
                            StoreReadOnly)
 from ..model import ValidationError
 from . import undo
+from .connect_dialog import ConnectDialog, is_server_away, parse_url, public_url, server_problem
 
 RECENT_LIMIT = 8
 
@@ -35,6 +37,36 @@ DATABASE_FILES = "SQLite databases (*.sqlite3 *.db);;All files (*)"
 #: How often the window looks for changes made by another window or workstation (ms).
 POLL_MS = 2000
 
+#: While the clinic server is away, how often the window tries to reach it again (ms).
+RECONNECT_MS = 3000
+
+#: The banner over the window while the clinic server cannot be reached: red, readable on any palette.
+SERVER_BANNER_STYLE = ("QLabel#server_banner { background: #fdecea; color: #7f0000; border: 1px solid #c62828; "
+                       "border-radius: 3px; padding: 6px 10px; font-weight: bold; }")
+
+
+def is_server_store(store) -> bool:
+    """Whether the store is a clinic server's database (its `path` is then its URL without a password)."""
+    return getattr(store, "backend", "") == "postgresql" or is_server_url(str(getattr(store, "path", "")))
+
+
+def database_name(store) -> str:
+    """How the settings and the recent list name a database: a file's absolute path, a server's URL without
+    a password (never the password, whatever the store was opened with)."""
+    if is_server_store(store):
+        return public_url(str(store.path))
+    return str(Path(store.path).resolve())
+
+
+def server_place(store) -> tuple[str, str, str]:
+    """(host, database, login) of a clinic server's store, for the status bar and the title."""
+    fields = parse_url(public_url(str(store.path)))
+    host = fields["host"] or "localhost"
+    if fields["port"] and fields["port"] != 5432 and not host.startswith("/"):
+        host = f"{host}:{fields['port']}"
+    login = getattr(store, "os_user", "") or fields["user"]
+    return host, fields["database"], login
+
 
 class DatabaseActions:
     """The main window's File menu over the database, and the change poll (a mixin of MainWindow: it uses the
@@ -47,11 +79,23 @@ class DatabaseActions:
         self._poll.timeout.connect(self._check_external_changes)
         self._poll.start()
 
-    def switch_database(self, path: Path, error: StoreError | None = None) -> None:
-        # open_store says why a file cannot be opened, and offers a backup or another file
+    def switch_database(self, path: "Path | str", error: StoreError | None = None) -> None:
+        # open_store says why a file cannot be opened, and offers a backup or another file (or, for a clinic
+        # server, the connect dialog with what went wrong)
         store = open_store(self, path, self.store.clinician, error=error)
         if store is None:
             return
+        self._switch_to(store)
+
+    def connect_to_server(self) -> None:
+        """File → Connect to clinic server…: the dialog, filled in from the server in use or the last one used."""
+        initial = database_name(self.store) if is_server_store(self.store) else next(
+            (p for p in (self.settings.value("recent_databases") or []) if is_server_url(p)), None)
+        dialog = ConnectDialog(self, initial=initial, clinician=self.store.clinician)
+        if dialog.exec() and dialog.store is not None:
+            self._switch_to(dialog.store)
+
+    def _switch_to(self, store) -> None:
         previous = self.store.path
         self.save_state()
         self.backup_if_changed()
@@ -60,7 +104,10 @@ class DatabaseActions:
             self._use_store(store)
         except StoreError as exc:  # it opened, but its first queries met damaged pages
             store.close()
-            self._use_store(Store(previous, clinician=store.clinician))  # back to the one open a moment ago
+            if is_server_url(str(previous)):
+                self._use_store(gateway_open(previous, clinician=store.clinician))
+            else:
+                self._use_store(Store(previous, clinician=store.clinician))  # back to the one open a moment ago
             self.switch_database(store.path, exc)
 
     def _use_store(self, store: Store) -> None:
@@ -76,17 +123,22 @@ class DatabaseActions:
         self._update_recent_menu()
         self._update_title()
         self._show_storage_notice()
+        self._show_database_place()
         if store.count_patients() == 0:
             self.offer_first_run()
 
+    def _folder(self) -> Path:
+        """Where the file dialogs start: the open file's folder (home for a clinic server)."""
+        return Path.home() if is_server_store(self.store) else Path(self.store.path).parent
+
     def open_database(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open database", str(self.store.path.parent),
+        path, _ = QFileDialog.getOpenFileName(self, "Open database", str(self._folder()),
                                               "SQLite databases (*.sqlite3 *.db);;All files (*)")
         if path:
             self.switch_database(Path(path))
 
     def new_database(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "New database", str(self.store.path.parent / "clinic.sqlite3"),
+        path, _ = QFileDialog.getSaveFileName(self, "New database", str(self._folder() / "clinic.sqlite3"),
                                               "SQLite databases (*.sqlite3)")
         if not path:
             return
@@ -96,7 +148,7 @@ class DatabaseActions:
         self.switch_database(Path(path))
 
     def _remember_database(self) -> None:
-        path = str(self.store.path.resolve())
+        path = database_name(self.store)
         recent = [p for p in (self.settings.value("recent_databases") or []) if p != path]
         self.settings.setValue("recent_databases", [path] + recent[:RECENT_LIMIT - 1])
 
@@ -105,11 +157,14 @@ class DatabaseActions:
         menu.clear()
         for path in self.settings.value("recent_databases") or []:
             action = menu.addAction(path)
-            action.triggered.connect(lambda checked=False, p=path: self.switch_database(Path(p)))
+            shown = public_url(path) if is_server_url(path) else path  # (a password never gets there; be sure)
+            action.setText(shown)
+            action.triggered.connect(lambda checked=False, p=shown: self.switch_database(
+                p if is_server_url(p) else Path(p)))
         menu.setEnabled(bool(menu.actions()))
 
     def _db_key(self) -> str:
-        return str(self.store.path.resolve()).replace("/", "|").replace("\\", "|")
+        return database_name(self.store).replace("/", "|").replace("\\", "|")
 
     def _read_marks(self) -> tuple:
         """Where the database stands (the gateway's change mark): every change of a record or a setting moves
@@ -118,17 +173,124 @@ class DatabaseActions:
 
     def _check_external_changes(self) -> None:
         """Another window or workstation changed records: show its changes."""
+        if self._server_lost is not None:
+            return  # the reconnect timer is at work
         try:
             changed, self._data_version = self.store.changes_since(self._data_version)
-        except Exception:  # noqa: BLE001 - the database went away; the next action will say so
+        except Exception as exc:  # noqa: BLE001 - the database went away; the next action will say so
+            if is_server_away(exc):
+                self.server_away(exc)
             return
         if changed:
             self.reload_views()
             self.statusBar().showMessage("Updated with changes from another window or workstation", 5000)
 
+    # -- where the database is, and a clinic server that is away ---------------------------------------------
+
+    def _setup_database_place(self) -> None:
+        """The status bar's permanent label naming the database (a file, or server · database · login), and the
+        banner over the window shown while the clinic server cannot be reached (hidden otherwise)."""
+        self._server_lost: str | None = None
+        self.database_place = QLabel(self)
+        self.database_place.setObjectName("database_place")
+        self.statusBar().addPermanentWidget(self.database_place)
+        self.server_banner = QLabel(self)
+        self.server_banner.setObjectName("server_banner")
+        self.server_banner.setStyleSheet(SERVER_BANNER_STYLE)
+        self.server_banner.setWordWrap(True)
+        self.server_banner.setVisible(False)
+        central = self.takeCentralWidget()  # (kept: setCentralWidget alone would delete it)
+        holder = QWidget(self)
+        holder.setObjectName("central_holder")
+        layout = QVBoxLayout(holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.server_banner)
+        layout.addWidget(central)
+        self.setCentralWidget(holder)
+        self._reconnect = QTimer(self)
+        self._reconnect.setInterval(RECONNECT_MS)
+        self._reconnect.timeout.connect(self.try_reconnect)
+        self._add_connect_action()
+        self._show_database_place()
+
+    def _database_title(self) -> str:
+        """The database as the window title names it: the file's name, or 'database on host' (no password)."""
+        if is_server_store(self.store):
+            host, database, _ = server_place(self.store)
+            return f"{database} on {host}"
+        return Path(self.store.path).name
+
+    def _add_connect_action(self) -> None:
+        """File → Connect to clinic server…, after Open."""
+        self.action_connect = QAction("Connect to clinic server…", self)
+        self.action_connect.setObjectName("action_connect")
+        self.action_connect.setToolTip("Open the clinic's shared TOHtrack database on its PostgreSQL server")
+        self.action_connect.triggered.connect(lambda: self.connect_to_server())
+        actions = self.ui.menu_file.actions()
+        after = actions.index(self.ui.action_open_database) + 1 if self.ui.action_open_database in actions else 0
+        before = actions[after] if after < len(actions) else None
+        self.ui.menu_file.insertAction(before, self.action_connect)
+
+    def _show_database_place(self) -> None:
+        if is_server_store(self.store):
+            host, database, login = server_place(self.store)
+            text = f"Clinic server {host} · database {database} · signed in as {login}"
+            name = self.store.clinician
+            if name and name != login:
+                text += f" ({name})"
+            if self._server_lost:
+                text = f"Clinic server {host} not reachable: reconnecting…"
+        else:
+            text = str(self.store.path)
+        # A long path or server name never widens the window: the middle elided, the whole in the tooltip.
+        shown = text if len(text) <= 100 else f"{text[:48]}…{text[-51:]}"
+        self.database_place.setText(shown)
+        self.database_place.setToolTip(text)
+
+    def server_away(self, exc: BaseException | None = None) -> None:
+        """The clinic server cannot be reached: say so (banner, status bar), and try again by itself until it
+        is back. What an open dialog holds stays there; nothing was half-written (one transaction per action)."""
+        host, database, _ = server_place(self.store)
+        first = self._server_lost is None
+        self._server_lost = (f"The clinic server {host} cannot be reached (database {database}): it may be stopped "
+                             "or restarting, or the network is down. Nothing was half-written. TOHtrack reconnects by "
+                             "itself; changes can be saved again when this message goes away.")
+        self.server_banner.setText(self._server_lost)
+        self.server_banner.setVisible(True)
+        self._show_database_place()
+        self.statusBar().showMessage(f"The clinic server {host} is not reachable: reconnecting…")
+        if first:
+            self._poll.stop()
+            self._reconnect.start()
+
+    def try_reconnect(self) -> bool:
+        """One try at the clinic server (the reconnect timer's); True when it answers again."""
+        if self._server_lost is None:
+            self._reconnect.stop()
+            return True
+        try:
+            mark = self._read_marks()  # the store reconnects when its connection was lost
+        except StoreError as exc:
+            if is_server_away(exc):
+                return False
+            raise
+        self._server_lost = None
+        self._reconnect.stop()
+        self.server_banner.setVisible(False)
+        self._data_version = mark
+        self._show_database_place()
+        self.reload_views()  # what other workstations changed meanwhile
+        self.statusBar().showMessage("Connected to the clinic server again", 8000)
+        self._poll.start()
+        return True
+
     def backup_if_changed(self) -> None:
         """A session that changed something leaves an automatic backup (at most one a day, `backup_keep` kept)."""
         if not self.changed_this_session:
+            return
+        if is_server_store(self.store):  # a clinic server is backed up on the server (README: Clinic server)
+            self.changed_this_session = False
             return
         try:
             written = self.store.rotate_backups()
@@ -275,13 +437,18 @@ class DatabaseActions:
         """A warning that stays in the status bar while the database is on a network share or read-only, its
         audit trail does not match what this workstation saw, or MRNs from before the MRN rules clash."""
         path = self.store.path
+        server = is_server_store(self.store)
         if reopened or not hasattr(self, "_anchor_notes"):
-            self._anchor_notes = self._anchor_problems()
+            # On a clinic server the trail's witness is the database owner's ('tohtrack check' on the server).
+            self._anchor_notes = [] if server else self._anchor_problems()
         notes = []
-        warning = safety.network_share_warning(path)
+        warning = None if server else safety.network_share_warning(path)
         if warning:
             notes.append(("On a network share: keep the database on a local disk", warning))
-        if self.store.readonly or not os.access(path, os.W_OK):
+        if server and self.store.readonly:
+            notes.append(("Read-only: changes cannot be saved",
+                          f"{path} is open read-only: you can look, but changes cannot be saved."))
+        elif not server and (self.store.readonly or not os.access(path, os.W_OK)):
             notes.append(("Read-only: changes cannot be saved",
                           f"{path} is read-only here: you can look, but changes cannot be saved. "
                           "Ask for permission to write to the file and its folder."))
@@ -340,7 +507,11 @@ def open_store(parent: QWidget | None, path: Path, clinician: str = "", cancel_t
     """Open a database; when it cannot be opened, say what happened (no traceback) and offer what may help:
     its newest automatic backup that passes its check, trying again, or another file. None when the user gives up.
     `error`: it opened, but failed at once (damage beyond the header, found by the first queries).
+    A clinic server's URL (postgresql://…) is connected to; when that fails, the connect dialog says why, filled
+    in from the URL (never with a password), for the user to correct or type the password.
     """
+    if is_server_url(str(path)):
+        return connect_server(parent, str(path), clinician, error)
     path = Path(path)
     while True:
         if error is None:
@@ -394,3 +565,18 @@ def open_store(parent: QWidget | None, path: Path, clinician: str = "", cancel_t
             if chosen:
                 path = Path(chosen)
 
+
+
+def connect_server(parent: QWidget | None, url: str, clinician: str = "", error: StoreError | None = None):
+    """Connect to the clinic server of `url` (a password in it, or from ~/.pgpass, $PGPASSWORD or a service
+    file); when that fails, the connect dialog with the reason, until connected or cancelled (then None)."""
+    if error is None:
+        try:
+            return gateway_open(url, clinician=clinician)
+        except StoreError as exc:
+            error = exc
+    dialog = ConnectDialog(parent, initial=url, clinician=clinician,
+                           error=server_problem(error, public_url(url)))
+    if dialog.exec() and dialog.store is not None:
+        return dialog.store
+    return None

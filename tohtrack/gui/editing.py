@@ -210,6 +210,13 @@ class Editing:
             if answer == QMessageBox.StandardButton.Yes:
                 self.refresh()
             return
+        from .connect_dialog import is_server_away
+
+        if is_server_away(exc):  # no reload: the server is not there to reload from; the banner says the rest
+            self.server_away(exc)
+            QMessageBox.warning(self, "Not saved", "The clinic server cannot be reached, so nothing was saved. "
+                                "TOHtrack reconnects by itself: try again when the red banner is gone.")
+            return
         QMessageBox.warning(self, "Not saved", f"{exc}\n\nNothing was saved.")
         self.reload_views()
 

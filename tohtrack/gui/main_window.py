@@ -61,6 +61,7 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         self._update_title()
         self._setup_storage_notice()
         self._start_polling()
+        self._setup_database_place()
         if first_run_prompt and store.count_patients() == 0:
             QTimer.singleShot(0, self.offer_first_run)
 
@@ -239,7 +240,7 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
 
     def _update_title(self) -> None:
         who = f" — {self.patient.family_name.upper()}, {self.patient.given_name}" if self.patient else ""
-        self.setWindowTitle(f"TOHtrack{who} — {self.store.path.name}")
+        self.setWindowTitle(f"TOHtrack{who} — {self._database_title()}")
 
     def _update_actions(self) -> None:
         ui = self.ui

@@ -442,6 +442,13 @@ class RecordDialog(QDialog):
             self._set_banner(f"Not saved: {sentence(str(exc))}{hint}", reload=offer)
             return
         except StoreError as exc:
+            from .connect_dialog import is_server_away
+
+            if is_server_away(exc):
+                self._set_banner("Not saved: the clinic server cannot be reached (stopped, restarting, or the "
+                                 "network is down). What you typed is still here; TOHtrack reconnects by itself: "
+                                 "try OK again in a moment.")
+                return
             self._set_banner(f"Not saved: {sentence(str(exc))} What you typed is still here; try OK again.")
             return
         self.saved = result
