@@ -5,6 +5,7 @@ The URL helpers are tested without a server."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import urllib.parse
 
@@ -38,7 +39,8 @@ def test_a_password_never_survives_public_url(user, password, database, sslmode)
     plain = build_url("db.example", 5432, database, user, sslmode)
     url = with_password(plain, password)
     assert public_url(url) == plain  # exactly the URL without the password: nothing else lost
-    assert ":" not in public_url(url).partition("//")[2].split("@", 1)[0]  # no user:password left
+    authority = public_url(url).partition("//")[2].partition("/")[0]
+    assert ":" not in authority.rpartition("@")[0]  # no user:password left
     fields = parse_url(url)
     assert (fields["user"], fields["database"], fields["sslmode"]) == (user.strip(), database.strip(), sslmode)
     assert public_url(url + "&password=x" if "?" in url else url + "?password=x").count("password") == 0
@@ -329,3 +331,79 @@ def test_screenshot_on_a_url(tmp_path, clinic, capsys, monkeypatch):
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1280, 800)
     assert len({image.pixel(x, y) for x in range(0, 1280, 37) for y in range(0, 800, 23)}) > 10
+
+
+def test_two_workstations_on_two_logins_see_each_others_changes_at_once_and_meet_the_conflict(
+        qtbot, open_window, clinic, tmp_path, pg_server):
+    """Two windows, each signed in as its own clinician: a change saved in one shows in the other within a
+    second (LISTEN/NOTIFY: the other window's poll is stopped, so only the server's notification can bring it);
+    both editing the same patient, the second save meets the stale-update conflict, reloads and saves; the audit
+    trail names each login as the server knows it."""
+    from tohtrack.store import open_store
+
+    postgres = _backend()
+    second_login = f"dr_{secrets.token_hex(4)}"
+    postgres.add_user(pg_server.owner_url(clinic.name), second_login, "Dr B. Bianchi", "other-secret")
+    first_store = open_store(clinic.url_with_password)
+    second_store = open_store(with_password(build_url(clinic.host, clinic.port, clinic.name, second_login,
+                                                      "disable"), "other-secret"))
+    first = open_window(first_store, _settings(tmp_path / "a"))
+    second = open_window(second_store, _settings(tmp_path / "b"))
+    try:
+        assert first.database_place.text().endswith("signed in as " + clinic.login + " (Dr A. Rossi)")
+        assert second.database_place.text().endswith("signed in as " + second_login + " (Dr B. Bianchi)")
+        patient_id = first_store.patient_id("EX-03")
+        first.open_patient(patient_id)
+        second.open_patient(patient_id)
+        first._poll.stop()
+        second._poll.stop()  # only the server's NOTIFY can tell the windows now
+
+        # The first workstation renames the patient through its dialog; the second shows it within a second.
+        def rename(dialog):
+            _retype(qtbot, dialog.ui.given_name, "Luciano")
+            qtbot.mouseClick(dialog.ui.button_box.button(QDialogButtonBox.StandardButton.Ok),
+                             Qt.MouseButton.LeftButton)
+
+        in_modal(qtbot, rename)
+        first.ui.action_edit_patient.trigger()
+        assert first_store.patient(patient_id).given_name == "Luciano"
+        qtbot.waitUntil(lambda: "Luciano" in second.view.ui.name_label.text(), timeout=1000)
+        assert second.patient.given_name == "Luciano"
+
+        # Both edit the patient: the second's dialog was opened on the version before the first one's save.
+        seen = {}
+
+        def edit_meanwhile(dialog):
+            dialog.ui.notes.setFocus()
+            qtbot.keyClicks(dialog.ui.notes, "Seen in room 2")
+            # Meanwhile the first workstation saves the same patient.
+            changed = first_store.patient(patient_id)
+            first_store.update_patient(dataclasses.replace(changed, family_name="Rossi-Verdi"))
+            ok = dialog.ui.button_box.button(QDialogButtonBox.StandardButton.Ok)
+            qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+            seen["banner"] = dialog.ui.banner.text()
+            seen["open"] = dialog.isVisible()
+            qtbot.mouseClick(dialog.ui.reload_button, Qt.MouseButton.LeftButton)
+            seen["reloaded"] = dialog.ui.family_name.text()
+            dialog.ui.notes.setFocus()
+            dialog.ui.notes.selectAll()
+            qtbot.keyClicks(dialog.ui.notes, "Seen in room 2")
+            qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+            seen["saved"] = not dialog.isVisible()
+
+        in_modal(qtbot, edit_meanwhile)
+        second.ui.action_edit_patient.trigger()
+        assert seen["open"] and "changed by another window" in seen["banner"], seen
+        assert seen["reloaded"] == "Rossi-Verdi" and seen["saved"], seen
+        final = second_store.patient(patient_id)
+        assert (final.family_name, final.given_name, final.notes) == ("Rossi-Verdi", "Luciano", "Seen in room 2")
+        qtbot.waitUntil(lambda: "ROSSI-VERDI" in first.view.ui.name_label.text(), timeout=1000)
+        entries = [e for e in first_store.audit_entries(patient_id) if e.action == "update"]
+        assert [(e.os_user, e.clinician) for e in entries[-3:]] == [
+            (clinic.login, "Dr A. Rossi"), (clinic.login, "Dr A. Rossi"), (second_login, "Dr B. Bianchi")]
+        assert first_store.check() == []
+    finally:
+        first.close()
+        second.close()
+        first_store.close()
+        second_store.close()

@@ -8,7 +8,6 @@ empty password field leaves it to libpq's own ways: ~/.pgpass, $PGPASSWORD or a 
 
 from __future__ import annotations
 
-import sys
 import urllib.parse
 from typing import Callable
 
@@ -17,8 +16,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
                                QVBoxLayout, QWidget)
 
 from ..store import is_server_url, open_store as gateway_open
-from ..store.errors import (BackendMissing, DatabaseTooNew, NotATohtrackDatabase, ServerUnavailable, StoreBusy,
-                            StoreError)
+from ..store.errors import (AuthenticationFailed, BackendMissing, DatabaseTooNew, NotATohtrackDatabase,
+                            PermissionRefused, ServerUnavailable, StoreBusy, StoreError, UnknownDatabase)
 
 DEFAULT_PORT = 5432
 #: libpq's sslmode values offered (with what each means to a clinic), the first the default.
@@ -79,7 +78,8 @@ def public_url(url: str) -> str:
     authority, slash, path = rest.partition("/")
     if "@" in authority:
         user, _, host = authority.rpartition("@")
-        authority = f"{user.split(':', 1)[0]}@{host}"
+        user = user.split(":", 1)[0]
+        authority = f"{user}@{host}" if user else host
     kept = [p for p in query.split("&") if p and not p.lower().startswith("password=")]
     return f"{scheme}://{authority}{slash}{path}" + ("?" + "&".join(kept) if kept else "")
 
@@ -99,32 +99,19 @@ def parse_url(url: str) -> dict:
             "sslmode": query.get("sslmode", "prefer")}
 
 
-def _backend_error(name: str) -> type | None:
-    """An error class of the PostgreSQL backend (told apart by type), if that backend is loaded."""
-    module = sys.modules.get("tohtrack.store.postgres")
-    found = getattr(module, name, None)
-    return found if isinstance(found, type) else None
-
-
 def is_server_away(exc: BaseException) -> bool:
     """Whether an error says the clinic server cannot be reached (stopped, restarting, the connection lost)."""
-    kinds = tuple(k for k in (ServerUnavailable, _backend_error("ServerUnavailable")) if k is not None)
-    return isinstance(exc, kinds)
-
-
-def _is(exc: BaseException, name: str) -> bool:
-    kind = _backend_error(name)
-    return kind is not None and isinstance(exc, kind)
+    return isinstance(exc, ServerUnavailable)
 
 
 def server_problem(exc: StoreError, shown: str) -> str:
     """Why connecting to the server `shown` (its URL without a password) failed, in plain words."""
-    if _is(exc, "AuthenticationFailed"):
+    if isinstance(exc, AuthenticationFailed):
         return (f"The server refused the login for {shown}: the user name or the password is wrong (or this "
                 "workstation is not allowed in). Check them and try again.")
-    if _is(exc, "UnknownDatabase"):
+    if isinstance(exc, UnknownDatabase):
         return f"The server has no database of that name ({shown}). Check the database name."
-    if _is(exc, "PermissionRefused"):
+    if isinstance(exc, PermissionRefused):
         return (f"This login may not use the database {shown}. Ask the clinic's TOHtrack administrator to add it "
                 "(tohtrack admin add-user).")
     if isinstance(exc, DatabaseTooNew):

@@ -11,7 +11,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Qt
+from PySide6.QtCore import QSocketNotifier, QTimer, Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QVBoxLayout, QWidget
 
@@ -79,6 +79,42 @@ class DatabaseActions:
         self._poll.timeout.connect(self._check_external_changes)
         self._poll.start()
 
+    def _listen_for_changes(self) -> None:
+        """On a clinic server a change committed by any workstation wakes this window at once (LISTEN/NOTIFY:
+        the store's listening connection's socket, watched by the event loop); the poll stays as the safety net,
+        and is SQLite's way (a file has no one to tell)."""
+        old = getattr(self, "_change_notifier", None)
+        if old is not None:
+            old.setEnabled(False)
+            old.deleteLater()
+        self._change_notifier: QSocketNotifier | None = None
+        socket = getattr(self.store, "change_socket", None)
+        if socket is None:
+            return
+        try:
+            fd = socket()
+        except StoreError as exc:
+            if is_server_away(exc):
+                self.server_away(exc)
+            return
+        self._change_notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
+        self._change_notifier.activated.connect(self._notified)
+
+    def _notified(self) -> None:
+        """The clinic server said something was committed: show it (the poll's own check, now)."""
+        if self._server_lost is not None:
+            return
+        try:
+            came = self.store.wait_for_change(0)
+        except StoreError as exc:
+            if self._change_notifier is not None:
+                self._change_notifier.setEnabled(False)  # a lost connection's socket stays readable
+            if is_server_away(exc):
+                self.server_away(exc)
+            return
+        if came:
+            self._check_external_changes()
+
     def switch_database(self, path: "Path | str", error: StoreError | None = None) -> None:
         # open_store says why a file cannot be opened, and offers a backup or another file (or, for a clinic
         # server, the connect dialog with what went wrong)
@@ -124,6 +160,7 @@ class DatabaseActions:
         self._update_title()
         self._show_storage_notice()
         self._show_database_place()
+        self._listen_for_changes()
         if store.count_patients() == 0:
             self.offer_first_run()
 
@@ -213,6 +250,7 @@ class DatabaseActions:
         self._reconnect.timeout.connect(self.try_reconnect)
         self._add_connect_action()
         self._show_database_place()
+        self._listen_for_changes()
 
     def _database_title(self) -> str:
         """The database as the window title names it: the file's name, or 'database on host' (no password)."""
@@ -253,6 +291,8 @@ class DatabaseActions:
         is back. What an open dialog holds stays there; nothing was half-written (one transaction per action)."""
         host, database, _ = server_place(self.store)
         first = self._server_lost is None
+        if getattr(self, "_change_notifier", None) is not None:
+            self._change_notifier.setEnabled(False)
         self._server_lost = (f"The clinic server {host} cannot be reached (database {database}): it may be stopped "
                              "or restarting, or the network is down. Nothing was half-written. TOHtrack reconnects by "
                              "itself; changes can be saved again when this message goes away.")
@@ -283,6 +323,7 @@ class DatabaseActions:
         self.reload_views()  # what other workstations changed meanwhile
         self.statusBar().showMessage("Connected to the clinic server again", 8000)
         self._poll.start()
+        self._listen_for_changes()
         return True
 
     def backup_if_changed(self) -> None:

@@ -233,6 +233,8 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         self.save_state()
         self.backup_if_changed()
         self._poll.stop()
+        if getattr(self, "_change_notifier", None) is not None:
+            self._change_notifier.setEnabled(False)
         if not self._shut:  # the undo stack outlives the database connection: stop it reaching the views
             self.undo_stack.indexChanged.disconnect()
             self._shut = True

@@ -885,18 +885,36 @@ class PostgresStore(pg_registry.PostgresRegistry):
                                 (mark, mark)).fetchone()
         return int(row[0]), set(row[1])
 
+    def _listening(self) -> psycopg.Connection:
+        """The connection that LISTENs for the workstations' commits (its own, opened on first use and again
+        after it was lost)."""
+        if self._listener is None or self._listener.closed or self._listener.broken:
+            if self._listener is not None:
+                self._listener.close()
+            self._listener = _connect(self._url, self.path)
+            self._listener.execute("LISTEN tohtrack_changes")
+        return self._listener
+
+    def change_socket(self) -> int:
+        """A socket that becomes readable when a workstation (or this one) commits a change of records or
+        settings: the GUI watches it (a QSocketNotifier) and then calls `wait_for_change(0)`. A new socket after
+        the listening connection was lost: ask again after reconnecting."""
+        try:
+            return self._listening().fileno()
+        except psycopg.Error as exc:
+            raise _error(self.path, exc, self._url) from None
+
     def wait_for_change(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for a commit by any workstation (or this one) that changed records or
-        settings; True when one came. Listens on its own connection, opened on first use."""
+        settings; True when one came (0: only what has already arrived). Listens on its own connection, opened
+        on first use."""
         try:
-            if self._listener is None or self._listener.closed or self._listener.broken:
-                self._listener = _connect(self._url, self.path)
-                self._listener.execute("LISTEN tohtrack_changes")
+            listener = self._listening()
             came = False
-            for _ in self._listener.notifies(timeout=timeout, stop_after=1):
+            for _ in listener.notifies(timeout=timeout, stop_after=1):
                 came = True
             if came:  # the rest that are already there, without waiting
-                for _ in self._listener.notifies(timeout=0):
+                for _ in listener.notifies(timeout=0):
                     pass
             return came
         except psycopg.Error as exc:
