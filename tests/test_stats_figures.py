@@ -298,3 +298,26 @@ def test_pain_is_worked_out_on_first_use_and_the_same_as_at_once(cohort, pooled)
     changed = _figures(cohort, D(2030, 1, 1), pooled)[1]
     changed.pain = [None] * len(stats.MONTH_BINS)
     assert changed != _figures(cohort, D(2030, 1, 1), pooled)[1]  # equality compares pain too
+
+
+@pytest.mark.parametrize("pooled", [True, False])
+def test_figures_read_without_pain_are_the_same_but_for_pain(cohort, pooled):
+    """The Cohort tab reads the records without the pain scores (it does not show them): every other figure is
+    the one read with them, and pain says it was not worked out (None), never an empty or made-up spread."""
+    for f in (stats.Filters(), stats.Filters(joint="knee"), stats.Filters(joint="hip", sex="male")):
+        records = registry.stats_records(cohort, D(2030, 1, 1), pooled=pooled, pain=False)
+        assert records.pooled == pooled and not records.with_pain and records.pains == []
+        if pooled:
+            assert all(row[10] is None and row[11] is None for row in records.episodes)
+        without = stats.from_records(records, f)
+        assert without.pain is None and without.pain_by_month is None
+        full = _figures(cohort, D(2030, 1, 1), pooled, f)[1]
+        assert full.pain_by_month is not None
+        want, got = full.as_json(), without.as_json()
+        assert got["descriptive"].pop("pain_nrs_by_month") is None
+        want["descriptive"].pop("pain_nrs_by_month")
+        assert got == want
+        for curve in ("time_to_resolution", "second_episode"):
+            assert without.subjects(curve) == full.subjects(curve)
+    assert stats.compute(cohort, D(2030, 1, 1), pain=False).pain_by_month is None
+    assert stats.compute(cohort, D(2030, 1, 1)).pain_by_month is not None

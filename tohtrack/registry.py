@@ -230,10 +230,13 @@ class StatsRecords:
     extents: list[tuple[int, int, int, float]]
     #: (patient id, episode id, month key, value): pain NRS of the episodes' symptom records dated by as_of.
     pains: list[tuple[int, int, int, float]]
+    #: False: read without the pain scores (pooled pains NULL, `pains` empty), for figures that do not show them.
+    with_pain: bool = True
 
 
-def stats_records(store: Store, as_of: dt.date, pooled: bool = True) -> StatsRecords:
+def stats_records(store: Store, as_of: dt.date, pooled: bool = True, pain: bool = True) -> StatsRecords:
     """The records the cohort statistics are worked out from, as the database stood at as_of (one consistent
     read, through the storage gateway). pooled=False: the values record by record even where the backend keeps
-    them per episode (the tests compare the two)."""
-    return store.stats_records(as_of, pooled=pooled)
+    them per episode (the tests compare the two). pain=False: without the pain scores (the Cohort tab does not
+    show them; at a hundred thousand patients reading them is a tenth of its wait)."""
+    return store.stats_records(as_of, pooled=pooled, pain=pain)

@@ -364,13 +364,15 @@ class CohortStats:
     migration_table: list[tuple[str, str, int]]  # (from site, site, flags), most frequent first
     onset_interval: Spread | None
     extent_by_month: list[Spread | None]
-    #: Pain NRS by month bin (pain_by_month), or what works it out on first use: the Cohort tab does not show
-    #: it, so a tab on a hundred thousand patients does not wait for it (the CLI and the report read it at once).
-    pain: list[Spread | None] | Callable[[], list[Spread | None]] = field(repr=False, compare=False)
+    #: Pain NRS by month bin (pain_by_month), or what works it out on first use, or None when the records were
+    #: read without pain scores (compute(pain=False): the Cohort tab does not show it, so a tab on a hundred
+    #: thousand patients does not wait for it; the CLI and the report read it at once).
+    pain: list[Spread | None] | Callable[[], list[Spread | None]] | None = field(repr=False, compare=False)
     window_months: tuple[int, int] = (6, 8)
 
     @property
-    def pain_by_month(self) -> list[Spread | None]:
+    def pain_by_month(self) -> list[Spread | None] | None:
+        """Pain NRS by month bin; None when worked out without pain (compute(pain=False))."""
         if callable(self.pain):
             self.pain = self.pain()
         return self.pain
@@ -419,7 +421,7 @@ class CohortStats:
                 "sex": self.sex,
                 "age_band_at_first_onset": self.age_band,
                 "edema_extent_pct_by_month": _bins_json(self.extent_by_month),
-                "pain_nrs_by_month": _bins_json(self.pain_by_month),
+                "pain_nrs_by_month": None if self.pain_by_month is None else _bins_json(self.pain_by_month),
             },
         }
 
@@ -438,11 +440,13 @@ def _iso(day: dt.date | None) -> str | None:
 
 
 @gc_paused()
-def compute(store, as_of: dt.date | None = None, filters: Filters = Filters(), settings=None) -> CohortStats:
-    """The cohort statistics of a database at as_of (default today)."""
+def compute(store, as_of: dt.date | None = None, filters: Filters = Filters(), settings=None,
+            pain: bool = True) -> CohortStats:
+    """The cohort statistics of a database at as_of (default today). pain=False: without pain by month
+    (`pain_by_month` is then None; the Cohort tab does not show it)."""
     as_of = as_of or dt.date.today()
     settings = settings or store.settings()
-    return from_records(stats_records(store, as_of), filters, settings.resolution_window_months)
+    return from_records(stats_records(store, as_of, pain=pain), filters, settings.resolution_window_months)
 
 
 @gc_paused()
@@ -510,7 +514,7 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
         else:  # multifocal onset only
             end = max((r[7] for r in rows if r[7] is not None and r[7] <= today), default=onset)
             second.append((end - onset, False, pid, eid, site, onset, end))
-    behind = {row[2] for row in resolution}
+    behind = set(map(_third, resolution))
 
     # RECURRENCE and MIGRATION as the course assessment raises them (only patients with two onsets can have one).
     # One pass over each history's flags, and the table counted once at the end (a Counter.update per patient
@@ -555,22 +559,31 @@ def from_records(records, filters: Filters = Filters(), window_months: tuple[int
         pids = list(map(_second, chosen))
         extent = _by_month_pooled(pids, map(itemgetter(8), chosen), map(itemgetter(9), chosen))
         # Only what the pain figures need is kept for later (not the episodes' rows).
-        pain_words, pain_keys = list(map(itemgetter(10), chosen)), list(map(itemgetter(11), chosen))
+        pain_words, pain_keys = ((list(map(itemgetter(10), chosen)), list(map(itemgetter(11), chosen)))
+                                 if records.with_pain else ([], []))
         del chosen
         pain = functools.partial(_by_month_pooled, pids, pain_words, pain_keys)
     else:
         extent = by_month(records.extents)
         pain = functools.partial(by_month, records.pains)
+    if not records.with_pain:
+        pain = None
 
-    sites = Counter(row[4] for row in resolution)
+    sites = Counter(map(itemgetter(4), resolution))
+    people = Counter(map(person.__getitem__, behind))  # (sex, age band): a few dozen kinds, counted in C
+    by_sex: Counter[str] = Counter()
+    by_band: Counter[str] = Counter()
+    for (sex, band), n in people.items():
+        by_sex[sex] += n
+        by_band[band] += n
     return CohortStats(
         as_of=as_of,
         filters=filters,
         patients=len(behind),
         episodes=len(resolution),
         episodes_by_site=dict(sorted(sites.items())),
-        sex=dict(sorted(Counter(person[pid][0] for pid in behind).items())),
-        age_band=dict(sorted(Counter(person[pid][1] for pid in behind).items(), key=lambda kv: int(kv[0].split("-")[0]))),
+        sex=dict(sorted(by_sex.items())),
+        age_band=dict(sorted(by_band.items(), key=lambda kv: int(kv[0].split("-")[0]))),
         time_to_resolution=kaplan_meier(list(map(_first, resolution)), list(map(_second, resolution))),
         resolution_subjects=resolution,
         second_episode=kaplan_meier(list(map(_first, second)), list(map(_second, second))),
@@ -753,7 +766,7 @@ def format_text(s: CohortStats) -> str:
                                        or "none"))
     out.append("Sex: " + (", ".join(f"{k} {v}" for k, v in s.sex.items()) or "none"))
     out.append("Age band at first onset: " + (", ".join(f"{k} {v}" for k, v in s.age_band.items()) or "none"))
-    for title, spreads in (("Edema extent (%)", s.extent_by_month), ("Pain (NRS 0–10)", s.pain_by_month)):
+    for title, spreads in (("Edema extent (%)", s.extent_by_month), ("Pain (NRS 0–10)", s.pain_by_month or [])):
         out.append(f"{title} by months since onset: median (IQR), n")
         for name, spread in zip(MONTH_BINS, spreads):
             text = "—" if spread is None else f"{spread.median:g} ({spread.q1:g}–{spread.q3:g}), n = {spread.n}"

@@ -407,3 +407,30 @@ def test_two_workstations_on_two_logins_see_each_others_changes_at_once_and_meet
         second.close()
         first_store.close()
         second_store.close()
+
+
+def test_the_cohort_tab_on_a_clinic_server(qtbot, open_window, clinic, tmp_path):
+    """The Cohort tab works its figures out on a connection of its worker thread's own to the same server (as
+    the same login, with the password no one else sees): the figures of the server's database, not a file's."""
+    import datetime as dt
+
+    from tohtrack import stats
+    from tohtrack.store import open_store
+
+    server = open_store(clinic.url_with_password)
+    window = open_window(server, _settings(tmp_path))
+    try:
+        tabs = window.ui.left_tabs
+        index = tabs.indexOf(window.cohort_view)
+        qtbot.mouseClick(tabs.tabBar(), Qt.MouseButton.LeftButton, pos=tabs.tabBar().tabRect(index).center())
+        view = window.cohort_view
+        qtbot.waitUntil(lambda: view.isVisible() and view.figures is not None and not view.busy, timeout=30000)
+        assert view.status.text() == ""
+        expected = stats.compute(server, dt.date(2026, 3, 1))
+        assert (view.figures.patients, view.figures.episodes) == (expected.patients, expected.episodes) != (0, 0)
+        assert view.figures.time_to_resolution == expected.time_to_resolution
+        assert f"{expected.patients} patients, {expected.episodes} TOH episodes" in view.summary.text()
+        assert not list(tmp_path.glob("**/*.sqlite3")) and not (tmp_path / "postgresql:").exists()
+    finally:
+        window.close()
+        server.close()

@@ -164,7 +164,7 @@ def legends(scene) -> list:
 def item_description(item: QGraphicsItem) -> dict:
     """One graphics item: its kind, whether it shows, and its data."""
     import pyqtgraph as pg
-    from PySide6.QtWidgets import QGraphicsPolygonItem, QGraphicsRectItem, QGraphicsTextItem
+    from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsPolygonItem, QGraphicsRectItem, QGraphicsTextItem
 
     described: dict[str, Any] = {"kind": type(item).__name__, "visible": item.isVisible()}
     if isinstance(item, pg.PlotDataItem):
@@ -181,7 +181,7 @@ def item_description(item: QGraphicsItem) -> dict:
         described.update(value=_num(item.value()), angle=_num(item.angle))
     elif isinstance(item, pg.TextItem):
         described.update(text=item.toPlainText(), pos=_nums((item.pos().x(), item.pos().y())))
-    elif isinstance(item, pg.FillBetweenItem):
+    elif isinstance(item, QGraphicsPathItem):  # (pg.FillBetweenItem is one)
         path = item.path()
         described["path"] = [_nums((path.elementAt(i).x, path.elementAt(i).y)) for i in range(path.elementCount())]
     elif isinstance(item, pg.BarGraphItem):

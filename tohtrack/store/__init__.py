@@ -114,6 +114,9 @@ class Gateway(Protocol):
     def close(self) -> None:
         """Close the connection(s); the object is not used afterwards."""
 
+    def reopen(self, *, readonly: bool = True) -> "Gateway":
+        """Another connection to the same database as the same user (a worker thread's; opened in it)."""
+
     def __enter__(self) -> "Gateway": ...
 
     def __exit__(self, *exc: object) -> None: ...
@@ -253,7 +256,7 @@ class Gateway(Protocol):
                        settings: "settings_mod.Settings | None" = None) -> "list[tuple[str, summary.Summary]]":
         """(MRN, summary with its flags JSON) of every unarchived patient, or of these patients."""
 
-    def stats_records(self, as_of: dt.date, pooled: bool = True) -> "registry.StatsRecords":
+    def stats_records(self, as_of: dt.date, pooled: bool = True, pain: bool = True) -> "registry.StatsRecords":
         """What the cohort statistics read, as one consistent snapshot (tohtrack.registry.StatsRecords);
         pooled=False asks for the values record by record even where the backend keeps them per episode."""
 

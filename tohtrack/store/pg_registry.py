@@ -451,17 +451,19 @@ class PostgresRegistry:
         return [(values[0], s) for values, s in self._joined(sql_, params, as_of, settings, ("mrn",),
                                                              flags_json=True)]
 
-    def stats_records(self, as_of: dt.date, pooled: bool = True) -> StatsRecords:
+    def stats_records(self, as_of: dt.date, pooled: bool = True, pain: bool = True) -> StatsRecords:
         """What the cohort statistics read (tohtrack.registry.StatsRecords), as of one snapshot: always record by
-        record (`pooled` is SQLite's per-episode cache, which the server does without)."""
+        record (`pooled` is SQLite's per-episode cache, which the server does without); pain=False: without the
+        pain scores."""
         params = {"as_of": as_of.isoformat(), "toh": TOH}
         with self._driver_errors(), self._snapshot():
             run = self.conn.execute
             episodes = [tuple(r) for r in run(_STATS_EPISODES_SQL, params)]
             extents = [tuple(r) for r in run(_STATS_VALUES_SQL.format(table="imaging", column="edema_extent_pct"),
                                              params)]
-            pains = [tuple(r) for r in run(_STATS_VALUES_SQL.format(table="symptoms", column="pain_nrs"), params)]
-        return StatsRecords(as_of, episodes, False, extents, pains)
+            pains = [tuple(r) for r in run(_STATS_VALUES_SQL.format(table="symptoms", column="pain_nrs"),
+                                           params)] if pain else []
+        return StatsRecords(as_of, episodes, False, extents, pains, pain)
 
     # -- the summary cache ---------------------------------------------------------------------------------
 

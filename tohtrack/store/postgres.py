@@ -348,6 +348,11 @@ class PostgresStore(pg_registry.PostgresRegistry):
         if self.conn is not None:
             self.conn.close()
 
+    def reopen(self, *, readonly: bool = True) -> "PostgresStore":
+        """Another connection to the same database with the same login (and the password this one was given,
+        which no caller sees), e.g. for a worker thread."""
+        return PostgresStore(self._url, clinician=self._requested_clinician, readonly=readonly)
+
     def __enter__(self) -> "PostgresStore":
         return self
 

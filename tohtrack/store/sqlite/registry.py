@@ -727,14 +727,17 @@ _STATS_VALUES_SQL = """SELECT e.patient_id, x.episode_id, """ + STATS_MONTH_KEY_
       CROSS JOIN patients AS p ON p.id = e.patient_id
     WHERE x.{column} IS NOT NULL AND x.date <= :as_of AND e.diagnosis = :toh AND p.archived = 0
       AND e.symptom_onset <= :as_of"""
+_STATS_POOLED_NO_PAIN_SQL = _STATS_POOLED_SQL.replace("f.pains, f.pain_keys,", "NULL, NULL,").replace(
+    "OR NOT f.pains_plain", "")
 _STALE = itemgetter(12)
 
 
 @gc_paused()
-def stats_records(store: "Store", as_of: dt.date, pooled: bool = True) -> StatsRecords:
+def stats_records(store: "Store", as_of: dt.date, pooled: bool = True, pain: bool = True) -> StatsRecords:
     """The records the cohort statistics are worked out from, as the database stood at as_of (in one read
     transaction, so that the queries see the same database). pooled=False: read the values record by record
-    even where episode_figures could stand for them (the tests compare the two)."""
+    even where episode_figures could stand for them (the tests compare the two). pain=False: without the pain
+    scores (NULL in the pooled rows, no `pains`)."""
     params = {"as_of": as_of.isoformat(), "toh": TOH}
     conn = store.conn
     cursor = conn.cursor()
@@ -744,17 +747,18 @@ def stats_records(store: "Store", as_of: dt.date, pooled: bool = True) -> StatsR
         conn.execute("BEGIN")
     try:
         if pooled and _has_figures(conn):
-            episodes = cursor.execute(_STATS_POOLED_SQL, params).fetchall()
+            episodes = cursor.execute(_STATS_POOLED_SQL if pain else _STATS_POOLED_NO_PAIN_SQL, params).fetchall()
             if not any(map(_STALE, episodes)):
-                return StatsRecords(as_of, episodes, True, [], [])
+                return StatsRecords(as_of, episodes, True, [], [], pain)
         episodes = cursor.execute(_STATS_EPISODES_SQL, params).fetchall()
         extents = cursor.execute(_STATS_VALUES_SQL.format(table="imaging", column="edema_extent_pct"),
                                  params).fetchall()
-        pains = cursor.execute(_STATS_VALUES_SQL.format(table="symptoms", column="pain_nrs"), params).fetchall()
+        pains = cursor.execute(_STATS_VALUES_SQL.format(table="symptoms", column="pain_nrs"),
+                               params).fetchall() if pain else []
     finally:
         if began and conn.in_transaction:
             conn.execute("COMMIT")
-    return StatsRecords(as_of, episodes, False, extents, pains)
+    return StatsRecords(as_of, episodes, False, extents, pains, pain)
 
 
 def _has_figures(conn: sqlite3.Connection) -> bool:

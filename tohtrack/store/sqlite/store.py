@@ -468,6 +468,11 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
+    def reopen(self, *, readonly: bool = True) -> "Store":
+        """Another connection to the same database, e.g. for a worker thread (open it in that thread: a
+        connection stays in the thread that made it)."""
+        return Store(self.path, clinician=self.clinician, readonly=readonly)
+
     def __enter__(self) -> "Store":
         return self
 
@@ -1321,12 +1326,13 @@ class Store:
 
         return registry.flag_summaries(self, as_of, patient_ids, settings)
 
-    def stats_records(self, as_of: dt.date, pooled: bool = True) -> "registry_mod.StatsRecords":
+    def stats_records(self, as_of: dt.date, pooled: bool = True, pain: bool = True) -> "registry_mod.StatsRecords":
         """What the cohort statistics read (tohtrack.registry.StatsRecords), in one read transaction; pooled=False:
-        the values record by record even where episode_figures could stand for them."""
+        the values record by record even where episode_figures could stand for them; pain=False: without the pain
+        scores."""
         from . import registry
 
-        return registry.stats_records(self, as_of, pooled=pooled)
+        return registry.stats_records(self, as_of, pooled=pooled, pain=pain)
 
     def verify_stats_figures(self, limit: int = 20) -> list[str]:
         """The cohort statistics' per-episode cache (episode_figures) against the records, for check."""
