@@ -434,3 +434,39 @@ def test_the_cohort_tab_on_a_clinic_server(qtbot, open_window, clinic, tmp_path)
     finally:
         window.close()
         server.close()
+
+
+def test_a_file_failing_after_it_opened_goes_back_to_the_server_with_its_password(qtbot, open_window, clinic,
+                                                                                  tmp_path, monkeypatch):
+    """File → Open of a file whose first queries fail: the window goes back to the clinic server it was on,
+    with the password it was given (kept by the store only; the URL the window knows has none, and libpq has
+    no other way to it here)."""
+    from tohtrack.gui.database_actions import is_server_store
+    from tohtrack.store import open_store
+    from tohtrack.store.errors import DatabaseDamaged
+
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "no-pgpass"))
+    server = open_store(clinic.url_with_password)
+    patients = server.count_patients()
+    window = open_window(server, _settings(tmp_path))
+    other = tmp_path / "ward.sqlite3"
+    open_store(other).close()
+    real = window._use_store
+
+    def failing(store):
+        if str(store.path) == str(other):
+            raise DatabaseDamaged(f"{other}: damaged pages")
+        real(store)
+
+    monkeypatch.setattr(window, "_use_store", failing)
+    boxes = in_modal(qtbot, lambda box: None)  # the box offering a backup or another file: Cancel
+    window.switch_database(other)
+    assert boxes, "the failure was not said"
+    try:
+        assert is_server_store(window.store) and window.store.count_patients() == patients
+        assert window.database_place.text().startswith(f"Clinic server {clinic.host}")
+        assert clinic.password not in window.database_place.text() + window.windowTitle()
+    finally:
+        window.close()
+        window.store.close()
