@@ -59,8 +59,10 @@ def _whole(low: int, high: int):
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
-                        help="the database file (default: $TOHTRACK_DB, else tohtrack.sqlite3 in the user data folder)")
+    common.add_argument("--db", metavar="PATH|URL", default=argparse.SUPPRESS,
+                        help="the database: a SQLite file, or a clinic server's postgresql://USER@HOST/DB URL "
+                             "(password from ~/.pgpass, $PGPASSWORD or a service file; default: $TOHTRACK_DB, "
+                             "else tohtrack.sqlite3 in the user data folder)")
     common.add_argument("--clinician", metavar="NAME", default=argparse.SUPPRESS,
                         help="who is making changes, recorded in the audit trail with the OS user")
 
