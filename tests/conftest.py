@@ -46,11 +46,94 @@ def db_path(tmp_path, monkeypatch) -> Path:
     return path
 
 
-@pytest.fixture
-def store(db_path):
-    from tohtrack.db import Store
+# -- the two backends --------------------------------------------------------------------------------------
+#
+# A test that asks for `store` or `db_target` (and not `db_path`, which names a SQLite file) runs once per
+# backend: test_x[sqlite] and test_x[postgresql]. `--backend sqlite` (or postgresql) runs one of them only;
+# `@pytest.mark.sqlite_only("why")` keeps a test that is about the SQLite file itself on SQLite. The PostgreSQL
+# server is the session's (tests/pgserver.py): if none can start, the postgresql variants fail, never skip.
 
-    s = Store(db_path, clinician="Dr Test")
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--backend", choices=(*BACKENDS, "both"), default="both",
+                     help="run the tests of the stored data on this backend only (default: both)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only(reason): a test of the SQLite file itself (not run on PostgreSQL)")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" not in metafunc.fixturenames:
+        return
+    chosen = metafunc.config.getoption("--backend")
+    backends = [b for b in BACKENDS if chosen in ("both", b)]
+    if "db_path" in metafunc.fixturenames or metafunc.definition.get_closest_marker("sqlite_only"):
+        backends = ["sqlite"]  # a SQLite file's path, or a test of the file itself
+    metafunc.parametrize("backend", backends, indirect=True)
+
+
+@pytest.fixture
+def backend(request) -> str:
+    """'sqlite' or 'postgresql': the backend of this test's `store` and `db_target`."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server):
+    """A TOHtrack database made once per session (schema, registry indexes; the owner login named 'Dr Test' as
+    `admin add-user --name` would): each test's database is a copy of it (CREATE DATABASE … TEMPLATE), which
+    costs a few tens of milliseconds where initialising one costs about a second."""
+    import psycopg
+
+    from tohtrack.store.postgres import PostgresStore
+
+    name = pg_server.new_database()
+    PostgresStore(pg_server.owner_url(name)).close()
+    with psycopg.connect(pg_server.owner_url(name), autocommit=True) as conn:
+        conn.execute("INSERT INTO tohtrack_logins (login, display_name) VALUES (session_user, 'Dr Test')")
+    yield name
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def pg_target(request, pg_server, pg_template):
+    """The owner's URL of a fresh TOHtrack database on the session's server: a copy of the template with its own
+    random identity (as every new database has), an empty audit trail and no records."""
+    import secrets
+
+    import psycopg
+
+    name = pg_server.new_database(template=pg_template)
+    url = pg_server.owner_url(name)
+    with psycopg.connect(url) as conn:  # one transaction: the identity's guard set aside by its owner, and back
+        conn.execute("ALTER TABLE audit_identity DISABLE TRIGGER USER")
+        conn.execute("UPDATE audit_identity SET identity = %s, created = to_char(clock_timestamp() AT TIME ZONE "
+                     "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')", (secrets.token_hex(16),))
+        conn.execute("ALTER TABLE audit_identity ENABLE TRIGGER USER")
+    yield url
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+def db_target(backend, request, tmp_path, monkeypatch):
+    """What names this test's fresh database, as --db takes it: a SQLite file's path, or the PostgreSQL owner's
+    URL (with its password). $TOHTRACK_DB is set to it, as `db_path` does."""
+    if backend == "sqlite":
+        target = tmp_path / "clinic.sqlite3"
+    else:
+        target = request.getfixturevalue("pg_target")
+    monkeypatch.setenv("TOHTRACK_DB", str(target))
+    return target
+
+
+@pytest.fixture
+def store(db_target):
+    from tohtrack.store import open_store
+
+    s = open_store(db_target, clinician="Dr Test")
     yield s
     s.close()
 
