@@ -4,6 +4,7 @@ import atexit
 import copy
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -136,6 +137,65 @@ def store(db_target):
     s = open_store(db_target, clinician="Dr Test")
     yield s
     s.close()
+
+
+#: The tables whose guards (audit, versions, append-only) the `outside` fixture sets aside on PostgreSQL.
+_GUARDED = ("patients", "episodes", "imaging", "symptoms", "treatments", "settings", "audit", "audit_identity",
+            "assessment_summary")
+
+
+@pytest.fixture
+def outside(backend, db_target, store):
+    """Run SQL on this test's database as someone working outside TOHtrack, past the app: `outside(statement,
+    …, guards=False)`. SQLite: on the file itself (records have no guards there: the app writes their audit;
+    guards=False drops the audit trail's append-only triggers first for a statement on it, as a tamperer with
+    the file can). PostgreSQL: a plain connection of the database's owner, in one
+    transaction (guards=False: the server's triggers set aside with ALTER TABLE … DISABLE TRIGGER USER, as only
+    the owner can, and put back before the commit, so that the change is not audited). Returns the last
+    statement's rows, if any; a statement the guards refuse raises the driver's error."""
+
+    def run(*statements, guards=True, params=()):
+        rows = None
+        if backend == "sqlite":
+            if not guards and any(re.search(r"\baudit\b", statement) for statement in statements):
+                for name in ("audit_no_update", "audit_no_delete"):
+                    store.conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+            for statement in statements:
+                cursor = store.conn.execute(statement, params)
+                rows = cursor.fetchall() if cursor.description else None
+            return rows
+        import psycopg
+
+        with psycopg.connect(str(db_target)) as conn:
+            if not guards:
+                for table in _GUARDED:
+                    conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            for statement in statements:
+                cursor = conn.execute(statement.replace("?", "%s"), params)
+                rows = cursor.fetchall() if cursor.description else None
+            if not guards:
+                for table in _GUARDED:
+                    conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        return rows
+
+    return run
+
+
+def query(store, statement: str, params=()) -> list[dict]:
+    """The rows of a reading query as dicts (columns in order), on either backend: tests may read with SQL
+    ('?' placeholders); they write through the gateway, or past it with `outside`."""
+    if getattr(store, "backend", "sqlite") == "postgresql":
+        from psycopg.rows import dict_row
+
+        with store.conn.cursor(row_factory=dict_row) as cursor:
+            return cursor.execute(statement.replace("?", "%s"), params).fetchall()
+    return [dict(row) for row in store.conn.execute(statement, params)]
+
+
+def audit_rows(store, table: str | None = None) -> list[dict]:
+    """The audit trail's rows as stored (old and new as their JSON text), oldest first; of one table or all."""
+    return query(store, "SELECT * FROM audit" + (" WHERE table_name = ?" if table else "") + " ORDER BY id",
+                 (table,) if table else ())
 
 
 def minimal_document() -> dict:
