@@ -177,10 +177,12 @@ def test_renaming_to_a_lookalike_of_another_mrn_is_refused(store):
     assert store.patient_by_mrn("E-1").mrn == "e-1" and store.check() == []
 
 
-def test_the_database_refuses_a_lookalike_even_past_the_store(store):
+def test_the_database_refuses_a_lookalike_even_past_the_store(store, outside):
+    import psycopg
+
     interchange.import_document(store, doc_with(), today=TODAY)
-    with pytest.raises(sqlite3.IntegrityError, match="mrn_key"):
-        store.conn.execute("INSERT INTO patients (mrn, family_name, given_name, birth_date, sex, family_key, "
+    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.UniqueViolation), match="mrn_key"):
+        outside("INSERT INTO patients (mrn, family_name, given_name, birth_date, sex, family_key, "
                            "given_key, mrn_key) VALUES ('d0-000001', 'X', '', '1970-01-01', 'male', 'x', '', "
                            "'d0-000001')")
 

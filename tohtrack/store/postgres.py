@@ -820,8 +820,7 @@ class PostgresStore(pg_registry.PostgresRegistry):
             params.append(patient_id)
         rows = self.conn.execute(query + " ORDER BY a.id", params).fetchall()
         return iter([AuditEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-                                json.loads(r[8]) if r[8] else None, json.loads(r[9]) if r[9] else None, r[10])
-                     for r in rows])
+                                _in_column_order(r[4], r[8]), _in_column_order(r[4], r[9]), r[10]) for r in rows])
 
     @_mapped
     def audit_head(self) -> tuple[int, str]:
@@ -1152,6 +1151,19 @@ class PostgresStore(pg_registry.PostgresRegistry):
             row = next(stored, None)
             state = next(replayed, None)
         return problems
+
+
+def _in_column_order(table: str, text: str | None) -> dict | None:
+    """An entry's values (JSON the server wrote: jsonb orders keys by length) in the table's column order, as
+    SQLite's entries have them, so that the trail reads the same on both (tohtrack.audit_words)."""
+    if not text:
+        return None
+    values = json.loads(text)
+    known = TABLES.get(table)
+    if known is None or not isinstance(values, dict):
+        return values
+    order = {column: n for n, column in enumerate(known.columns)}
+    return dict(sorted(values.items(), key=lambda item: order.get(item[0], len(order))))
 
 
 def _equal(stored: Any, new: Any) -> bool:
