@@ -76,6 +76,25 @@ def pytest_generate_tests(metafunc):
     metafunc.parametrize("backend", backends, indirect=True)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Module-scoped fixtures parametrised by backend themselves (e.g. test_registry's cohort: 'sqlite-m001',
+    'postgresql') follow --backend and sqlite_only too."""
+    chosen = config.getoption("--backend")
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        named = {v.split("-", 1)[0] for k, v in params.items() if k != "backend" and isinstance(v, str)} & set(BACKENDS)
+        if "postgresql" in named and (chosen == "sqlite" or item.get_closest_marker("sqlite_only")):
+            dropped.append(item)
+        elif "sqlite" in named and chosen == "postgresql":
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture
 def backend(request) -> str:
     """'sqlite' or 'postgresql': the backend of this test's `store` and `db_target`."""
@@ -99,21 +118,27 @@ def pg_template(pg_server):
     pg_server.drop_database(name)
 
 
-@pytest.fixture
-def pg_target(request, pg_server, pg_template):
-    """The owner's URL of a fresh TOHtrack database on the session's server: a copy of the template with its own
-    random identity (as every new database has), an empty audit trail and no records."""
+def fresh_pg_database(pg_server, template: str) -> tuple[str, str]:
+    """(name, owner's URL) of a fresh TOHtrack database: a copy of the template with its own random identity (as
+    every new database has), an empty audit trail and no records."""
     import secrets
 
     import psycopg
 
-    name = pg_server.new_database(template=pg_template)
+    name = pg_server.new_database(template=template)
     url = pg_server.owner_url(name)
     with psycopg.connect(url) as conn:  # one transaction: the identity's guard set aside by its owner, and back
         conn.execute("ALTER TABLE audit_identity DISABLE TRIGGER USER")
         conn.execute("UPDATE audit_identity SET identity = %s, created = to_char(clock_timestamp() AT TIME ZONE "
                      "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')", (secrets.token_hex(16),))
         conn.execute("ALTER TABLE audit_identity ENABLE TRIGGER USER")
+    return name, url
+
+
+@pytest.fixture
+def pg_target(pg_server, pg_template):
+    """The owner's URL of a fresh TOHtrack database on the session's server (fresh_pg_database)."""
+    name, url = fresh_pg_database(pg_server, pg_template)
     yield url
     pg_server.drop_database(name)
 
