@@ -49,10 +49,11 @@ def db_path(tmp_path, monkeypatch) -> Path:
 
 # -- the two backends --------------------------------------------------------------------------------------
 #
-# A test that asks for `store` or `db_target` (and not `db_path`, which names a SQLite file) runs once per
-# backend: test_x[sqlite] and test_x[postgresql]. `--backend sqlite` (or postgresql) runs one of them only;
-# `@pytest.mark.sqlite_only("why")` keeps a test that is about the SQLite file itself on SQLite. The PostgreSQL
-# server is the session's (tests/pgserver.py): if none can start, the postgresql variants fail, never skip.
+# A test of the core (tests/*.py) that asks for `store` or `db_target` (and not `db_path`, which names a SQLite
+# file) runs once per backend: test_x[sqlite] and test_x[postgresql]; `--backend sqlite` (or postgresql) runs
+# those on one backend only. `@pytest.mark.sqlite_only("why")` keeps a test that is about the SQLite file itself
+# on SQLite. The PostgreSQL server is the session's (tests/pgserver.py): if none can start, the postgresql
+# variants fail (an error at their set-up), never skip.
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -69,6 +70,8 @@ def pytest_configure(config):
 def pytest_generate_tests(metafunc):
     if "backend" not in metafunc.fixturenames:
         return
+    if Path(str(metafunc.definition.fspath)).parent != Path(__file__).parent:
+        return  # the core's tests only (tests/*.py); tests/gui/ and the others keep SQLite (`backend` below)
     chosen = metafunc.config.getoption("--backend")
     backends = [b for b in BACKENDS if chosen in ("both", b)]
     if "db_path" in metafunc.fixturenames or metafunc.definition.get_closest_marker("sqlite_only"):
@@ -97,8 +100,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def backend(request) -> str:
-    """'sqlite' or 'postgresql': the backend of this test's `store` and `db_target`."""
-    return request.param
+    """'sqlite' or 'postgresql': the backend of this test's `store` and `db_target` (SQLite where the test is
+    not parametrised: outside the core's tests)."""
+    return getattr(request, "param", "sqlite")
 
 
 @pytest.fixture(scope="session")

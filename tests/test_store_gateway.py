@@ -225,7 +225,9 @@ def test_each_backend_implements_the_gateway_protocol(backend_class):
     if backend_class == "sqlite":
         cls = Store
     else:
-        from tohtrack.store.postgres import PostgresStore as cls
+        from tohtrack.store import postgres
+
+        cls = postgres.PostgresStore
     missing, different = [], []
     for name, method in _protocol_methods().items():
         mine = getattr(cls, name, None)

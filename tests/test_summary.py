@@ -282,7 +282,7 @@ def test_a_history_changed_while_it_was_assessed_is_not_stored(loaded, monkeypat
     p = ex(loaded, "EX-03")
     other = open_store(db_target)
     owner = summaries_sql if backend == "sqlite" else type(loaded)  # where the histories are read
-    read = getattr(owner, "_histories")
+    read = owner._histories
 
     def and_meanwhile(conn, wanted):
         found = read(conn, wanted)
