@@ -77,3 +77,19 @@ def test_a_clinician_may_not_accept_the_database_as_it_is(capsys, clinic):
     assert code == 1 and "only the database's owner may accept" in err and "accepted:" not in out
     code, out, err = run_cli(capsys, "--db", owner, "check", "--accept")
     assert code == 0 and "accepted:" in out, err
+
+
+def test_a_backup_of_an_older_schema_is_refused_before_anything_is_kept(capsys, clinic, tmp_path):
+    from test_db import migration_set
+    from tohtrack import migrations as mig
+    from tohtrack.db import Store
+
+    owner, _ = clinic
+    older = tmp_path / "older.sqlite3"
+    with Store(older, migration_set=migration_set(mig.m002_registry_indexes)) as store:
+        store.set_setting("clinic_name", "Older")
+    code, out, err = run_cli(capsys, "--db", owner, "restore", older)
+    assert code == 2 and "its schema is not this TOHtrack's" in err and out == ""
+    assert not [p for p in tmp_path.iterdir() if "-replaced-" in p.name]  # nothing replaced, nothing kept
+    with PostgresStore(owner) as store:
+        assert store.count_patients() == 6 and store.check() == []

@@ -909,6 +909,10 @@ class PostgresStore(pg_registry.PostgresRegistry):
         if not self._owns_database():
             raise PermissionRefused(f"{self.path}: only the database's owner may restore a backup into a clinic "
                                     "server's database ('tohtrack --db OWNER_URL restore FILE'); nothing was written")
+        with dbmod.Store(backup, readonly=True) as candidate:  # before anything is kept: nothing to keep then
+            if list(candidate.applied_migrations()) != list(KNOWN):
+                raise ValidationError([Problem(str(backup), "its schema is not this TOHtrack's: open it once with "
+                                                            "TOHtrack to upgrade it, then restore it")])
         database = self.conn.execute("SELECT current_database()").fetchone()[0]
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         kept = self.backup(dbmod._unused(backup.resolve().parent / f"{database}-replaced-{stamp}.sqlite3"))
