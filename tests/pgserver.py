@@ -181,16 +181,16 @@ class PgCluster:
             conn.execute(sql.SQL("{} ROLE {} LOGIN CREATEROLE PASSWORD {}").format(
                 sql.SQL(verb), sql.Identifier(self.OWNER), sql.Literal(self.owner_password)))
 
-    def new_database(self) -> str:
-        """A new empty database owned by the owner role; returns its name."""
+    def new_database(self, template: str = "template0") -> str:
+        """A new database owned by the owner role, empty or a copy of `template`; returns its name."""
         import psycopg
         from psycopg import sql
 
         self._n += 1
         name = f"tt_{os.getpid()}_{self._n}_{secrets.token_hex(3)}"
         with psycopg.connect(self.superuser_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {} TEMPLATE template0 STRATEGY file_copy").format(
-                sql.Identifier(name), sql.Identifier(self.OWNER)))
+            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {} TEMPLATE {} STRATEGY file_copy").format(
+                sql.Identifier(name), sql.Identifier(self.OWNER), sql.Identifier(template)))
             # As on a clinic's server: only the owner and TOHtrack's roles may use the database.
             conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
         return name

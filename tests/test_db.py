@@ -10,18 +10,14 @@ import sys
 import pytest
 from sqlite_utils.migrations import Migrations
 
-from conftest import minimal_document
+from conftest import audit_rows, minimal_document, query
 from tohtrack import db as dbmod, interchange, migrations as mig
 from tohtrack.store.sqlite import store as sqlite_store
 from tohtrack.db import ConflictError, DatabaseTooNew, NotATohtrackDatabase, DatabaseDamaged, Store
+from tohtrack.store import open_store
 from tohtrack.model import Episode, ImagingStudy, SymptomRecord, Treatment, ValidationError
 
 TODAY = dt.date(2026, 3, 1)
-
-
-def audit_rows(store, table=None):
-    sql = "SELECT * FROM audit" + (" WHERE table_name = ?" if table else "") + " ORDER BY id"
-    return store.conn.execute(sql, (table,) if table else ()).fetchall()
 
 
 def imported(store, vignettes):
@@ -81,10 +77,10 @@ def test_database_from_a_newer_version_is_refused(db_path):
         Store(db_path)
 
 
-def test_read_only_open_reads_but_cannot_write(db_path, vignettes):
-    with Store(db_path) as store:
+def test_read_only_open_reads_but_cannot_write(db_target, vignettes):
+    with open_store(db_target) as store:
         imported(store, vignettes)
-    with Store(db_path, readonly=True) as ro:
+    with open_store(db_target, readonly=True) as ro:
         assert ro.patient_by_mrn("EX-01").family_name == "Bianchi"
         with pytest.raises(dbmod.StoreError, match="read-only"):
             ro.set_archived(ro.patient_id("EX-01"), None)
@@ -95,7 +91,7 @@ def test_read_only_open_reads_but_cannot_write(db_path, vignettes):
 
 def test_import_writes_one_audit_entry_per_record(store, vignettes):
     imported(store, vignettes)
-    counts = {t: store.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+    counts = {t: query(store, f"SELECT count(*) AS n FROM {t}")[0]["n"]
               for t in ("patients", "episodes", "imaging", "symptoms", "treatments")}
     for table, count in counts.items():
         entries = audit_rows(store, table)
@@ -142,10 +138,13 @@ def test_unchanged_save_writes_nothing(store, vignettes):
 
 @pytest.mark.parametrize("sql", ["UPDATE audit SET clinician = 'x'", "DELETE FROM audit WHERE id = 1",
                                  "DELETE FROM audit"])
-def test_audit_trail_refuses_update_and_delete(store, vignettes, sql):
+def test_audit_trail_refuses_update_and_delete(store, vignettes, outside, sql):
+    import psycopg
+
     imported(store, vignettes)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        store.conn.execute(sql)
+    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.InsufficientPrivilege), match="append-only"):
+        outside(sql)  # even the database's owner, on PostgreSQL
+    assert store.check() == []
 
 
 def test_hash_chain_links_entries(store, vignettes):
@@ -153,15 +152,15 @@ def test_hash_chain_links_entries(store, vignettes):
     rows = audit_rows(store)
     prev = dbmod.GENESIS_HASH
     for row in rows:
-        assert row["hash"] == dbmod._entry_hash(prev, tuple(row)[:-1])
+        assert row["hash"] == dbmod._entry_hash(prev, tuple(row.values())[:-1])
         prev = row["hash"]
 
 
 # -- versions and conflicts ------------------------------------------------------------
 
 
-def test_stale_version_is_a_conflict_and_writes_nothing(db_path, vignettes):
-    with Store(db_path) as mine, Store(db_path, clinician="Dr Other") as theirs:
+def test_stale_version_is_a_conflict_and_writes_nothing(db_target, vignettes):
+    with open_store(db_target) as mine, open_store(db_target, clinician="Dr Other") as theirs:
         imported(mine, vignettes)
         my_copy = mine.patient_by_mrn("EX-02")
         their_copy = theirs.patient_by_mrn("EX-02")
@@ -314,58 +313,51 @@ def test_a_failing_migration_leaves_everything_as_it_was(db_path, vignettes):
 # -- check: integrity and tampering ----------------------------------------------------------
 
 
-def drop_triggers(store):
-    store.conn.execute("DROP TRIGGER audit_no_update")
-    store.conn.execute("DROP TRIGGER audit_no_delete")
-
-
 def test_check_passes_on_a_clean_database(store, vignettes):
     imported(store, vignettes)
     assert store.check() == []
 
 
-def test_check_finds_a_row_changed_outside_the_app(store, vignettes):
+def test_check_finds_a_row_changed_outside_the_app(store, vignettes, outside):
     imported(store, vignettes)
-    store.conn.execute("UPDATE imaging SET edema_extent_pct = 10 WHERE id = 1")
+    outside("UPDATE imaging SET edema_extent_pct = 10 WHERE id = 1", guards=False)
     assert store.check() == ["imaging row 1: edema_extent_pct differ from the audit trail (changed outside TOHtrack)"]
 
 
-def test_check_finds_a_row_added_or_removed_outside_the_app(store, vignettes):
+def test_check_finds_a_row_added_or_removed_outside_the_app(store, vignettes, outside):
     imported(store, vignettes)
-    store.conn.execute("DELETE FROM treatments WHERE id = 2")
-    store.conn.execute("INSERT INTO symptoms (episode_id, date, pain_nrs) VALUES (1, '2025-05-01', 3)")
+    outside("DELETE FROM treatments WHERE id = 2",
+            "INSERT INTO symptoms (id, episode_id, date, pain_nrs) VALUES (1000, 1, '2025-05-01', 3)", guards=False)
     found = store.check()
     assert "treatments row 2: removed outside TOHtrack (the audit trail has it)" in found
     assert any(p.startswith("symptoms row") and "not in the audit trail" in p for p in found)
 
 
-def test_check_finds_an_audit_entry_changed_with_triggers_dropped(store, vignettes):
+def test_check_finds_an_audit_entry_changed_with_triggers_dropped(store, vignettes, outside):
     imported(store, vignettes)
-    drop_triggers(store)
-    store.conn.execute("UPDATE audit SET clinician = 'Nobody' WHERE id = 3")
+    outside("UPDATE audit SET clinician = 'Nobody' WHERE id = 3", guards=False)
     assert any("entry 3 was changed" in p for p in store.check())
 
 
-def test_check_finds_an_audit_entry_removed(store, vignettes):
+def test_check_finds_an_audit_entry_removed(store, vignettes, outside):
     imported(store, vignettes)
-    drop_triggers(store)
-    store.conn.execute("DELETE FROM audit WHERE id = 5")
+    outside("DELETE FROM audit WHERE id = 5", guards=False)
     found = store.check()
     assert any("entries 5–5 are missing" in p for p in found)
 
 
-def test_check_finds_a_forged_trail_that_matches_a_forged_row(store, vignettes):
+def test_check_finds_a_forged_trail_that_matches_a_forged_row(store, vignettes, outside, backend):
     imported(store, vignettes)
-    drop_triggers(store)
-    store.conn.execute("UPDATE patients SET notes = 'forged' WHERE id = 1")
-    store.conn.execute("""UPDATE audit SET new = json_set(new, '$.notes', 'forged')
-                          WHERE table_name = 'patients' AND row_id = 1""")
+    forged = ("json_set(new, '$.notes', 'forged')" if backend == "sqlite"
+              else "jsonb_set(new::jsonb, '{notes}', '\"forged\"')::text")
+    outside("UPDATE patients SET notes = 'forged' WHERE id = 1",
+            f"UPDATE audit SET new = {forged} WHERE table_name = 'patients' AND row_id = 1", guards=False)
     assert any("hash chain broken" in p for p in store.check())
 
 
-def test_check_finds_a_version_that_does_not_match_the_trail(store, vignettes):
+def test_check_finds_a_version_that_does_not_match_the_trail(store, vignettes, outside):
     imported(store, vignettes)
-    store.conn.execute("UPDATE episodes SET version = 7 WHERE id = 1")
+    outside("UPDATE episodes SET version = 7 WHERE id = 1", guards=False)
     assert store.check() == ["episodes row 1: version 7 but the audit trail records 1 writes"]
 
 
@@ -412,6 +404,7 @@ def test_busy_beyond_the_timeout_is_a_clear_error(db_path, monkeypatch):
         blocker.execute("ROLLBACK")
 
 
+@pytest.mark.sqlite_only("PRAGMA max_page_count fills the file; a server's full disk is its own (tests/pg)")
 def test_full_disk_is_a_clear_error_and_writes_nothing(store, vignettes):
     imported(store, vignettes)
     pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
@@ -444,6 +437,7 @@ def test_ids_of_removed_rows_are_never_reused(store, vignettes):
 # -- automatic backups and restore ------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only("the backups folder beside the file; a server's are not a workstation's (next test)")
 def test_automatic_backups_at_most_daily_keeping_the_newest(store, vignettes):
     imported(store, vignettes)
     start = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.timezone.utc)
@@ -456,8 +450,20 @@ def test_automatic_backups_at_most_daily_keeping_the_newest(store, vignettes):
     assert [p.name[-24:-8] for p in kept] == ["20260303T080000Z", "20260304T080000Z", "20260305T080000Z"]
 
 
-def test_restore_checks_the_backup_and_keeps_the_replaced_file(db_path, vignettes, tmp_path):
-    with Store(db_path) as store:
+def test_automatic_backups_of_a_server_database_are_refused_plainly(store, vignettes, backend, tmp_path):
+    """On a clinic server, backups are the server's (pg_dump, or `tohtrack backup`): a workstation's rotation
+    says so and writes nothing; on SQLite it writes the first automatic backup."""
+    imported(store, vignettes)
+    if backend == "sqlite":
+        assert store.rotate_backups(keep=1) is not None
+        return
+    with pytest.raises(dbmod.StoreError, match="backups of a clinic server's database are the server's"):
+        store.rotate_backups(keep=1)
+    assert store.check() == []
+
+
+def test_restore_checks_the_backup_and_keeps_the_replaced_file(db_target, vignettes, tmp_path):
+    with open_store(db_target) as store:
         imported(store, vignettes)
         saved = store.backup(tmp_path / "before.sqlite3")
         store.set_archived(store.patient_id("EX-01"), None)
@@ -467,23 +473,23 @@ def test_restore_checks_the_backup_and_keeps_the_replaced_file(db_path, vignette
         assert replaced.patient_by_mrn("EX-01").archived
 
 
-def test_restore_refuses_a_bad_backup_and_changes_nothing(db_path, vignettes, tmp_path):
+def test_restore_refuses_a_bad_backup_and_changes_nothing(db_target, vignettes, tmp_path):
     junk = tmp_path / "junk.sqlite3"
     junk.write_bytes(b"not a database" * 100)
     tampered = tmp_path / "tampered.sqlite3"
-    with Store(db_path) as store:
+    with open_store(db_target) as store:
         imported(store, vignettes)
         store.backup(tampered)
         conn = sqlite3.connect(tampered)
         conn.execute("UPDATE patients SET family_name = 'X' WHERE id = 1")
         conn.commit()
         conn.close()
-        before = store.conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+        before = store.audit_head()
         for bad, reason in ((junk, "damaged"), (tampered, "differ from the audit trail"),
                             (tmp_path / "absent.sqlite3", "no such file")):
             with pytest.raises(ValidationError, match=reason):
                 store.restore(bad)
-        assert store.conn.execute("SELECT count(*) FROM audit").fetchone()[0] == before
+        assert store.audit_head() == before
         assert store.patient_by_mrn("EX-01").family_name == "Bianchi"
 
 
@@ -501,10 +507,9 @@ def test_a_failed_write_leaves_records_without_ids(store, vignettes):
     assert [e.site for e in store.patient(pid).episodes] == ["hip_right"]
 
 
-def test_check_tells_null_from_empty_text_in_the_audit_trail(store, vignettes):
+def test_check_tells_null_from_empty_text_in_the_audit_trail(store, vignettes, outside):
     imported(store, vignettes)
-    drop_triggers(store)
-    store.conn.execute("UPDATE audit SET old = '' WHERE id = 2")  # was NULL
+    outside("UPDATE audit SET old = '' WHERE id = 2", guards=False)  # was NULL
     assert any("entry 2 was changed" in p for p in store.check())
 
 

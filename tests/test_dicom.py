@@ -23,6 +23,7 @@ from conftest import minimal_document
 from tohtrack import dicom, interchange
 from tohtrack.__main__ import main
 from tohtrack.db import Store
+from tohtrack.store import open_store
 
 MR_IMAGE = "1.2.840.10008.5.1.4.1.1.4"
 STUDY_A = "1.2.826.0.1.3680043.8.498.1001"
@@ -300,24 +301,25 @@ TODAY = dt.date(2026, 3, 1)
 
 
 @pytest.fixture
-def patient_db(db_path):
+def patient_db(db_target):
+    """One patient with a hip episode on each side, in this test's database (either backend)."""
     doc = minimal_document()
     doc["patients"][0]["episodes"].append({"site": "hip_right", "symptom_onset": "2024-01-05",
                                            "resolved_on": "2024-08-01"})
-    with Store(db_path) as store:
+    with open_store(db_target) as store:
         interchange.import_document(store, doc, today=TODAY)
-    return db_path
+    return db_target
 
 
 def studies_of(db_path, site="hip_left"):
-    with Store(db_path) as store:
+    with open_store(db_path) as store:
         patient = store.patient_by_mrn("T-1")
     return [s for e in patient.episodes if e.site == site for s in e.imaging]
 
 
 def audit_count(db_path):
-    with Store(db_path) as store:
-        return store.conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+    with open_store(db_path) as store:
+        return store.audit_head()[0]
 
 
 def test_import_dicom_adds_each_study_to_the_episode_at_its_site(capsys, patient_db, cd):

@@ -3,6 +3,7 @@ fhir.resources' R4B models, the codes written are the ones documented, and hosti
 
 import copy
 import datetime as dt
+import contextlib
 import json
 import os
 import re
@@ -41,9 +42,11 @@ def bundle_of(store, **options):
     return fhir.export_bundle(store, options=fhir.ExportOptions(today=TODAY, **options))
 
 
-def round_trip(tmp_path, doc, name="rt", **options):
-    """Import a tohtrack/1 document, export it as FHIR, import that into an empty database: both exports."""
-    with Store(tmp_path / f"{name}-a.sqlite3") as a, Store(tmp_path / f"{name}-b.sqlite3") as b:
+def round_trip(tmp_path, doc, name="rt", store=None, **options):
+    """Import a tohtrack/1 document (into `store`, of either backend, or a new SQLite file), export it as FHIR,
+    import that into an empty database: both exports."""
+    with contextlib.nullcontext(store) if store is not None else Store(tmp_path / f"{name}-a.sqlite3") as a, \
+            Store(tmp_path / f"{name}-b.sqlite3") as b:
         interchange.import_document(a, doc, today=TODAY)
         bundle = json.loads(fhir.dumps(bundle_of(a, **options)))
         fhir.import_bundle(b, bundle, today=TODAY)
@@ -99,8 +102,8 @@ def full_document():
 # ---------------------------------------------------------------------------
 
 
-def test_vignettes_round_trip_exactly(tmp_path, vignettes):
-    before, after, bundle = round_trip(tmp_path, vignettes)
+def test_vignettes_round_trip_exactly(tmp_path, vignettes, store):
+    before, after, bundle = round_trip(tmp_path, vignettes, store=store)
     assert after == before
     validate(bundle)
     kinds = {r["resourceType"] for r in resources(bundle)}
@@ -131,8 +134,9 @@ def test_transaction_bundle_round_trips_and_a_server_can_load_it(tmp_path, vigne
     assert not {e["fullUrl"] for e in bundle["entry"]} & {e["fullUrl"] for e in other["entry"]}  # random per bundle
 
 
-def test_demo_cohort_round_trips(tmp_path):
-    with Store(tmp_path / "a.sqlite3") as a, Store(tmp_path / "b.sqlite3") as b:
+def test_demo_cohort_round_trips(tmp_path, store):
+    a = store
+    with Store(tmp_path / "b.sqlite3") as b:
         a.add_patients(list(demo.generate(60, seed=19)), validate=False)
         bundle = json.loads(fhir.dumps(bundle_of(a)))
         fhir.import_bundle(b, bundle)
@@ -512,8 +516,8 @@ def test_a_deidentified_bundle_is_not_imported(tmp_path, vignettes, capsys):
 # ---------------------------------------------------------------------------
 
 
-def test_cli_export_then_import_into_an_empty_database(tmp_path, vignettes_path, capsys):
-    a, b = tmp_path / "a.sqlite3", tmp_path / "b.sqlite3"
+def test_cli_export_then_import_into_an_empty_database(tmp_path, vignettes_path, capsys, db_target):
+    a, b = db_target, tmp_path / "b.sqlite3"
     assert main(["--db", str(a), "import", str(vignettes_path)]) == 0
     out = tmp_path / "bundle.json"
     assert main(["--db", str(a), "export", "--format", "fhir", "--fhir-transaction", "-o", str(out)]) == 0

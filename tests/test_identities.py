@@ -17,6 +17,7 @@ from sqlite_utils.migrations import Migrations
 from conftest import run_cli
 from tohtrack import interchange, migrations as mig
 from tohtrack.__main__ import printable
+from tohtrack.store import open_store
 from tohtrack.db import Store
 from tohtrack.model import (MAX_CLINICIAN, Episode, Patient, ValidationError, check_clinician, is_blank, load_document,
                             mrn_key, normalize_mrn, text_problem)
@@ -177,16 +178,18 @@ def test_renaming_to_a_lookalike_of_another_mrn_is_refused(store):
     assert store.patient_by_mrn("E-1").mrn == "e-1" and store.check() == []
 
 
-def test_the_database_refuses_a_lookalike_even_past_the_store(store):
+def test_the_database_refuses_a_lookalike_even_past_the_store(store, outside):
+    import psycopg
+
     interchange.import_document(store, doc_with(), today=TODAY)
-    with pytest.raises(sqlite3.IntegrityError, match="mrn_key"):
-        store.conn.execute("INSERT INTO patients (mrn, family_name, given_name, birth_date, sex, family_key, "
+    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.UniqueViolation), match="mrn_key"):
+        outside("INSERT INTO patients (mrn, family_name, given_name, birth_date, sex, family_key, "
                            "given_key, mrn_key) VALUES ('d0-000001', 'X', '', '1970-01-01', 'male', 'x', '', "
                            "'d0-000001')")
 
 
 @pytest.mark.parametrize("spelling", ["D0-000001", "d0-000001", "Ｄ０-０００００１", " D0-000001\u200b "])
-def test_every_lookup_finds_the_patient_by_any_spelling(capsys, db_path, tmp_path, spelling):
+def test_every_lookup_finds_the_patient_by_any_spelling(capsys, db_target, tmp_path, spelling):
     (tmp_path / "in.json").write_text(json.dumps(doc_with()), encoding="utf-8")
     assert run(capsys, "import", tmp_path / "in.json")[0] == 0
     code, out, _ = run(capsys, "flags", "--patient", spelling, "--json")
@@ -267,16 +270,18 @@ def test_a_good_clinician_name_is_recorded(capsys, db_path, tmp_path):
 
 @pytest.mark.parametrize("name", ["Dr A\nadmin (Dr Boss) delete patients #7", "x" * (MAX_CLINICIAN + 1),
                                   "Dr \u202eBoss", "Dr\u0085X", "\u200b", "Dr\u3164"])
-def test_the_store_itself_refuses_a_bad_clinician_name(db_path, name):
+def test_the_store_itself_refuses_a_bad_clinician_name(db_target, backend, name):
     # The core API (the app opens its stores with it), not only the command line, holds the rule.
     with pytest.raises(ValidationError) as caught:
-        Store(db_path, clinician=name)
+        open_store(db_target, clinician=name)
     assert [p.path for p in caught.value.problems] == ["clinician"]
-    assert not db_path.exists()
-    with Store(db_path, clinician="Dr A") as store:
+    assert backend != "sqlite" or not db_target.exists()
+    with open_store(db_target, clinician="Dr A") as store:
+        before = store.clinician  # on a server, the name its owner gave the login (tests/conftest.py)
+        assert before == ("Dr A" if backend == "sqlite" else "Dr Test")
         with pytest.raises(ValidationError):
             store.clinician = name
-        assert store.clinician == "Dr A"
+        assert store.clinician == before
 
 
 def test_a_clinician_name_of_spaces_only_is_no_name_and_ends_are_trimmed(capsys, db_path):
@@ -303,8 +308,8 @@ def test_stored_text_cannot_forge_lines_in_the_audit_listing(capsys, db_path):
     assert printable("Müller · 東京") == "Müller · 東京"
 
 
-def test_stored_text_cannot_forge_lines_in_flags_and_worklist(capsys, db_path):
-    with Store(db_path) as store, store.transaction():  # as an older version stored them
+def test_stored_text_cannot_forge_lines_in_flags_and_worklist(capsys, db_target):
+    with open_store(db_target) as store, store.transaction():  # as an older version stored them
         store._insert_patients([Patient("D0\n  warning  FORGED", "Ros\nsi", "Anna", dt.date(1970, 1, 1), "female",
                                         episodes=[Episode("hip_left", dt.date(2025, 1, 10))])])
     for args in (["flags", "--as-of", "2026-03-01"], ["worklist", "--all", "--as-of", "2026-03-01"]):

@@ -78,32 +78,30 @@ def test_a_planned_treatment_end_at_most_5_years_ahead():
     assert problems(document(end="2999-01-01"))[0].startswith(f"{P}.episodes[0].treatments[0].end: 2999-01-01 is")
 
 
-def test_the_store_keeps_pregnancies_plausible_when_sex_or_birth_date_change(tmp_path):
+def test_the_store_keeps_pregnancies_plausible_when_sex_or_birth_date_change(store):
     patient = load_document(document(pregnancy="trimester_3"), today=TODAY)[0]
-    with Store(tmp_path / "t.sqlite3") as store:
-        store.add_patient(patient, TODAY)
-        patient = store.patient_by_mrn("PL-1")
-        patient.sex = "male"
-        with pytest.raises(ValidationError) as caught:
-            store.update_patient(patient, TODAY)
-        assert [str(p) for p in caught.value.problems] == [
-            "sex: the episode of 2025-01-10 records a pregnancy: a pregnancy cannot be recorded for a male patient"]
-        patient = store.patient_by_mrn("PL-1")
-        patient.birth_date = dt.date(2020, 1, 1)
-        with pytest.raises(ValidationError, match="birth_date: the episode of 2025-01-10 records a pregnancy"):
-            store.update_patient(patient, TODAY)
+    store.add_patient(patient, TODAY)
+    patient = store.patient_by_mrn("PL-1")
+    patient.sex = "male"
+    with pytest.raises(ValidationError) as caught:
+        store.update_patient(patient, TODAY)
+    assert [str(p) for p in caught.value.problems] == [
+        "sex: the episode of 2025-01-10 records a pregnancy: a pregnancy cannot be recorded for a male patient"]
+    patient = store.patient_by_mrn("PL-1")
+    patient.birth_date = dt.date(2020, 1, 1)
+    with pytest.raises(ValidationError, match="birth_date: the episode of 2025-01-10 records a pregnancy"):
+        store.update_patient(patient, TODAY)
 
 
-def test_an_episode_saved_through_the_store_meets_the_pregnancy_rule(tmp_path):
-    with Store(tmp_path / "t.sqlite3") as store:
-        store.add_patient(load_document(document(sex="male"), today=TODAY)[0], TODAY)
-        episode = store.patient_by_mrn("PL-1").episodes[0]
-        episode.pregnancy = "trimester_1"
-        with pytest.raises(ValidationError, match="^pregnancy: a pregnancy cannot be recorded for a male patient$"):
-            store.update_episode(episode, TODAY)
-        with pytest.raises(ValidationError, match="^pregnancy: a pregnancy cannot be recorded for a male patient$"):
-            store.add_episode(episode.id and store.patient_id("PL-1"),
-                              Episode("hip_right", dt.date(2025, 2, 1), pregnancy="postpartum"), TODAY)
+def test_an_episode_saved_through_the_store_meets_the_pregnancy_rule(store):
+    store.add_patient(load_document(document(sex="male"), today=TODAY)[0], TODAY)
+    episode = store.patient_by_mrn("PL-1").episodes[0]
+    episode.pregnancy = "trimester_1"
+    with pytest.raises(ValidationError, match="^pregnancy: a pregnancy cannot be recorded for a male patient$"):
+        store.update_episode(episode, TODAY)
+    with pytest.raises(ValidationError, match="^pregnancy: a pregnancy cannot be recorded for a male patient$"):
+        store.add_episode(episode.id and store.patient_id("PL-1"),
+                          Episode("hip_right", dt.date(2025, 2, 1), pregnancy="postpartum"), TODAY)
 
 
 # -- whatever is accepted can be reported, plotted and exported ------------------

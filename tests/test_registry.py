@@ -80,10 +80,21 @@ class Cohort(tuple):
         return f"<cohort of {len(self[1])} patients>"
 
 
-@pytest.fixture(scope="module", params=["m001", "m002"])
+@pytest.fixture(scope="module", params=["sqlite-m001", "sqlite-m002", "postgresql"])
 def cohort(request, cohort_path):
-    """The cohort with the current indexes (m002), and with m001's set of indexes only."""
-    if request.param == "m002":
+    """The cohort with the current indexes (m002), and with m001's set of indexes only; and on PostgreSQL (the
+    same patients, copied into a fresh server database with `copy`: the same ids)."""
+    if request.param == "postgresql":
+        from conftest import fresh_pg_database
+        from tohtrack.store.pg_copy import copy_database
+        from tohtrack.store.postgres import PostgresStore
+
+        pg_server = request.getfixturevalue("pg_server")
+        name, url = fresh_pg_database(pg_server, request.getfixturevalue("pg_template"))
+        copy_database(str(cohort_path), url)
+        store = PostgresStore(url)
+        request.addfinalizer(lambda: pg_server.drop_database(name))
+    elif request.param == "sqlite-m002":
         store = Store(cohort_path)
     else:
         with Store(cohort_path) as original:
@@ -432,6 +443,7 @@ def test_patients_without_an_onset_come_last(cohort):
         assert dated == sorted(dated, reverse=descending)
 
 
+@pytest.mark.sqlite_only("SQLite's query plans (tohtrack/store/sqlite/registry.py)")
 def test_every_plan_is_exercised(cohort, monkeypatch):
     """Small pages make gathering, walking and ordered index ranges all worthwhile somewhere."""
     store, _ = cohort

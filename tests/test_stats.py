@@ -368,7 +368,7 @@ def test_empty_database(store):
 # ---------------------------------------------------------------------------
 
 
-def test_cli_json_and_text(capsys, store, db_path):
+def test_cli_json_and_text(capsys, store, db_target):
     add(store, patient("A", episodes=[episode("hip_left", D(2025, 1, 1), D(2025, 7, 1)),
                                       episode("knee_left", D(2025, 9, 1), contacts=[D(2025, 10, 1)])]))
     assert main(["stats", "--as-of", "2025-12-01", "--json"]) == 0

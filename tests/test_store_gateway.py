@@ -145,6 +145,7 @@ class _Failing:
     lambda s: s.change_mark(),
     lambda s: s.settings(),
 ])
+@pytest.mark.sqlite_only("a damaged file; the server's failures are tests/pg's")
 def test_a_read_that_meets_damage_raises_database_damaged_not_the_drivers_error(store, read):
     real = store.conn
     store.conn = _Failing("database disk image is malformed")
@@ -166,9 +167,9 @@ def test_a_busy_database_is_store_busy(db_path, monkeypatch, vignettes):
                 second.add_finding(patient.episodes[0].id, SymptomRecord(TODAY), today=TODAY)
 
 
-def test_a_write_to_a_read_only_store_is_store_read_only(store, vignettes):
+def test_a_write_to_a_read_only_store_is_store_read_only(store, vignettes, db_target):
     interchange.import_document(store, vignettes, today=TODAY)
-    with Store(store.path, readonly=True) as reader:
+    with gateway.open_store(db_target, readonly=True) as reader:
         with pytest.raises(errors.StoreReadOnly):
             reader.set_setting("backup_keep", "5")
 
@@ -187,8 +188,8 @@ def test_the_gateways_own_handlers_still_see_the_drivers_error(tmp_path):
 # ---------------------------------------------------------------------------
 
 
-def test_changes_since_sees_records_written_elsewhere_but_not_cache_writes(db_path, vignettes):
-    with Store(db_path) as window, Store(db_path) as other:
+def test_changes_since_sees_records_written_elsewhere_but_not_cache_writes(db_target, vignettes):
+    with gateway.open_store(db_target) as window, gateway.open_store(db_target) as other:
         interchange.import_document(other, vignettes, today=TODAY)
         mark = window.change_mark()
         assert window.changes_since(mark) == (False, mark)  # nothing happened
@@ -219,10 +220,17 @@ def _protocol_methods():
             if inspect.isfunction(value) and (not name.startswith("_") or name in ("__enter__", "__exit__"))}
 
 
-def test_the_sqlite_store_implements_the_gateway_protocol():
+@pytest.mark.parametrize("backend_class", ["sqlite", "postgresql"])
+def test_each_backend_implements_the_gateway_protocol(backend_class):
+    if backend_class == "sqlite":
+        cls = Store
+    else:
+        from tohtrack.store import postgres
+
+        cls = postgres.PostgresStore
     missing, different = [], []
     for name, method in _protocol_methods().items():
-        mine = getattr(Store, name, None)
+        mine = getattr(cls, name, None)
         if mine is None:
             missing.append(name)
             continue
@@ -243,6 +251,7 @@ def test_the_old_names_are_the_new_ones():
     assert migrations.migrations is new_migrations.migrations and schema.SCHEMA == new_schema.SCHEMA
 
 
+@pytest.mark.sqlite_only("damage of the file met inside a gateway method")
 def test_check_reports_damage_met_while_reading_histories_instead_of_raising(store, vignettes, monkeypatch):
     """check() says 'damaged' in its list even when the damage is met inside a gateway method it calls (the
     translation of errors applies to outside callers, not to the gateway's own calls)."""

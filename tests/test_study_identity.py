@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conftest import minimal_document
+from conftest import minimal_document, query
 from tohtrack import interchange, model
 from tohtrack.db import Store
 from tohtrack.model import ImagingStudy, ValidationError
@@ -112,14 +112,14 @@ def test_a_file_without_them_imports_and_exports_them_as_null(store, vignettes):
     assert studies and all(s["study_instance_uid"] is None and s["study_description"] is None for s in studies)
 
 
-def test_they_are_stored_audited_and_checked(store):
+def test_they_are_stored_audited_and_checked(store, outside):
     interchange.import_document(store, with_study(study_instance_uid="1.2.3", study_description="MR"), today=TODAY)
-    row = store.conn.execute("SELECT study_instance_uid, study_description FROM imaging").fetchone()
-    assert tuple(row) == ("1.2.3", "MR")
+    row = query(store, "SELECT study_instance_uid, study_description FROM imaging")[0]
+    assert tuple(row.values()) == ("1.2.3", "MR")
     entry = next(e for e in store.audit_entries() if e.table_name == "imaging")
     assert entry.new["study_instance_uid"] == "1.2.3" and entry.new["study_description"] == "MR"
     assert store.check() == []
-    store.conn.execute("UPDATE imaging SET study_instance_uid = '9.9'")
+    outside("UPDATE imaging SET study_instance_uid = '9.9'", guards=False)
     assert any("study_instance_uid" in p for p in store.check())
 
 

@@ -1,6 +1,7 @@
 """The stored assessment summaries (tohtrack.summary): equal to a fresh assessment on every date they claim,
 emptied by every kind of write in the write's own transaction, and never a source of truth."""
 
+import copy
 import datetime as dt
 import json
 
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from tohtrack import cohort, course, demo, interchange, registry, summary
 from tohtrack.db import Store
+from tohtrack.store import open_store
 from tohtrack.store.sqlite import summaries as summaries_sql
 from tohtrack.model import Episode, ImagingStudy, SymptomRecord, Treatment, ValidationError
 from tohtrack.settings import Settings
@@ -60,9 +62,10 @@ def test_summaries_equal_fresh_assessments_of_whole_histories(loaded, as_of):
         assert again[pid].most_urgent_flag() == assessment.most_urgent
 
 
-def test_histories_loaded_for_the_assessment_give_the_same_assessment(loaded):
+def test_histories_loaded_for_the_assessment_give_the_same_assessment(loaded, backend):
     patients = {p.id: p for p in loaded.patients()}
-    light = summaries_sql._histories(loaded.conn, list(patients))
+    light = (summaries_sql._histories(loaded.conn, list(patients)) if backend == "sqlite"
+             else loaded._histories(list(patients)))
     assert [p.id for p in light] == list(patients)
     for settings in (Settings(), SHORT):
         for as_of in DATES:
@@ -205,6 +208,7 @@ def test_adding_changing_and_removing_an_episode(cached):
     Treatment(dt.date(2026, 2, 1), "analgesia"),
 ])
 def test_adding_changing_and_removing_a_finding(cached, record):
+    record = copy.deepcopy(record)  # the parameter is shared by both backends' runs: each writes its own
     p = ex(cached, "EX-03")
     episode = p.episodes[-1]
     cached.add_finding(episode.id, record, today=TODAY)
@@ -274,17 +278,18 @@ def test_a_restored_backup_brings_its_own_summaries(cached, tmp_path):
     assert p.id in rows(cached) and cached.check() == []
 
 
-def test_a_history_changed_while_it_was_assessed_is_not_stored(loaded, monkeypatch):
+def test_a_history_changed_while_it_was_assessed_is_not_stored(loaded, monkeypatch, db_target, backend):
     p = ex(loaded, "EX-03")
-    other = Store(loaded.path)
-    read = summaries_sql._histories
+    other = open_store(db_target)
+    owner = summaries_sql if backend == "sqlite" else type(loaded)  # where the histories are read
+    read = owner._histories
 
     def and_meanwhile(conn, wanted):
         found = read(conn, wanted)
         other.add_finding(p.episodes[-1].id, SymptomRecord(dt.date(2026, 2, 1), pain_nrs=4), today=TODAY)
         return found
 
-    monkeypatch.setattr(summaries_sql, "_histories", and_meanwhile)
+    monkeypatch.setattr(owner, "_histories", and_meanwhile)
     summary.summaries(loaded, ids(loaded), TODAY)
     other.close()
     assert p.id not in rows(loaded) and len(rows(loaded)) == len(ids(loaded)) - 1
@@ -295,6 +300,7 @@ def test_a_history_changed_while_it_was_assessed_is_not_stored(loaded, monkeypat
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only("whether the file may be written (os.access); a read-only server login keeps none")
 def test_a_read_only_store_keeps_what_it_worked_out_when_the_file_can_be_written(loaded, monkeypatch):
     path = loaded.path
     with Store(path, readonly=True) as reader:
@@ -321,21 +327,25 @@ def test_a_database_without_the_table_is_assessed_without_it(tmp_path, vignettes
         assert reader.check() == []
 
 
-def test_check_compares_the_summaries_with_fresh_assessments(cached):
+def test_check_compares_the_summaries_with_fresh_assessments(cached, outside):
     assert cached.check() == []
     pid = ex(cached, "EX-03").id
-    cached.conn.execute("UPDATE assessment_summary SET due = 1 - due, flags_json = '{}' WHERE patient_id = ?",
-                        (pid,))
+    outside("UPDATE assessment_summary SET due = 1 - due, flags_json = '{}' WHERE patient_id = ?", params=(pid,))
     problems = cached.check()
     assert len(problems) == 1 and "EX-03" in problems[0] and "due, flags_json" in problems[0]
     summary.clear(cached)
     assert cached.check() == []
 
 
-def test_check_finds_a_removed_trigger(cached):
-    cached.conn.execute("DROP TRIGGER assessment_summary_imaging_insert")
-    assert cached.check() == ["assessment_summary: the trigger assessment_summary_imaging_insert that keeps the "
-                              "stored assessments up to date was removed (outside TOHtrack)"]
+def test_check_finds_a_removed_trigger(cached, outside, backend):
+    if backend == "sqlite":
+        outside("DROP TRIGGER assessment_summary_imaging_insert")
+        assert cached.check() == ["assessment_summary: the trigger assessment_summary_imaging_insert that keeps the "
+                                  "stored assessments up to date was removed (outside TOHtrack)"]
+    else:
+        outside("DROP TRIGGER assessment_summary_imaging ON imaging")
+        assert cached.check() == ["schema: the trigger assessment_summary_imaging on imaging is missing (removed "
+                                  "outside TOHtrack)"]
 
 
 def test_summaries_under_other_rules_are_left_aside(cached):
@@ -360,7 +370,7 @@ def test_rules_key_names_the_settings_and_the_code():
     assert summary.rules_key(SHORT) != key
 
 
-def test_year_one_dates_do_not_overflow(tmp_path):
+def test_year_one_dates_do_not_overflow(store):
     """A review in the first days of year 1 has no 'fourteen days before': the cache must not fail where a
     fresh assessment works."""
     import datetime as dt
@@ -375,11 +385,10 @@ def test_year_one_dates_do_not_overflow(tmp_path):
     for as_of in (dt.date(1, 1, 5), dt.date(1, 2, 1), dt.date(2026, 3, 1)):
         summary.validity(patient, as_of, settings)  # no OverflowError
         course.assess(patient, as_of, settings)
-    with Store(tmp_path / "y.sqlite3") as store:
-        store.add_patients([patient], validate=False)  # stored before the earliest birth date (1900) was a rule
-        store.set_setting("review_schedule", "1w 3m")
-        for as_of in (dt.date(1, 1, 5), dt.date(2026, 3, 1)):
-            assert [e.mrn for e in cohort.worklist(store, as_of, due_only=False)] == ["Y-1"]
+    store.add_patients([patient], validate=False)  # stored before the earliest birth date (1900) was a rule
+    store.set_setting("review_schedule", "1w 3m")
+    for as_of in (dt.date(1, 1, 5), dt.date(2026, 3, 1)):
+        assert [e.mrn for e in cohort.worklist(store, as_of, due_only=False)] == ["Y-1"]
 
 
 def test_backups_are_not_written_by_a_look(tmp_path, vignettes):

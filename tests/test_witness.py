@@ -20,6 +20,7 @@ from sqlite_utils.migrations import Migrations
 from conftest import run_cli
 from tohtrack import interchange, migrations as mig, witness
 from tohtrack.db import GENESIS_HASH, Store, _entry_hash, parse_seal
+from tohtrack.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,8 +36,17 @@ def clinic(db_path, vignettes_path) -> Path:
     return db_path
 
 
+@pytest.fixture
+def any_clinic(db_target, vignettes_path):
+    """As `clinic`, on either backend (the seal, check --seal and --accept, backup and restore)."""
+    with open_store(db_target, clinician="Dr Test") as store:
+        interchange.import_file(store, vignettes_path)
+        store.set_setting("clinic_name", "Test Clinic")
+    return db_target
+
+
 def head(path: Path) -> tuple[str, int, str]:
-    with Store(path, readonly=True) as store:
+    with open_store(path, readonly=True) as store:
         return (store.identity(), *store.audit_head())
 
 
@@ -305,10 +315,11 @@ def test_accept_refuses_a_file_that_fails_its_own_checks(clinic, capsys):
     assert witness.read(identity) == before
 
 
-def test_restore_moves_the_witness_back_legitimately(clinic, tmp_path, capsys):
+def test_restore_moves_the_witness_back_legitimately(any_clinic, tmp_path, capsys):
+    clinic = any_clinic
     code, _, err = run(capsys, "--db", clinic, "backup", "-o", tmp_path / "b.sqlite3")
     assert code == 0, err
-    with Store(clinic) as store:
+    with open_store(clinic) as store:
         store.set_setting("clinic_name", "After the backup")
     code, out, err = run(capsys, "--db", clinic, "restore", tmp_path / "b.sqlite3")
     assert code == 0, err
@@ -418,9 +429,10 @@ def test_a_changed_identity_is_reported(clinic, capsys):
 # -- the seal --------------------------------------------------------------------------------------------
 
 
-def test_the_seal_is_the_count_and_a_hash_prefix(clinic):
+def test_the_seal_is_the_count_and_a_hash_prefix(any_clinic):
+    clinic = any_clinic
     identity, count, top = head(clinic)
-    with Store(clinic, readonly=True) as store:
+    with open_store(clinic, readonly=True) as store:
         assert store.audit_seal() == f"{count}·{top[:12]}"
         assert store.verify_seal(store.audit_seal()) == []
         assert store.verify_seal(f"Audit seal {count}.{top[:8].upper()}") == []
@@ -431,10 +443,11 @@ def test_the_seal_is_the_count_and_a_hash_prefix(clinic):
             parse_seal(bad)
 
 
-def test_check_seal_accepts_the_printed_seal_and_rejects_others(clinic, capsys):
+def test_check_seal_accepts_the_printed_seal_and_rejects_others(any_clinic, capsys):
+    clinic = any_clinic
     identity, count, top = head(clinic)
     seal = f"{count - 1}·{head_at(clinic, count - 1)[:12]}"
-    with Store(clinic) as store:
+    with open_store(clinic) as store:
         store.set_setting("clinic_name", "Later")  # later entries do not change an earlier seal
     code, out, err = run(capsys, "--db", clinic, "check", "--seal", seal)
     assert code == 0 and f"seal {seal}: matches" in out, err
@@ -461,15 +474,40 @@ def test_a_recomputed_chain_fails_the_printed_seal_even_on_a_new_workstation(cli
 
 
 def head_at(path: Path, count: int) -> str:
-    with Store(path, readonly=True) as store:
+    with open_store(path, readonly=True) as store:
         return store.hash_at(count)
 
 
-def test_backup_prints_the_seal(clinic, tmp_path, capsys):
+def test_backup_prints_the_seal(any_clinic, tmp_path, capsys, backend):
+    clinic = any_clinic
     identity, count, top = head(clinic)
     code, out, err = run(capsys, "--db", clinic, "backup", "-o", tmp_path / "b.sqlite3")
     assert code == 0 and f"(audit seal {count}·{top[:12]})" in out
-    assert json.loads((Path(os.environ["TOHTRACK_WITNESS"]) / f"{identity}.json").read_text())["count"] == count
+    if backend == "sqlite":  # the backup carries this workstation's anchor (a server's is its owner's)
+        assert json.loads((Path(os.environ["TOHTRACK_WITNESS"]) / f"{identity}.json").read_text())["count"] == count
+    code, out, err = run(capsys, "--db", tmp_path / "b.sqlite3", "check")
+    assert code == 0 and "(6 patients)" in out, err
+
+
+def test_check_accept_audits_the_acceptance_and_anchors_it(any_clinic, capsys, backend):
+    """check --accept on either backend: the database's own checks pass, the acceptance is an audit entry (on a
+    server appended by the server's chain function, as its owner), and this workstation's witness takes it."""
+    identity, count, top = head(any_clinic)
+    code, out, err = run(capsys, "--db", any_clinic, "--clinician", "Dr Admin", "check", "--accept")
+    assert code == 0, err
+    assert f"as it is, with {count} audit entries" in out
+    # A SQLite file's commits move this workstation's witness; a server's are not this workstation's to anchor.
+    assert ("had not seen this database before" in out) == (backend == "postgresql")
+    with open_store(any_clinic, readonly=True) as store:
+        last = list(store.audit_entries())[-1]
+        who = "Dr Admin" if backend == "sqlite" else "Dr Test"  # a server's name for the login, never a claim
+        assert (last.action, last.table_name, last.clinician) == ("accept", "database", who)
+        assert (last.old is None) == (backend == "postgresql")
+        assert last.new["count"] == count and last.new["head"] == top
+        assert store.check() == []
+    assert witness.read(identity).count == count + 1
+    code, out, err = run(capsys, "--db", any_clinic, "check")
+    assert code == 0 and "the trail matches what this workstation last saw" in out, err
 
 
 def test_a_restore_killed_before_moving_the_witness_is_not_a_rollback(clinic, tmp_path, capsys):

@@ -603,9 +603,14 @@ def _check_accept(args) -> int:
     from . import witness
     from .db import Store
 
+    from .store import is_server_url
+
     # Read-only first: a mistyped --db (or no default database yet) is "no database there", never a new empty
-    # database accepted as it is.
-    Store(_database_path(args), readonly=True).close()
+    # database accepted as it is (a server's URL: opened read-only, so an empty database is not initialised).
+    if is_server_url(getattr(args, "db", None) or os.environ.get("TOHTRACK_DB")):
+        _open(args, readonly=True).close()
+    else:
+        Store(_database_path(args), readonly=True).close()
     with _open(args) as store:
         problems = store.check()
         if problems:

@@ -128,8 +128,23 @@ def _verify(dest, head: tuple[int, str], patients: int) -> None:
         raise StoreError(f"{dest.path}: the copy fails its check ({after[0]}); nothing was kept")
 
 
+def restore_into_postgres(backup: Path, dest: postgres.PostgresStore) -> tuple[str | None, int, str]:
+    """Replace the contents of the server database `dest` with those of the checked TOHtrack SQLite file `backup`
+    (PostgresStore.restore): in one transaction, its rows removed with the server's guards set aside (the
+    owner's), the backup's copied in as `copy` does, checked before the commit. Returns (identity, entries,
+    head) of the restored trail. ValidationError, nothing written, for a backup of another schema."""
+    with dbmod.Store(backup, readonly=True) as src:
+        if list(src.applied_migrations()) != list(postgres.KNOWN):
+            raise ValidationError([Problem(str(backup), "its schema is not this TOHtrack's: open it once with "
+                                                        "TOHtrack to upgrade it, then restore it")])
+        with _snapshot(src):
+            identity, head, patients = src.identity(), src.audit_head(), src.count_patients()
+            _into_postgres(src, dest, identity, head, patients, replace=True)
+    return identity, head[0], head[1]
+
+
 def _into_postgres(src, dest: postgres.PostgresStore, identity: str | None, head: tuple[int, str],
-                   patients: int) -> None:
+                   patients: int, replace: bool = False) -> None:
     from psycopg import sql
 
     conn = dest.conn
@@ -139,6 +154,11 @@ def _into_postgres(src, dest: postgres.PostgresStore, identity: str | None, head
             guarded = [*_RECORD_TABLES, "audit", "audit_identity", "assessment_summary"]
             for table in guarded:
                 conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(sql.Identifier(table)))
+            if replace:  # children before parents; the anchors and identity go with the trail they belong to
+                for table in ("assessment_summary", "imaging", "symptoms", "treatments", "episodes", "patients",
+                              "settings", "audit", "audit_anchor"):
+                    conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
+                conn.execute("SELECT pg_notify('tohtrack_changes', '')")  # other workstations reload at the commit
             if identity is not None:
                 conn.execute("DELETE FROM audit_identity")
                 conn.execute("INSERT INTO audit_identity (id, identity, created) SELECT 1, %s, "
@@ -160,7 +180,8 @@ def _into_postgres(src, dest: postgres.PostgresStore, identity: str | None, head
                     f"(SELECT 1 FROM audit WHERE table_name = '{table}'))")
             _verify(dest, head, patients)  # in the transaction: a copy that fails is not committed
     except postgres.psycopg.errors.InsufficientPrivilege:
-        raise postgres.PermissionRefused(f"{dest.path}: only the database's owner may copy a database into it; "
+        what = "restore a backup into it" if replace else "copy a database into it"
+        raise postgres.PermissionRefused(f"{dest.path}: only the database's owner may {what}; "
                                          "nothing was written") from None
     except postgres.psycopg.Error as exc:
         raise postgres._error(dest.path, exc, dest._url) from None

@@ -451,12 +451,15 @@ REQUIRED_TRIGGERS = (
     ("patients", "patients_no_delete"),
     ("audit_identity", "audit_identity_no_update"), ("audit_identity", "audit_identity_no_truncate"),
     *((t, f"{t}_{kind}") for t in _RECORD_TABLES for kind in ("lock_chain", "version", "audit", "no_truncate")),
+    # The stored assessments kept in step with the records (m003), as SQLite's check holds its triggers.
+    ("patients", "assessment_summary_patients_update"),
+    *((t, f"assessment_summary_{t}") for t in ("episodes", "imaging", "symptoms", "treatments", "settings")),
 )
 
 #: The functions the server's guarantees rest on (check compares their bodies with this version's).
 GUARD_FUNCTIONS = ("tohtrack_audit_append_only", "tohtrack_hash_part", "tohtrack_begin_write", "tohtrack_lock_chain",
                    "tohtrack_audit_append", "tohtrack_audit_row", "tohtrack_row_version", "tohtrack_no_removal",
-                   "tohtrack_identity_fixed")
+                   "tohtrack_identity_fixed", "tohtrack_summary_forget")
 
 
 def grants(role: str = CLINICIAN_ROLE) -> list[str]:

@@ -30,8 +30,8 @@ from psycopg.types.numeric import FloatLoader
 
 from .. import model, settings as settings_mod
 from .errors import (  # noqa: F401 - the server's kinds are imported from here by callers too
-    AuthenticationFailed, ConflictError, DatabaseTooNew, NotATohtrackDatabase, NotFound, PermissionRefused,
-    ServerUnavailable, StoreBusy, StoreError, UnknownDatabase,
+    AuthenticationFailed, ConflictError, DatabaseTooNew, DiskFull, NotATohtrackDatabase, NotFound, PermissionRefused,
+    ServerUnavailable, StoreBusy, StoreError, StoreReadOnly, UnknownDatabase,
 )
 # The record descriptors, audit hashing and replay are the same on both backends (they live with the SQLite
 # store, the first backend; nothing here opens a SQLite connection except backup, which writes a SQLite file).
@@ -134,9 +134,9 @@ def _error(where: str, exc: psycopg.Error, url: str) -> StoreError:
         return PermissionRefused(f"{where}: the server does not allow this for this login ({detail}); nothing "
                                  "was written")
     if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
-        return StoreError(f"{where}: the database is read-only here; nothing was written")
-    if isinstance(exc, psycopg.errors.DiskFull):
-        return StoreError(f"{where}: the server's disk is full; nothing was written")
+        return StoreReadOnly(f"{where}: the database is read-only here; nothing was written")
+    if isinstance(exc, (psycopg.errors.DiskFull, psycopg.errors.InsufficientResources)):
+        return DiskFull(f"{where}: the server's disk is full; nothing was written")
     return StoreError(f"{where}: database error: {detail}")
 
 
@@ -825,8 +825,7 @@ class PostgresStore(pg_registry.PostgresRegistry):
             params.append(patient_id)
         rows = self.conn.execute(query + " ORDER BY a.id", params).fetchall()
         return iter([AuditEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-                                json.loads(r[8]) if r[8] else None, json.loads(r[9]) if r[9] else None, r[10])
-                     for r in rows])
+                                _in_column_order(r[4], r[8]), _in_column_order(r[4], r[9]), r[10]) for r in rows])
 
     @_mapped
     def audit_head(self) -> tuple[int, str]:
@@ -878,6 +877,111 @@ class PostgresStore(pg_registry.PostgresRegistry):
             finally:
                 file.close()
             return install()
+
+    def rotate_backups(self, keep: int | None = None, every: dt.timedelta = dt.timedelta(days=1),
+                       now: dt.datetime | None = None) -> Path | None:
+        """Not a workstation's job on a server: a clinic server's database is backed up on the server (its own
+        pg_dump, or `tohtrack backup -o FILE` when wanted). Raises StoreError saying so; nothing is written."""
+        raise StoreError(f"{self.path}: automatic backups of a clinic server's database are the server's (pg_dump "
+                         "on the server, or 'tohtrack backup -o FILE'), not a workstation's; nothing was written")
+
+    def _owns_database(self) -> bool:
+        """Whether this login may set the server's guards aside (it owns the tables: the database's owner)."""
+        row = self.conn.execute("SELECT pg_has_role(session_user, c.relowner, 'USAGE') FROM pg_class c "
+                                "WHERE c.oid = 'public.audit'::regclass").fetchone()
+        return bool(row and row[0])
+
+    @_mapped
+    def restore(self, backup) -> Path:
+        """Put a checked TOHtrack backup (a SQLite file, as `backup` writes) in place of this database's contents,
+        as `restore` does for a SQLite file: records, audit trail with its chain, identity, carried anchors,
+        settings and summaries, in one transaction (other workstations see the old state or the new, never a
+        mix, and are told by LISTEN/NOTIFY). The replaced contents are kept first as a backup file beside the
+        one restored (`<database>-replaced-<UTC time>.sqlite3`); its path is returned.
+
+        Only the database's owner may restore (the server's guards are set aside inside the transaction);
+        another login gets PermissionRefused, nothing written. Raises ValidationError, nothing changed, when
+        the backup fails its check (tohtrack.db.check_backup) or its schema is not this version's."""
+        from .. import witness
+        from .pg_copy import restore_into_postgres
+
+        backup = Path(backup)
+        problems = dbmod.check_backup(backup)
+        if problems:
+            raise ValidationError([Problem(str(backup), p) for p in problems])
+        if self.readonly:
+            raise StoreReadOnly(f"{self.path}: opened read-only; nothing was restored")
+        if not self._owns_database():
+            raise PermissionRefused(f"{self.path}: only the database's owner may restore a backup into a clinic "
+                                    "server's database ('tohtrack --db OWNER_URL restore FILE'); nothing was written")
+        with dbmod.Store(backup, readonly=True) as candidate:  # before anything is kept: nothing to keep then
+            if list(candidate.applied_migrations()) != list(KNOWN):
+                raise ValidationError([Problem(str(backup), "its schema is not this TOHtrack's: open it once with "
+                                                            "TOHtrack to upgrade it, then restore it")])
+        database = self.conn.execute("SELECT current_database()").fetchone()[0]
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        kept = self.backup(dbmod._unused(backup.resolve().parent / f"{database}-replaced-{stamp}.sqlite3"))
+        identity, count, head = restore_into_postgres(backup, self)
+        if identity is not None and witness.valid_identity(identity):
+            try:  # this workstation's witness takes the restored trail, even back in time (as on SQLite)
+                witness.observe(identity, count, head, self.path, self.hash_at, force=True)
+                self.witness_problem = None
+            except witness.WitnessError as exc:
+                self.witness_problem = str(exc)
+                dbmod._warn(f"{exc}; the restore itself was saved")
+        return kept
+
+    @_mapped
+    def accept_as_seen(self) -> tuple[Any, Any, int, str]:
+        """Accept this database as it is (as tohtrack.db.Store.accept_as_seen): an audit entry saying what this
+        workstation's witness held and what the database has, appended by the server's own chain function, then
+        the witness moved to it. The database's owner's to do (a clinician login may not append entries of its
+        own: PermissionRefused, nothing written). Returns (what the witness held, which database it had seen at
+        this URL, entries, head) as they were before."""
+        from .. import witness
+
+        identity = self.identity()
+        if identity is None or not witness.valid_identity(identity):
+            raise StoreError(f"{self.path}: this database has no valid identity to anchor (it was removed or "
+                             "changed outside TOHtrack)")
+        if self.readonly:
+            raise StoreReadOnly(f"{self.path}: opened read-only; nothing was accepted")
+        if not self._owns_database():
+            raise PermissionRefused(f"{self.path}: only the database's owner may accept a clinic server's database "
+                                    "as it is ('tohtrack --db OWNER_URL check --accept'); nothing was accepted")
+        held = at_path = None
+        try:
+            held = witness.read(identity)
+        except witness.WitnessError as exc:
+            if "damaged" not in str(exc):
+                raise StoreError(f"{exc}; nothing was accepted") from None
+        with contextlib.suppress(witness.WitnessError):
+            at_path = witness.seen_at(self.path)
+        count, head = self.audit_head()
+        old = None if held is None else {"count": held.count, "head": held.head, "seen": held.seen, "path": held.path}
+        if at_path is not None and at_path.identity != identity:
+            old = dict(old or {}, database_seen_here=at_path.identity)
+        with self.transaction():
+            self.conn.execute("SELECT tohtrack_audit_append('database', 1, NULL, 'accept', %s, %s)",
+                              (dbmod._dump(old), dbmod._dump({"count": count, "head": head,
+                                                              "path": witness._text(self.path)})))
+        after_count, after_head = self.audit_head()
+        try:
+            witness.observe(identity, after_count, after_head, self.path, self.hash_at, force=True)
+            self.witness_problem = None
+        except witness.WitnessError as exc:
+            raise StoreError(f"{exc}; the acceptance is in the audit trail, but the witness could not be "
+                             "moved") from None
+        return held, at_path, count, head
+
+    @_mapped
+    def has_identity_table(self) -> bool:
+        return self.conn.execute("SELECT to_regclass('public.audit_identity')").fetchone()[0] is not None
+
+    def verify_stats_figures(self, limit: int = 20) -> list[str]:
+        """None to verify: the server keeps no per-episode cache of the cohort statistics (stats_records reads
+        the records)."""
+        return []
 
     # -- changes from other workstations (LISTEN/NOTIFY) ---------------------------
 
@@ -1074,6 +1178,19 @@ class PostgresStore(pg_registry.PostgresRegistry):
             row = next(stored, None)
             state = next(replayed, None)
         return problems
+
+
+def _in_column_order(table: str, text: str | None) -> dict | None:
+    """An entry's values (JSON the server wrote: jsonb orders keys by length) in the table's column order, as
+    SQLite's entries have them, so that the trail reads the same on both (tohtrack.audit_words)."""
+    if not text:
+        return None
+    values = json.loads(text)
+    known = TABLES.get(table)
+    if known is None or not isinstance(values, dict):
+        return values
+    order = {column: n for n, column in enumerate(known.columns)}
+    return dict(sorted(values.items(), key=lambda item: order.get(item[0], len(order))))
 
 
 def _equal(stored: Any, new: Any) -> bool:
