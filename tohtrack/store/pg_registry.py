@@ -407,18 +407,19 @@ class PostgresRegistry:
         day = as_of.isoformat()
         keys = ", ".join(f"k.k{i}" for i in range(width))
         statement = (
-            f"SELECT {keys}, p.mrn, p.family_name, p.given_name, p.birth_date, p.sex, p.archived, "
-            f"{_LAST_ONSET_SQL.format(a='p', d='%s')}, ARRAY(SELECT e.site FROM episodes AS e "
-            "WHERE e.patient_id = p.id AND e.symptom_onset <= %s AND (e.resolved_on IS NULL OR e.resolved_on > %s) "
-            'ORDER BY e.symptom_onset COLLATE "C", e.site COLLATE "C") '
-            # LATERAL: each of the page's patients looked up by its id (never a scan of the table)
+            f"SELECT {keys}, p.mrn, p.family_name, p.given_name, p.birth_date, p.sex, p.archived, e.last, e.sites "
+            # LATERAL: each of the page's patients looked up by its id (never a scan of the table), then its
+            # episodes by that day in one walk of episodes_patient (the latest onset, the active sites in order)
             f"FROM ({inner}) AS k CROSS JOIN LATERAL (SELECT * FROM patients AS r WHERE r.id = k.k{width - 1} LIMIT 1) "
-            f"AS p ORDER BY {order}")
+            "AS p CROSS JOIN LATERAL (SELECT max(x.symptom_onset) AS last, array_agg(x.site ORDER BY "
+            'x.symptom_onset COLLATE "C", x.site COLLATE "C") FILTER (WHERE x.resolved_on IS NULL OR '
+            "x.resolved_on > %s) AS sites FROM episodes AS x WHERE x.patient_id = p.id AND x.symptom_onset <= %s) "
+            f"AS e ORDER BY {order}")
         rows = []
-        for r in self.conn.execute(statement, [day, day, day, *params], prepare=_PLANNED_EACH_TIME):
+        for r in self.conn.execute(statement, [*params, day, day], prepare=_PLANNED_EACH_TIME).fetchall():
             key, (mrn, family, given, born, sex, archived, last, sites) = tuple(r[:width]), r[width:]
             row = PatientRow(key[-1], mrn, family, given, _date(born), sex, bool(archived),
-                             tuple(dict.fromkeys(sites)), _date(last) if last else None)
+                             tuple(dict.fromkeys(sites)) if sites else (), _date(last) if last else None)
             row.sort_key = key
             rows.append(row)
         return rows
