@@ -27,29 +27,37 @@ from tohtrack.model import TOH, Episode, ImagingStudy, Patient, SymptomRecord
 from tohtrack.registry import PAGE_SIZE, SORTS, Filters, PatientRow, Query, StatsRecords, _Prefix, parse_query
 from tohtrack.summary import ONE_DAY, TABLE, Summary, rules_key, summarize
 
-_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #: An MRN with ASCII letters in lower case (registry.mrn_fold), byte-ordered: what an MRN prefix is tested on.
-_MRN_FOLDED = f"(translate({{a}}.mrn, '{_UPPER}', '{_UPPER.lower()}') COLLATE \"C\")"
+#: lower() under the "C" collation changes only the ASCII letters A-Z (PostgreSQL's documented "C" behaviour),
+#: as mrn_fold does, and costs a twentieth of translate() with the 26 letters spelt out: it is evaluated for
+#: every patient a search walks past in name order.
+_MRN_FOLDED = '(lower({a}.mrn COLLATE "C") COLLATE "C")'
 
 #: Indexes the registry's queries walk, in byte order whatever the database's collation; made by the
 #: database's owner (`create_registry_indexes`, from admin init / opening as owner). Without them the queries
-#: give the same results, only slower.
+#: give the same results, only slower. The name order carries the MRN and the archived flag, so that a search
+#: walking it tests each patient from the index alone (an index-only scan, no read of the patient's row).
 REGISTRY_INDEXES = (
-    'CREATE INDEX IF NOT EXISTS patients_name_c ON patients '
-    '(family_key COLLATE "C", given_key COLLATE "C", id)',
+    'CREATE INDEX IF NOT EXISTS patients_name_cover_c ON patients '
+    '(family_key COLLATE "C", given_key COLLATE "C", id) INCLUDE (mrn, archived)',
     'CREATE INDEX IF NOT EXISTS patients_given_c ON patients (given_key COLLATE "C")',
     'CREATE INDEX IF NOT EXISTS patients_mrn_c ON patients (mrn COLLATE "C", id)',
-    "CREATE INDEX IF NOT EXISTS patients_mrn_folded_c ON patients "
+    "CREATE INDEX IF NOT EXISTS patients_mrn_lower_c ON patients "
     f"({_MRN_FOLDED.format(a='patients')})",
     'CREATE INDEX IF NOT EXISTS patients_birth_date_c ON patients (birth_date COLLATE "C", id)',
 )
+#: Indexes of earlier versions that those above replace (dropped when they are made).
+SUPERSEDED_INDEXES = ("patients_name_c", "patients_mrn_folded_c")
 
 
 def create_registry_indexes(conn: psycopg.Connection) -> None:
-    """Create the registry's indexes if missing (needs the owner of the tables; idempotent, one transaction)."""
+    """Create the registry's indexes if missing and drop those they replace (needs the owner of the tables;
+    idempotent, one transaction)."""
     with conn.transaction():
         for statement in REGISTRY_INDEXES:
             conn.execute(statement)
+        for name in SUPERSEDED_INDEXES:
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 def _successor(prefix: str) -> str | None:
@@ -103,19 +111,38 @@ def _query_sql(query: Query | None, params: _Params, a: str = "p") -> str:
     return f"(({words}) OR {_prefix_sql(query.whole, params, a)})"
 
 
-def _arm_ranges(query: Query) -> list[tuple[str, str]]:
-    """(byte-ordered column, prefix) ranges that together hold every patient the query matches: those of its
-    longest word (all words must match), and those of the whole text (which may match instead)."""
-    driver = max(query.words, key=lambda w: max(len(w.name or ""), len(w.mrn or "")))
-    ranges = []
-    for prefix in (driver, query.whole):
+def _arm_ranges(query: Query) -> list[tuple[str, str, int | None]]:
+    """(byte-ordered column, prefix, source) ranges that together hold every patient the query matches: those of
+    its longest word (all words must match), and those of the whole text (which may match instead). `source` is
+    the index of that word in query.words, None for the whole text."""
+    at = max(range(len(query.words)),
+             key=lambda i: max(len(query.words[i].name or ""), len(query.words[i].mrn or "")))
+    ranges: list[tuple[str, str, int | None]] = []
+    for prefix, source in ((query.words[at], at), (query.whole, None)):
         if prefix is None:
             continue
         if prefix.name is not None:
-            ranges += [('p.family_key COLLATE "C"', prefix.name), ('p.given_key COLLATE "C"', prefix.name)]
+            ranges += [('p.family_key COLLATE "C"', prefix.name, source),
+                       ('p.given_key COLLATE "C"', prefix.name, source)]
         if prefix.mrn is not None:
-            ranges.append((_MRN_FOLDED.format(a="p"), prefix.mrn))
+            ranges.append((_MRN_FOLDED.format(a="p"), prefix.mrn, source))
     return ranges
+
+
+def _rest_sql(query: Query, source: int | None, params: _Params) -> str:
+    """What a patient in a range of `source` (_arm_ranges) must still pass to match the query: that range already
+    matches that word (then the other words, or the whole text), or the whole text (then nothing). Leaving out
+    what the range guarantees keeps the planner's estimate of an arm's rows right (a repeated test of its own
+    range made it expect a tenth of them, and sort them all rather than walk the index in order)."""
+    if source is None:
+        return "TRUE"
+    others = [w for i, w in enumerate(query.words) if i != source]
+    if not others:
+        return "TRUE"
+    words = " AND ".join(_prefix_sql(w, params) for w in others)
+    if query.whole is None:
+        return f"({words})"
+    return f"(({words}) OR {_prefix_sql(query.whole, params)})"
 
 
 _ACTIVE_SQL = """EXISTS (SELECT 1 FROM episodes AS e WHERE e.patient_id = p.id AND e.symptom_onset <= {d}
@@ -198,7 +225,9 @@ _SUMMARY_COLUMNS = ("patient_id", "valid_from", "valid_until", "pattern", "next_
 _BATCH = 5000  # patients assessed per batch when summaries are made
 #: Search and count are planned for their values each time, never prepared: a prepared statement's generic plan
 #: cannot tell a one-letter prefix (walk the sort order) from a whole MRN (look it up), and took 10-50 times as
-#: long (psycopg prepares a statement run five times).
+#: long (psycopg prepares a statement run five times). Checked again with the arms of _rest_sql at 100 000
+#: patients: a generic plan saves about 0.6 ms of planning on a name prefix but still takes twice as long on an
+#: MRN prefix (a page of 'D0-01' 4.3 ms against 2.3 ms), and the slow texts are what the p95 is made of.
 _PLANNED_EACH_TIME = False
 _CACHED_SETS = 8
 _BOOL = {None: None, 0: False, 1: True}
@@ -303,8 +332,13 @@ class PostgresRegistry:
         if limit <= 0:
             return []
         with self._driver_errors():
+            query = parse_query(text)
             params = _Params()
-            where = [_query_sql(parse_query(text), params), self._filters_sql(filters, as_of, params)]
+            text_sql = _query_sql(query, params)
+            filter_params = _Params()
+            filter_sql = self._filters_sql(filters, as_of, filter_params)
+            params.extend(filter_params)
+            where = [text_sql, filter_sql]
             cmp, direction = ("<", " DESC") if descending else (">", "")
             if sort == "last_onset":
                 lo = _LAST_ONSET_SQL.format(a="p", d="%s")
@@ -326,24 +360,31 @@ class PostgresRegistry:
                 outer = f"k.k0 IS NULL, k.k0 COLLATE \"C\"{direction}, k.k1{direction}"
                 return self._page_rows(inner, [*inner_params, *params, *keyset_params, limit], 2, outer, as_of)
             columns = _SORT_KEYS[sort]
+            keyset_sql, tail_params = "TRUE", _Params(filter_params)  # the filters' and the keyset's, in order
             if after is not None:
-                where.append(f"({', '.join(columns)}) {cmp} ({', '.join(params.add(v) for v in after)})")
+                keyset_sql = f"({', '.join(columns)}) {cmp} ({', '.join(tail_params.add(v) for v in after)})"
+                where.append(keyset_sql)
+                params.extend(after)
             order = ", ".join(c + direction for c in columns)
             picked = ", ".join(f"{c} AS k{i}" for i, c in enumerate(columns))
             outer = ", ".join(f"k.k{i}{direction}" for i in range(len(columns)))
-            query = parse_query(text)
             if query is None:
                 inner = (f"SELECT {picked} FROM patients AS p WHERE {' AND '.join(where)} "
                          f"ORDER BY {order} LIMIT {params.add(limit)}")
                 return self._page_rows(inner, params, len(columns), outer, as_of)
             # One arm per index range that holds every match (of the longest word, and of the whole text): each
             # finds its first `limit` matches in sort order through its own index (the planner costs one range
-            # well; an OR of ranges walked in name order may pass most of the table before 'van' is reached).
+            # well; an OR of ranges walked in name order may pass most of the table before 'van' is reached),
+            # testing only what its range does not already guarantee (_rest_sql).
             arms, arm_params = [], _Params()
-            for column, value in _arm_ranges(query):
-                arms.append(f"(SELECT {picked} FROM patients AS p WHERE {_range(column, value, arm_params)} AND "
-                            + " AND ".join(where) + f" ORDER BY {order} LIMIT %s)")
-                arm_params.extend(params)
+            for column, value, source in _arm_ranges(query):
+                arm_params_one = _Params()
+                terms = [_range(column, value, arm_params_one), _rest_sql(query, source, arm_params_one),
+                         filter_sql, keyset_sql]
+                arms.append(f"(SELECT {picked} FROM patients AS p WHERE {' AND '.join(terms)} "
+                            f"ORDER BY {order} LIMIT %s)")
+                arm_params.extend(arm_params_one)
+                arm_params.extend(tail_params)
                 arm_params.append(limit)
             if not arms:
                 return []
@@ -368,18 +409,19 @@ class PostgresRegistry:
         day = as_of.isoformat()
         keys = ", ".join(f"k.k{i}" for i in range(width))
         statement = (
-            f"SELECT {keys}, p.mrn, p.family_name, p.given_name, p.birth_date, p.sex, p.archived, "
-            f"{_LAST_ONSET_SQL.format(a='p', d='%s')}, ARRAY(SELECT e.site FROM episodes AS e "
-            "WHERE e.patient_id = p.id AND e.symptom_onset <= %s AND (e.resolved_on IS NULL OR e.resolved_on > %s) "
-            'ORDER BY e.symptom_onset COLLATE "C", e.site COLLATE "C") '
-            # LATERAL: each of the page's patients looked up by its id (never a scan of the table)
+            f"SELECT {keys}, p.mrn, p.family_name, p.given_name, p.birth_date, p.sex, p.archived, e.last, e.sites "
+            # LATERAL: each of the page's patients looked up by its id (never a scan of the table), then its
+            # episodes by that day in one walk of episodes_patient (the latest onset, the active sites in order)
             f"FROM ({inner}) AS k CROSS JOIN LATERAL (SELECT * FROM patients AS r WHERE r.id = k.k{width - 1} LIMIT 1) "
-            f"AS p ORDER BY {order}")
+            "AS p CROSS JOIN LATERAL (SELECT max(x.symptom_onset) AS last, array_agg(x.site ORDER BY "
+            'x.symptom_onset COLLATE "C", x.site COLLATE "C") FILTER (WHERE x.resolved_on IS NULL OR '
+            "x.resolved_on > %s) AS sites FROM episodes AS x WHERE x.patient_id = p.id AND x.symptom_onset <= %s) "
+            f"AS e ORDER BY {order}")
         rows = []
-        for r in self.conn.execute(statement, [day, day, day, *params], prepare=_PLANNED_EACH_TIME):
+        for r in self.conn.execute(statement, [*params, day, day], prepare=_PLANNED_EACH_TIME).fetchall():
             key, (mrn, family, given, born, sex, archived, last, sites) = tuple(r[:width]), r[width:]
             row = PatientRow(key[-1], mrn, family, given, _date(born), sex, bool(archived),
-                             tuple(dict.fromkeys(sites)), _date(last) if last else None)
+                             tuple(dict.fromkeys(sites)) if sites else (), _date(last) if last else None)
             row.sort_key = key
             rows.append(row)
         return rows
