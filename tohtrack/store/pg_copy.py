@@ -185,6 +185,12 @@ def _into_postgres(src, dest: postgres.PostgresStore, identity: str | None, head
                                          "nothing was written") from None
     except postgres.psycopg.Error as exc:
         raise postgres._error(dest.path, exc, dest._url) from None
+    # Committed. The planner's statistics and the visibility map of the new rows now, rather than when autovacuum
+    # comes by: until then searches guess their row counts and walk the table instead of the covering indexes.
+    # (The copy stands whatever this meets.)
+    with contextlib.suppress(postgres.psycopg.Error):
+        for table in (*_RECORD_TABLES, "audit"):
+            conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))
 
 
 def _into_sqlite(src, dest: "dbmod.Store", identity: str | None, witness: bool) -> None:
