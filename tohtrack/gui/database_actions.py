@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtGui import QAction, QGuiApplication
@@ -22,7 +23,43 @@ from ..store.errors import (DatabaseDamaged, DatabaseTooNew, DiskFull, NotATohtr
                            StoreReadOnly)
 from ..model import ValidationError
 from . import undo
-from .connect_dialog import ConnectDialog, is_server_away, parse_url, public_url, server_problem
+
+if TYPE_CHECKING:
+    from . import connect_dialog
+
+# The Connect to clinic server dialog's module (and the Qt classes of its form) loads when first used, not before
+# the window's first paint: its names here are thin stand-ins.
+
+
+def ConnectDialog(*args, **kwargs) -> "connect_dialog.ConnectDialog":  # noqa: N802 - the dialog, made on first use
+    from .connect_dialog import ConnectDialog as dialog
+
+    return dialog(*args, **kwargs)
+
+
+def is_server_away(exc: BaseException) -> bool:
+    from .connect_dialog import is_server_away as away
+
+    return away(exc)
+
+
+def parse_url(url: str) -> dict:
+    from .connect_dialog import parse_url as parse
+
+    return parse(url)
+
+
+def public_url(url: str) -> str:
+    from .connect_dialog import public_url as public
+
+    return public(url)
+
+
+def server_problem(exc: StoreError, shown: str) -> str:
+    from .connect_dialog import server_problem as problem
+
+    return problem(exc, shown)
+
 
 RECENT_LIMIT = 8
 

@@ -59,7 +59,11 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         self._update_actions()
         self._restore_state()
         self._update_title()
-        self._setup_storage_notice()
+        # Where the database is (network share, read-only) and its audit anchor are checked once the window has
+        # painted (`_after_first_paint`); until then nothing is said.
+        self.storage_notice = None
+        self.storage_checked = False
+        self._painted = False
         self._start_polling()
         self._setup_database_place()
         if first_run_prompt and store.count_patients() == 0:
@@ -395,7 +399,18 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self._after_first_paint)
         self.view.load_timeline_soon()  # the first paint is out: now the plotting library and the plots
+
+    def _after_first_paint(self) -> None:
+        """What the first paint does not need, once it is out: the storage notice (where the database is, whether
+        its audit trail is what this workstation last saw; the audit witness's folder and hashing load here)."""
+        if self._shut or self.storage_checked:
+            return
+        self._setup_storage_notice()
+        self.storage_checked = True
 
     def _open_from_worklist(self, index) -> None:
         patient_id = self.worklist_model.data(index, Qt.ItemDataRole.UserRole)
