@@ -9,7 +9,9 @@
 ################################################################################
 
 from PySide6.QtCore import (QCoreApplication, Qt)
-from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, QListWidget, QSizePolicy, QSpacerItem, QSplitter, QTabWidget, QTableWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, QSizePolicy, QSpacerItem, QSplitter, QTabWidget, QTableWidget, QVBoxLayout, QWidget)
+
+from tohtrack.gui.flags_list import FlagsList
 
 class Ui_PatientView(object):
     def setupUi(self, PatientView):
@@ -57,7 +59,7 @@ class Ui_PatientView(object):
 
         self.view_layout.addWidget(self.header)
 
-        self.flags_list = QListWidget(PatientView)
+        self.flags_list = FlagsList(PatientView)
         self.flags_list.setObjectName(u"flags_list")
         self.flags_list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.flags_list.setWordWrap(True)
