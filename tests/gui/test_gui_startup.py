@@ -226,3 +226,42 @@ def test_the_flags_banner_fits_again_when_only_its_width_changes(qtbot, store, t
     assert flags.height() == expected.height() != wide  # at 760 px some flags wrap: fewer whole flags fit
     assert [flags.visualItemRect(flags.item(i)).height() for i in range(flags.count())] == \
         [expected.visualItemRect(expected.item(i)).height() for i in range(expected.count())]
+
+
+def test_a_worklist_left_open_is_queried_once_the_window_has_painted(qtbot, store, vignettes, tmp_path,
+                                                                      monkeypatch):
+    """The Review worklist tab restored open: the window paints first (the worklist assesses every active
+    patient: 240 ms at 100 000), saying it is loading; then the worklist fills, and works from the keyboard."""
+    import datetime as dt
+
+    from PySide6.QtCore import QSettings, Qt
+
+    from tohtrack import cohort, interchange
+    from tohtrack.gui.app import MainWindow, create_application
+
+    interchange.import_document(store, vignettes, today=dt.date(2026, 3, 1))
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    settings.setValue("window/left_tab", 1)  # as a user who left the worklist open
+    create_application()
+    queried = []
+    real = cohort.worklist
+    monkeypatch.setattr(cohort, "worklist", lambda *a, **k: queried.append(window._painted) or real(*a, **k))
+    window = MainWindow(store, settings, as_of=dt.date(2026, 3, 1), first_run_prompt=False)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    assert window.ui.left_tabs.currentWidget() is window.ui.worklist_contents
+    assert queried == [] and window.ui.worklist_count.text() == "Loading the review worklist…"
+    window.show()
+    qtbot.waitUntil(lambda: window.worklist_model.rowCount() > 0)
+    assert queried == [True]  # once, after the first paint
+    entries = real(store, dt.date(2026, 3, 1))
+    assert window.worklist_model.rowCount() == len(entries)
+    assert window.ui.worklist_count.text().startswith(f"{len(entries)} patient")
+    table = window.ui.worklist_table
+    table.setFocus()
+    table.setCurrentIndex(window.worklist_model.index(0, 0))
+    qtbot.keyClick(table, Qt.Key.Key_Return)  # opens the first patient, as on any worklist
+    assert window.patient is not None and window.patient.id == window.worklist_model.patient_id(0)
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # Ctrl+R: back to the list
+    assert window.ui.left_tabs.currentWidget() is window.ui.patient_pane
+    window.close()
