@@ -32,9 +32,9 @@ if TYPE_CHECKING:
 
 
 def ConnectDialog(*args, **kwargs) -> "connect_dialog.ConnectDialog":  # noqa: N802 - the dialog, made on first use
-    from .connect_dialog import ConnectDialog as dialog
+    from . import connect_dialog as module
 
-    return dialog(*args, **kwargs)
+    return module.ConnectDialog(*args, **kwargs)
 
 
 def is_server_away(exc: BaseException) -> bool:
