@@ -39,6 +39,7 @@ SCRIPT = textwrap.dedent("""
                                                        "tohtrack.gui.timeline", "difflib") if m in sys.modules]
                 seen["modules"] = sorted(sys.modules)
                 seen["storage_checked_at_first_paint"] = window.storage_checked
+                seen["settings_written_at_first_paint"] = os.path.exists(settings.fileName())
                 QTimer.singleShot(0, lambda: seen.setdefault("cells", asked[0]))
             return False
 
@@ -51,6 +52,7 @@ SCRIPT = textwrap.dedent("""
         if window.view.timeline_loaded():
             seen["later"] = "pyqtgraph" in sys.modules
             seen["storage_checked_later"] = window.storage_checked
+            seen["recent_later"] = bool(settings.value("recent_databases"))
             seen["plotted"] = window.view.timeline.course.items is not None
             app.quit()
         else:
@@ -107,13 +109,16 @@ def test_only_what_the_first_paint_needs_is_imported_before_it(tmp_path, store, 
     assert ours <= FIRST_PAINT_MODULES, f"loaded before the first paint: {sorted(ours - FIRST_PAINT_MODULES)}"
     early = sorted(m for m in modules if any(m == d or m.startswith(d + ".") for d in DEFERRED))
     assert early == [], f"loaded before the first paint: {early}"
-    # The storage notice (network share, read-only, audit anchor) is worked out once the window has painted.
+    # The storage notice (network share, read-only, audit anchor) is worked out once the window has painted, and
+    # the settings file is written then (the recent list), not flushed to disk before the paint.
     assert seen["storage_checked_at_first_paint"] is False and seen["storage_checked_later"] is True
+    assert seen["settings_written_at_first_paint"] is False and seen["recent_later"] is True
 
 
 def test_the_plots_load_after_the_first_paint(tmp_path, store, vignettes):
     seen = first_paint(tmp_path, store, vignettes)
-    for key in ("modules", "storage_checked_at_first_paint", "storage_checked_later"):
+    for key in ("modules", "storage_checked_at_first_paint", "storage_checked_later",
+                "settings_written_at_first_paint", "recent_later"):
         seen.pop(key)
     cells = seen.pop("cells")
     assert seen == {"after_import": False, "at_first_paint": False, "placeholder": True, "deferred_loaded": [],

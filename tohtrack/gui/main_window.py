@@ -206,7 +206,8 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
             self.view.ui.view_splitter.restoreState(view_splitter)
         else:
             self.view.ui.view_splitter.setSizes([100, 300, 100])
-        self._remember_database()
+        # The database joins the recent list once the window has painted: a setting changed now is written (and
+        # flushed to disk) by the event loop before the first paint.
 
     def save_state(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -406,11 +407,13 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         self.view.load_timeline_soon()  # the first paint is out: now the plotting library and the plots
 
     def _after_first_paint(self) -> None:
-        """What the first paint does not need, once it is out: the storage notice (where the database is, whether
-        its audit trail is what this workstation last saw; the audit witness's folder and hashing load here), and
-        the review worklist when its tab was left open (it assesses every active patient)."""
+        """What the first paint does not need, once it is out: the database in the recent list (a settings write),
+        the storage notice (where the database is, whether its audit trail is what this workstation last saw; the
+        audit witness's folder and hashing load here), and the review worklist when its tab was left open (it
+        assesses every active patient)."""
         if self._shut or self.storage_checked:
             return
+        self._remember_database()
         self._setup_storage_notice()
         self.storage_checked = True
         if self._worklist_pending:
