@@ -466,6 +466,7 @@ def test_a_database_on_a_network_share_shows_a_lasting_warning(qtbot, store, set
     w = MainWindow(store, settings, as_of=AS_OF, first_run_prompt=False)
     qtbot.addWidget(w)
     w.show()
+    qtbot.waitUntil(lambda: w.storage_checked)  # checked once the window has painted
     notice = w.storage_notice
     assert notice.isVisible() and "network share" in notice.text()
     assert "cifs //filer/Ortho" in notice.toolTip() and "local disk" in notice.toolTip()
@@ -484,12 +485,14 @@ def test_a_local_database_shows_no_warning_and_a_read_only_one_says_so(qtbot, st
     w = MainWindow(store, settings, as_of=AS_OF, first_run_prompt=False)
     qtbot.addWidget(w)
     w.show()
+    qtbot.waitUntil(lambda: w.storage_checked)
     assert w.storage_notice is None  # nothing to say, no widget
     w.close()
     with Store(store.path, readonly=True) as readonly:
         r = MainWindow(readonly, settings, as_of=AS_OF, first_run_prompt=False)
         qtbot.addWidget(r)
         r.show()
+        qtbot.waitUntil(lambda: r.storage_checked)
         assert r.storage_notice.isVisible() and "Read-only" in r.storage_notice.text()
         r.close()
 

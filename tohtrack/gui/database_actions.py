@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSocketNotifier, QTimer, Qt
 from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from .. import safety
 from ..db import Store
@@ -22,7 +23,43 @@ from ..store.errors import (DatabaseDamaged, DatabaseTooNew, DiskFull, NotATohtr
                            StoreReadOnly)
 from ..model import ValidationError
 from . import undo
-from .connect_dialog import ConnectDialog, is_server_away, parse_url, public_url, server_problem
+
+if TYPE_CHECKING:
+    from . import connect_dialog
+
+# The Connect to clinic server dialog's module (and the Qt classes of its form) loads when first used, not before
+# the window's first paint: its names here are thin stand-ins.
+
+
+def ConnectDialog(*args, **kwargs) -> "connect_dialog.ConnectDialog":  # noqa: N802 - the dialog, made on first use
+    from . import connect_dialog as module
+
+    return module.ConnectDialog(*args, **kwargs)
+
+
+def is_server_away(exc: BaseException) -> bool:
+    from .connect_dialog import is_server_away as away
+
+    return away(exc)
+
+
+def parse_url(url: str) -> dict:
+    from .connect_dialog import parse_url as parse
+
+    return parse(url)
+
+
+def public_url(url: str) -> str:
+    from .connect_dialog import public_url as public
+
+    return public(url)
+
+
+def server_problem(exc: StoreError, shown: str) -> str:
+    from .connect_dialog import server_problem as problem
+
+    return problem(exc, shown)
+
 
 RECENT_LIMIT = 8
 
@@ -239,20 +276,31 @@ class DatabaseActions:
         self.database_place = QLabel(self)
         self.database_place.setObjectName("database_place")
         self.statusBar().addPermanentWidget(self.database_place)
-        self.server_banner = QLabel(self)
+        # The banner spans the window over the central widget's margins. Laid out inside the central widget rather
+        # than around it: moving the central widget (the whole window's tree) to another parent had every widget
+        # in it polished again twice, 17 ms before the first paint.
+        central = self.centralWidget()
+        outer = central.layout()
+        margins = outer.contentsMargins()
+        outer.setContentsMargins(0, 0, 0, 0)
+        column = QVBoxLayout()
+        column.setSpacing(0)
+        outer.addLayout(column)
+        self.server_banner = QLabel(central)
         self.server_banner.setObjectName("server_banner")
         self.server_banner.setStyleSheet(SERVER_BANNER_STYLE)
         self.server_banner.setWordWrap(True)
         self.server_banner.setVisible(False)
-        central = self.takeCentralWidget()  # (kept: setCentralWidget alone would delete it)
-        holder = QWidget(self)
-        holder.setObjectName("central_holder")
-        layout = QVBoxLayout(holder)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.server_banner)
-        layout.addWidget(central)
-        self.setCentralWidget(holder)
+        column.addWidget(self.server_banner)
+        inner = QHBoxLayout()
+        inner.setContentsMargins(margins)
+        column.addLayout(inner)
+        while outer.count() > 1:  # what the form laid out (the splitter), now under the banner
+            item = outer.takeAt(0)
+            if item.widget() is not None:
+                inner.addWidget(item.widget())
+            elif item.layout() is not None:
+                inner.addLayout(item.layout())
         self._reconnect = QTimer(self)
         self._reconnect.setInterval(RECONNECT_MS)
         self._reconnect.timeout.connect(self.try_reconnect)

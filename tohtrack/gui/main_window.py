@@ -46,6 +46,8 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         self.patient: Patient | None = None
         self.changed_this_session = False
         self._shut = False
+        self._painted = False  # the window's first paint is out (see _after_first_paint)
+        self._worklist_pending = False
         self.ids = undo.Ids()
         self.undo_stack = QUndoStack(self)
 
@@ -59,7 +61,10 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         self._update_actions()
         self._restore_state()
         self._update_title()
-        self._setup_storage_notice()
+        # Where the database is (network share, read-only) and its audit anchor are checked once the window has
+        # painted (`_after_first_paint`); until then nothing is said.
+        self.storage_notice = None
+        self.storage_checked = False
         self._start_polling()
         self._setup_database_place()
         if first_run_prompt and store.count_patients() == 0:
@@ -201,7 +206,8 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
             self.view.ui.view_splitter.restoreState(view_splitter)
         else:
             self.view.ui.view_splitter.setSizes([100, 300, 100])
-        self._remember_database()
+        # The database joins the recent list once the window has painted: a setting changed now is written (and
+        # flushed to disk) by the event loop before the first paint.
 
     def save_state(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -397,7 +403,24 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self._after_first_paint)
         self.view.load_timeline_soon()  # the first paint is out: now the plotting library and the plots
+
+    def _after_first_paint(self) -> None:
+        """What the first paint does not need, once it is out: the database in the recent list (a settings write),
+        the storage notice (where the database is, whether its audit trail is what this workstation last saw; the
+        audit witness's folder and hashing load here), and the review worklist when its tab was left open (it
+        assesses every active patient)."""
+        if self._shut or self.storage_checked:
+            return
+        self._remember_database()
+        self._setup_storage_notice()
+        self.storage_checked = True
+        if self._worklist_pending:
+            self._worklist_pending = False
+            self.refresh_worklist()
 
     def _open_from_worklist(self, index) -> None:
         patient_id = self.worklist_model.data(index, Qt.ItemDataRole.UserRole)
@@ -444,6 +467,10 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
     def refresh_worklist(self) -> None:
         """Re-query the worklist, if it is the tab shown (it assesses every active patient)."""
         if self.ui.left_tabs.currentWidget() is not self.ui.worklist_contents:
+            return
+        if not self._painted:  # the tab restored open: the window paints first, then the worklist is queried
+            self._worklist_pending = True
+            self.ui.worklist_count.setText("Loading the review worklist…")
             return
         as_of = self.ui.worklist_date.date().toPython()
         entries = cohort.worklist(self.store, as_of, due_only=self.ui.worklist_due_only.isChecked())

@@ -158,7 +158,7 @@ class PatientView(QWidget):
         # A wrapped flag takes two lines: the banner is as tall as its first flags, in whole flags, at any width.
         self.ui.flags_list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
         self.ui.flags_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # flags wrap
-        self.ui.flags_list.viewport().installEventFilter(self)
+        self.ui.flags_list.width_changed.connect(self._fit_flags)  # another width wraps the flags otherwise
         # The timeline: the selected episode's course or the history lanes (the course_label's sentence
         # becomes the course button's tooltip: the plot needs the label's line). A placeholder until loaded.
         self._timeline: TimelinePanel | None = None
@@ -285,10 +285,7 @@ class PatientView(QWidget):
         self._fit_flags()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if watched is self.ui.flags_list.viewport() and event.type() == QEvent.Type.Resize \
-                and event.oldSize().width() != event.size().width():
-            self._fit_flags()  # another width wraps the flags otherwise
-        elif watched is self.ui.view_splitter and event.type() == QEvent.Type.Resize:
+        if watched is self.ui.view_splitter and event.type() == QEvent.Type.Resize:
             self._share_out_split(again=False)
         return super().eventFilter(watched, event)
 
@@ -296,7 +293,9 @@ class PatientView(QWidget):
         """The banner's height: its first flags, whole (wrapped ones too), up to FLAGS_MAX_PX; then it scrolls."""
         flags = self.ui.flags_list
         flags.doItemsLayout()
-        frame = flags.height() - flags.viewport().height()  # the frame (and any margins around the viewport)
+        # The frame and any margins around the viewport (the list never scrolls sideways: the viewport is as tall
+        # as it can be; asked of the list, not of the viewport, which Python is never handed: see flags_list).
+        frame = flags.height() - flags.maximumViewportSize().height()
         used, shown = 0, 0
         for row in range(flags.count()):
             height = flags.visualItemRect(flags.item(row)).height() + 2 * flags.spacing()
