@@ -443,8 +443,12 @@ class ViewStateMachine(RuleBasedStateMachine):
                     fresh.view.select_finding(record)
         fresh.view.timeline.show_history(e.history)
         fresh.view.timeline.dates_toggle.setChecked(e.dates)
-        # The splitters are left as the fresh window shares them out: the user never drags one here, so the
-        # browsed window's must equal them (and the plots are compared at the same size).
+        # The patient view's splitters are left as the fresh window shares them out: the user never drags one
+        # here, so the browsed window's must equal them (and the plots are compared at the same size). The split
+        # between the patient list and the view is the browsed window's: it was made on its first start from the
+        # list's columns as the records then were (another window's change may have widened one since), and the
+        # app keeps it in its settings for the next start, as a user's next window would find it.
+        fresh.ui.splitter.setSizes(self.window.ui.splitter.sizes())
         settle()
         return fresh
 
@@ -559,3 +563,14 @@ def test_a_planted_state_defect_is_caught(qtbot, template, tmp_path, monkeypatch
     with pytest.raises(AssertionError, match="differs from a fresh one"):
         run_steps(qtbot, template, tmp_path, monkeypatch, PLANTED[plant.__name__])
 
+
+
+def test_a_change_elsewhere_then_history_then_the_worklist(qtbot, template, tmp_path, monkeypatch):
+    """Steps the machine once met: another window adds an episode (which widens a patient-list column of a
+    window started afterwards), History, then a patient from the worklist: the same lanes as a fresh window's."""
+    ViewStateMachine.compare_plots = True
+    run_steps(qtbot, template, tmp_path, monkeypatch, [
+        ("another_window_changes", lambda m: {"pick": 87, "what": "episode"}),
+        ("course_or_history", lambda m: {"history": True}),
+        ("open_from_worklist", lambda m: {"pick": 0}),
+    ])

@@ -311,11 +311,15 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         columns = sum(header.sectionSize(c) for c in range(model.columnCount()) if c != model.NAME)
         name = 18 * table.fontMetrics().averageCharWidth()
         frame = 2 * table.frameWidth() + table.verticalScrollBar().sizeHint().width()
-        # Around the table: the tab widget's frame and the pane's margins, as laid out (before that, about so).
-        chrome = self.ui.left_tabs.width() - table.width()
-        if not 0 < chrome < 100:
-            margins = self.ui.patient_pane_layout.contentsMargins()
-            chrome = margins.left() + margins.right() + 8
+        # Around the table: the tab widget's frame (its width less the shown page's: every tab's page gets the
+        # same place, and a page not shown keeps an old one, so the table itself is not asked) and the pane's
+        # margins; before the first layout, about so.
+        margins = self.ui.patient_pane_layout.contentsMargins()
+        page = self.ui.left_tabs.currentWidget()
+        frame_of_tabs = self.ui.left_tabs.width() - page.width() if page is not None else 0
+        if not 0 < frame_of_tabs < 60:
+            frame_of_tabs = 8
+        chrome = frame_of_tabs + margins.left() + margins.right()
         return columns + name + frame + chrome
 
     def _share_out_panes(self) -> None:
