@@ -248,6 +248,25 @@ def read(identity: str) -> Anchor | None:
     return _anchor(_read(file), identity, file)
 
 
+def before_accepting(identity: str, path: Path) -> tuple[Anchor | None, PathRecord | None, dict | None]:
+    """What `check --accept` records before it moves the witness on to the database as it is: (what the witness
+    held of this identity, which database it had seen at this path, the acceptance's audit entry's old value).
+    Raises WitnessError when the witness is out of reach (it could not be moved either); a damaged entry counts
+    as none (it is written again)."""
+    held = at_path = None
+    try:
+        held = read(identity)
+    except WitnessError as exc:
+        if "damaged" not in str(exc):
+            raise
+    with contextlib.suppress(WitnessError):
+        at_path = seen_at(path)
+    old = None if held is None else {"count": held.count, "head": held.head, "seen": held.seen, "path": held.path}
+    if at_path is not None and at_path.identity != identity:
+        old = dict(old or {}, database_seen_here=at_path.identity)
+    return held, at_path, old
+
+
 def seen_at(path: Path) -> PathRecord | None:
     """Which database this workstation first saw at a path (None: none)."""
     file = folder() / f"path-{_path_key(path)}.json"

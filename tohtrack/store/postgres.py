@@ -949,18 +949,11 @@ class PostgresStore(pg_registry.PostgresRegistry):
         if not self._owns_database():
             raise PermissionRefused(f"{self.path}: only the database's owner may accept a clinic server's database "
                                     "as it is ('tohtrack --db OWNER_URL check --accept'); nothing was accepted")
-        held = at_path = None
         try:
-            held = witness.read(identity)
+            held, at_path, old = witness.before_accepting(identity, self.path)
         except witness.WitnessError as exc:
-            if "damaged" not in str(exc):
-                raise StoreError(f"{exc}; nothing was accepted") from None
-        with contextlib.suppress(witness.WitnessError):
-            at_path = witness.seen_at(self.path)
+            raise StoreError(f"{exc}; nothing was accepted") from None
         count, head = self.audit_head()
-        old = None if held is None else {"count": held.count, "head": held.head, "seen": held.seen, "path": held.path}
-        if at_path is not None and at_path.identity != identity:
-            old = dict(old or {}, database_seen_here=at_path.identity)
         with self.transaction():
             self.conn.execute("SELECT tohtrack_audit_append('database', 1, NULL, 'accept', %s, %s)",
                               (dbmod._dump(old), dbmod._dump({"count": count, "head": head,

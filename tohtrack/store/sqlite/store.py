@@ -618,18 +618,11 @@ class Store:
         if identity is None or not witness.valid_identity(identity):
             raise StoreError(f"{self.path}: this database has no valid identity to anchor (it was removed or "
                              "changed outside TOHtrack)")
-        held = at_path = None
         try:
-            held = witness.read(identity)
-        except witness.WitnessError as exc:
-            if "damaged" not in str(exc):  # out of reach: it could not be moved either
-                raise StoreError(f"{exc}; nothing was accepted") from None
-        with contextlib.suppress(witness.WitnessError):  # a damaged one is written again below
-            at_path = witness.seen_at(self.path)
+            held, at_path, old = witness.before_accepting(identity, self.path)
+        except witness.WitnessError as exc:  # out of reach: it could not be moved either
+            raise StoreError(f"{exc}; nothing was accepted") from None
         count, head = self.audit_head()
-        old = None if held is None else {"count": held.count, "head": held.head, "seen": held.seen, "path": held.path}
-        if at_path is not None and at_path.identity != identity:
-            old = dict(old or {}, database_seen_here=at_path.identity)
         with self.transaction():
             self._audit([("database", 1, None, "accept", old,
                           {"count": count, "head": head, "path": witness._text(self.path)})])
