@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QVB
 from .. import safety
 from ..db import Store
 from ..store import is_server_url, open_store as gateway_open
-from ..store.errors import (DatabaseDamaged, DatabaseTooNew, DiskFull, NotATohtrackDatabase, StoreBusy, StoreError,
-                           StoreReadOnly)
+from ..store.errors import (DatabaseDamaged, DatabaseTooNew, DiskFull, NotATohtrackDatabase, ServerUnavailable,
+                           StoreBusy, StoreError, StoreReadOnly)
 from ..model import ValidationError
 from . import undo
 
@@ -38,9 +38,8 @@ def ConnectDialog(*args, **kwargs) -> "connect_dialog.ConnectDialog":  # noqa: N
 
 
 def is_server_away(exc: BaseException) -> bool:
-    from .connect_dialog import is_server_away as away
-
-    return away(exc)
+    """Whether an error says the clinic server cannot be reached (stopped, restarting, the connection lost)."""
+    return isinstance(exc, ServerUnavailable)
 
 
 def parse_url(url: str) -> dict:
