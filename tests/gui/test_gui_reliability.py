@@ -248,6 +248,19 @@ def test_busy_read_only_or_full_says_so_and_try_again_opens(qtbot, db_path, vign
         store.close()
 
 
+def windows_made_by_run(monkeypatch) -> list:
+    """The main windows app.run() makes from now on, in order."""
+    made = []
+
+    class Recorded(MainWindow):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(app_mod, "MainWindow", Recorded)
+    return made
+
+
 def test_the_app_starts_on_a_restored_backup(qtbot, tmp_path, vignettes, monkeypatch, boxes):
     """run(): the open-failure box comes first; after the restore the main window opens on the database."""
     path = tmp_path / "clinic.sqlite3"
@@ -256,9 +269,12 @@ def test_the_app_starts_on_a_restored_backup(qtbot, tmp_path, vignettes, monkeyp
     ini = tmp_path / "settings.ini"
     monkeypatch.setattr(app_mod, "QSettings", lambda: QSettings(str(ini), QSettings.Format.IniFormat))
     opened = []
+    made = windows_made_by_run(monkeypatch)
 
     def close_the_window():
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        # (the window run() made, not any top-level widget: walking those wraps Qt's own, and one being torn
+        # down by an earlier test crashed the interpreter once)
+        windows = [w for w in made if w.isVisible()]
         if not windows:
             QTimer.singleShot(20, close_the_window)
             return
@@ -535,6 +551,7 @@ def test_damage_beyond_the_header_is_met_with_the_backup_offer(qtbot, tmp_path, 
     monkeypatch.setattr(app_mod, "QSettings", lambda *a: QSettings(str(tmp_path / "s.ini"),
                                                                    QSettings.Format.IniFormat))
     monkeypatch.setattr(QApplication, "exec", lambda *a: 0)  # run() returns once the window is up
+    made = windows_made_by_run(monkeypatch)
     seen = []
     on_modal([click("Restore backup of", seen)])
     assert app_mod.run(path, "Dr Test") == 0
@@ -543,9 +560,8 @@ def test_damage_beyond_the_header_is_met_with_the_backup_offer(qtbot, tmp_path, 
     assert "Traceback" not in box["details"]
     with Store(path, readonly=True) as restored:
         assert restored.count_patients() == 300 and restored.check() == []
-    for window in QApplication.topLevelWidgets():
-        if isinstance(window, MainWindow):
-            window.close()
+    for window in made:
+        window.close()
 
 
 @pytest.mark.parametrize("choice", ["Restore backup of", "Cancel"])
