@@ -11,10 +11,11 @@ import urllib.parse
 
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
+from test_gui_main_window import in_dialog
 from tohtrack.gui.connect_dialog import ConnectDialog, build_url, parse_url, public_url, with_password
 
 # -- URLs (no server) ------------------------------------------------------------------------------------
@@ -103,29 +104,6 @@ def _settings(tmp_path) -> QSettings:
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
-def in_modal(qtbot, act):
-    """Run `act(dialog)` on the modal dialog the next action opens (rejected afterwards if still open: a failed
-    step never hangs the test)."""
-    done = []
-
-    def handler(tries=[0]):  # noqa: B006 - a counter for this handler only
-        dialog = QApplication.activeModalWidget()
-        if dialog is None:
-            tries[0] += 1
-            if tries[0] < 250:
-                QTimer.singleShot(20, handler)
-            return
-        try:
-            act(dialog)
-        finally:
-            done.append(dialog)
-            if dialog.isVisible():
-                dialog.reject()
-
-    QTimer.singleShot(0, handler)
-    return done
-
-
 def _retype(qtbot, widget, text):
     widget.setFocus()
     widget.selectAll()
@@ -160,7 +138,7 @@ def test_connect_dialog_wrong_password_then_right_status_bar_and_no_password_kep
         qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
         seen["closed"] = not dialog.isVisible()
 
-    in_modal(qtbot, connect)
+    in_dialog(qtbot, connect)
     window.action_connect.trigger()
     assert seen["still open"] and "password is wrong" in seen["wrong"], seen
     assert seen["kept"] == (clinic.host, clinic.port, clinic.name, clinic.login, "disable")
@@ -203,7 +181,7 @@ def test_recent_server_opens_with_pgpass_or_asks_for_the_password(qtbot, tmp_pat
         qtbot.keyClicks(dialog.password, clinic.password)
         qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
 
-    in_modal(qtbot, type_password)
+    in_dialog(qtbot, type_password)
     server_entry.trigger()  # no password anywhere: the connect dialog asks, filled in from the URL
     assert "password" in asked["error"]
     assert asked["fields"] == (clinic.host, clinic.name, clinic.login, "")
@@ -309,7 +287,7 @@ def test_a_stopped_server_keeps_the_typed_record_and_the_app_reconnects_by_itsel
                              Qt.MouseButton.LeftButton)
             seen["saved"] = not dialog.isVisible()
 
-        in_modal(qtbot, edit)
+        in_dialog(qtbot, edit)
         window.ui.action_edit_patient.trigger()
         assert "clinic server cannot be reached" in seen["banner"] and seen["open"], seen
         assert seen["typed"] == "Seen at the radiology desk"
@@ -367,7 +345,7 @@ def test_two_workstations_on_two_logins_see_each_others_changes_at_once_and_meet
             qtbot.mouseClick(dialog.ui.button_box.button(QDialogButtonBox.StandardButton.Ok),
                              Qt.MouseButton.LeftButton)
 
-        in_modal(qtbot, rename)
+        in_dialog(qtbot, rename)
         first.ui.action_edit_patient.trigger()
         assert first_store.patient(patient_id).given_name == "Luciano"
         qtbot.waitUntil(lambda: "Luciano" in second.view.ui.name_label.text(), timeout=1000)
@@ -394,7 +372,7 @@ def test_two_workstations_on_two_logins_see_each_others_changes_at_once_and_meet
             qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
             seen["saved"] = not dialog.isVisible()
 
-        in_modal(qtbot, edit_meanwhile)
+        in_dialog(qtbot, edit_meanwhile)
         second.ui.action_edit_patient.trigger()
         assert seen["open"] and "changed by another window" in seen["banner"], seen
         assert seen["reloaded"] == "Rossi-Verdi" and seen["saved"], seen
@@ -463,7 +441,7 @@ def test_a_file_failing_after_it_opened_goes_back_to_the_server_with_its_passwor
         real(store)
 
     monkeypatch.setattr(window, "_use_store", failing)
-    boxes = in_modal(qtbot, lambda box: None)  # the box offering a backup or another file: Cancel
+    boxes = in_dialog(qtbot, lambda box: None)  # the box offering a backup or another file: Cancel
     window.switch_database(other)
     assert boxes, "the failure was not said"
     try:

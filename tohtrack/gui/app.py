@@ -20,7 +20,7 @@ from ..db import Store
 from ..store import is_server_url, open_store as gateway_open
 from ..store.errors import StoreError
 from . import resources
-from .database_actions import STORAGE_NOTICE_STYLE, open_problem, open_store  # noqa: F401 - kept for callers
+from .database_actions import STORAGE_NOTICE_STYLE, is_server_away, open_problem, open_store  # noqa: F401 - kept for callers
 from .editing import record_date  # noqa: F401 - kept for callers
 from .main_window import MainWindow
 from .reports import save_screenshot
@@ -46,8 +46,6 @@ def report_unexpected(exc_type, exc, tb) -> None:
         print("TOHtrack: interrupted", file=sys.stderr)
         QApplication.quit()
         return
-    from .connect_dialog import is_server_away
-
     if is_server_away(exc):  # the clinic server went away under an action: the windows say so and reconnect
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and hasattr(w, "_poll")]
         for window in windows:

@@ -171,24 +171,14 @@ class DatabaseActions:
         previous = self.store
         self.save_state()
         self.backup_if_changed()
-        # The one open a moment ago, opened again should the new one fail (a server's with the login and password
-        # it was given, which only the store holds); only then is the old connection closed.
-        try:
-            back_again = previous.reopen(readonly=previous.readonly)
-        except StoreError:  # (gone meanwhile: nothing to go back to)
-            back_again = None
-        previous.close()
         try:
             self._use_store(store)
         except StoreError as exc:  # it opened, but its first queries met damaged pages
             store.close()
-            if back_again is None:
-                raise
-            self._use_store(back_again)
+            self._use_store(previous)  # still open (a server's with the password only its store holds)
             self.switch_database(store.path, exc)
         else:
-            if back_again is not None:
-                back_again.close()
+            previous.close()
 
     def _use_store(self, store: Store) -> None:
         """Show another database in this window."""

@@ -702,13 +702,21 @@ _STATS_EPISODES_WHERE = "WHERE p.archived = 0 AND e.diagnosis = :toh AND e.sympt
 # episode_figures, with whether the row can stand for the records (it is there, holds no record after as_of,
 # and every value in it is a number). Not sorted here: the statistics put each patient's few episodes in order
 # (cheaper than sorting them all).
-_STATS_POOLED_SQL = f"""SELECT e.id, e.patient_id, e.site, {_ordinal_sql("e.symptom_onset")},
+
+
+def _stats_pooled_sql(pain: bool) -> str:
+    """pain=False: the pain columns NULL and not asked to be plain numbers (the figures leave pain out)."""
+    pains, plain = ("f.pains, f.pain_keys", " OR NOT f.pains_plain") if pain else ("NULL, NULL", "")
+    return f"""SELECT e.id, e.patient_id, e.site, {_ordinal_sql("e.symptom_onset")},
       {_ordinal_sql("e.resolved_on")}, p.sex, {STATS_AGE_SQL}, {_ordinal_sql("f.last_date")},
-      f.extents, f.extent_keys, f.pains, f.pain_keys,
-      f.episode_id IS NULL OR f.last_date > :as_of OR NOT f.extents_plain OR NOT f.pains_plain
+      f.extents, f.extent_keys, {pains},
+      f.episode_id IS NULL OR f.last_date > :as_of OR NOT f.extents_plain{plain}
     FROM episodes AS e NOT INDEXED JOIN patients AS p ON p.id = e.patient_id
       LEFT JOIN episode_figures AS f ON f.episode_id = e.id
     {_STATS_EPISODES_WHERE}"""
+
+
+_STATS_POOLED_SQL = {True: _stats_pooled_sql(True), False: _stats_pooled_sql(False)}
 # Otherwise: the episodes with their latest contact by as_of (each table's latest date found by a seek in its
 # (episode, date) index) ...
 _STATS_EPISODES_SQL = f"""SELECT e.id, e.patient_id, e.site, {_ordinal_sql("e.symptom_onset")},
@@ -727,8 +735,6 @@ _STATS_VALUES_SQL = """SELECT e.patient_id, x.episode_id, """ + STATS_MONTH_KEY_
       CROSS JOIN patients AS p ON p.id = e.patient_id
     WHERE x.{column} IS NOT NULL AND x.date <= :as_of AND e.diagnosis = :toh AND p.archived = 0
       AND e.symptom_onset <= :as_of"""
-_STATS_POOLED_NO_PAIN_SQL = _STATS_POOLED_SQL.replace("f.pains, f.pain_keys,", "NULL, NULL,").replace(
-    "OR NOT f.pains_plain", "")
 _STALE = itemgetter(12)
 
 
@@ -747,7 +753,7 @@ def stats_records(store: "Store", as_of: dt.date, pooled: bool = True, pain: boo
         conn.execute("BEGIN")
     try:
         if pooled and _has_figures(conn):
-            episodes = cursor.execute(_STATS_POOLED_SQL if pain else _STATS_POOLED_NO_PAIN_SQL, params).fetchall()
+            episodes = cursor.execute(_STATS_POOLED_SQL[pain], params).fetchall()
             if not any(map(_STALE, episodes)):
                 return StatsRecords(as_of, episodes, True, [], [], pain)
         episodes = cursor.execute(_STATS_EPISODES_SQL, params).fetchall()
