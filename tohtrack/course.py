@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
@@ -157,7 +156,8 @@ def add_months(day: dt.date, months: int) -> dt.date:
     month += 1
     if day.day <= 28:
         return dt.date(year, month, day.day)
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    next_month = dt.date(year + month // 12, month % 12 + 1, 1)
+    return dt.date(year, month, min(day.day, (next_month - dt.timedelta(days=1)).day))
 
 
 def add_offset(onset: dt.date, offset: tuple[int, str]) -> dt.date:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import json
 from typing import TYPE_CHECKING, Iterable, NamedTuple, Sequence
 
@@ -55,15 +54,15 @@ _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 #: this module) that a release does not already mark with a new version.
 RULES_REVISION = 2
 
-#: The version and rules revision that decide and word the assessment, so that summaries made by other rules are
-#: made again. Not a digest of the source: an installed and a bundled copy of one version must agree, or two
-#: workstations would replace each other's summaries on every refresh.
-FINGERPRINT = hashlib.sha256(f"{__version__}/{RULES_REVISION}".encode()).hexdigest()[:16]
-
-
+@functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """FINGERPRINT (a function for the callers and tests that ask for it)."""
-    return FINGERPRINT
+    """The version and rules revision that decide and word the assessment, so that summaries made by other rules
+    are made again. Not a digest of the source: an installed and a bundled copy of one version must agree, or two
+    workstations would replace each other's summaries on every refresh. Worked out when first asked: hashlib
+    loads OpenSSL, which the app's first paint does not need."""
+    import hashlib
+
+    return hashlib.sha256(f"{__version__}/{RULES_REVISION}".encode()).hexdigest()[:16]
 
 
 def rules_key(settings: settings_mod.Settings) -> str:

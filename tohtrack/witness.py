@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -101,6 +100,8 @@ def _now() -> str:
 
 
 def _path_key(path: Path) -> str:
+    import hashlib  # OpenSSL's, loaded when first needed (not before the app's first paint)
+
     return hashlib.sha256(os.fsencode(str(_resolved(path)))).hexdigest()[:40]
 
 

@@ -68,8 +68,8 @@ SCRIPT = textwrap.dedent("""
 #: that joins this list costs every start of the app (README: Start-up); add one here knowingly.
 FIRST_PAINT_MODULES = {
     "tohtrack", "tohtrack.cohort", "tohtrack.course", "tohtrack.db", "tohtrack.model", "tohtrack.perf",
-    "tohtrack.registry", "tohtrack.safety", "tohtrack.settings", "tohtrack.summary", "tohtrack.witness",
-    "tohtrack.wording", "tohtrack.store", "tohtrack.store.errors", "tohtrack.store.schema", "tohtrack.store.sqlite",
+    "tohtrack.registry", "tohtrack.safety", "tohtrack.settings", "tohtrack.summary", "tohtrack.wording",
+    "tohtrack.store", "tohtrack.store.errors", "tohtrack.store.schema", "tohtrack.store.sqlite",
     "tohtrack.store.sqlite.registry", "tohtrack.store.sqlite.store", "tohtrack.store.sqlite.summaries",
     "tohtrack.gui", "tohtrack.gui.app", "tohtrack.gui.cohort_tab", "tohtrack.gui.database_actions",
     "tohtrack.gui.editing", "tohtrack.gui.flags_list", "tohtrack.gui.forms", "tohtrack.gui.forms.ui_main_window",
@@ -81,7 +81,10 @@ DEFERRED = ("pyqtgraph", "numpy", "platformdirs", "difflib", "psycopg", "sqlite_
             "tohtrack.gui.connect_dialog", "tohtrack.gui.timeline", "tohtrack.gui.cohort_view",
             "tohtrack.gui.record_dialog", "tohtrack.gui.imaging_dialog", "tohtrack.gui.pdf",
             "tohtrack.gui.audit_view", "tohtrack.plotdata", "tohtrack.interchange", "tohtrack.stats",
-            "tohtrack.report", "tohtrack.store.postgres")
+            "tohtrack.report", "tohtrack.store.postgres", "tohtrack.witness",
+            # OpenSSL's hashing (the audit chain's first entry, the summaries' key, the witness) and the calendar
+            # (with the locale module), which nothing before the paint needs.
+            "hashlib", "_hashlib", "calendar", "locale")
 
 
 def first_paint(tmp_path, store, vignettes) -> dict:
@@ -159,17 +162,16 @@ def test_the_screenshot_waits_for_the_plots(tmp_path, store, vignettes):
 
 def test_the_app_is_fusion_whatever_the_environment_asks(tmp_path):
     """The style is named as the QApplication is made (cheaper than setStyle): still Fusion, over
-    QT_STYLE_OVERRIDE, as setStyle made it."""
+    QT_STYLE_OVERRIDE, as setStyle made it. No application-wide stylesheet (it would route every widget's polish
+    and paint through Qt's stylesheet style): the app font carries the text size the sheet gave every widget."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT), QT_STYLE_OVERRIDE="Windows")
     done = subprocess.run([sys.executable, "-c", textwrap.dedent("""
         from tohtrack.gui.app import create_application
         app = create_application()
-        sheet = bool(app.styleSheet())
-        app.setStyleSheet("")  # the style under the stylesheet's
-        print(app.style().name(), sheet, app.applicationName())
+        print(app.style().name(), repr(app.styleSheet()), app.font().pointSizeF(), app.applicationName())
     """)], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["fusion", "True", "TOHtrack"]
+    assert done.stdout.split() == ["fusion", "''", "10.0", "TOHtrack"]
 
 
 def test_the_server_banner_spans_the_window_over_the_panes(qtbot, store, tmp_path, open_window):

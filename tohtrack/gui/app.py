@@ -71,16 +71,19 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("TOHtrack")
     app.setOrganizationName("TOHtrack")
     app.setApplicationVersion(__version__)
-    app.setStyleSheet(resources.stylesheet())
+    # The clinic stylesheet goes on the widgets it styles (resources.style); the text size is the app font's.
+    app.setFont(resources.base_font(app.font()))
     # The app icon (rendered from resources/icons/tohtrack.svg by packaging/render_icons.py), and the desktop entry
     # whose icon Wayland docks and task bars show for this window (packaging/org.tohtrack.TOHtrack.desktop).
     from PySide6.QtCore import QSize
     from PySide6.QtGui import QIcon
 
     icon = QIcon()
-    for png in sorted(resources.path("icons").glob("tohtrack-*.png")):
-        side = png.stem.rpartition("-")[2]  # tohtrack-64.png: 64 px (a size given: the file is read when drawn)
-        icon.addFile(str(png), QSize(int(side), int(side)) if side.isdigit() else QSize())
+    icons = resources.path("icons")
+    for name in sorted(os.listdir(icons)):  # not Path.glob, whose pattern is compiled to a regex at start-up
+        if name.startswith("tohtrack-") and name.endswith(".png"):
+            side = name[len("tohtrack-"):-len(".png")]  # tohtrack-64.png: 64 px (the file is read when drawn)
+            icon.addFile(os.path.join(icons, name), QSize(int(side), int(side)) if side.isdigit() else QSize())
     app.setWindowIcon(icon)
     app.setDesktopFileName("org.tohtrack.TOHtrack")
     return app

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDialog, QHeaderView, QTableWidgetItem, QWidget
 from ..audit_words import AuditLine, AuditReader
 from ..db import AuditEntry
 from ..model import Patient
+from . import resources
 from .forms.ui_audit_dialog import Ui_AuditDialog
 
 COLUMNS = ("When", "Who", "Action", "Record", "Field", "Old value", "New value")
@@ -39,6 +40,7 @@ class AuditDialog(QDialog):
         super().__init__(parent)
         self.ui = Ui_AuditDialog()
         self.ui.setupUi(self)
+        resources.style(self)
         self.setWindowTitle(f"Audit history — {patient.family_name.upper()}, {patient.given_name} ({patient.mrn})")
         self.rows = entries_rows(entries)
         table = self.ui.entries_table

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from . import resources
+
 
 class CohortTab(QWidget):
     """Stands in the tab bar for the CohortView and builds it when first needed; passes everything else on."""
@@ -24,6 +26,7 @@ class CohortTab(QWidget):
 
             window = self._window
             view = CohortView(lambda: window.store, lambda: window.as_of, self)
+            resources.style(view)
             view.open_patient.connect(lambda pid: (leave(window, self), window.open_patient(pid)))
             view.export_button.clicked.connect(lambda checked=False: export(window, self))
             self.layout().addWidget(view)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMainWindow, QMess
 from .. import __version__, cohort, course, safety
 from ..db import NotFound, Store
 from ..model import ImagingStudy, Patient, SymptomRecord, Treatment
-from . import undo
+from . import resources, undo
 from .database_actions import DatabaseActions
 from .editing import Editing
 from .forms.ui_main_window import Ui_MainWindow
@@ -43,6 +43,9 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         self.ui.setupUi(self)
         self.view = PatientView(self.ui.patient_page)
         self.ui.patient_page_layout.addWidget(self.view)
+        resources.style(self.ui.search_edit, self.ui.toolbar)
+        resources.plain_table(self.ui.patient_table)
+        resources.plain_table(self.ui.worklist_table)
         self.patient: Patient | None = None
         self.changed_this_session = False
         self._shut = False
@@ -199,7 +202,8 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         splitter = self.settings.value("window/splitter")
         self._default_split = splitter is None or not self.ui.splitter.restoreState(splitter)
         if self._default_split:
-            self.ui.splitter.setSizes([400, 880])  # shared out afresh when shown (_share_out_panes)
+            # Shared out when first shown (_share_out_panes): setting sizes now would lay out the whole window
+            # once more before its first paint (3 ms).
             self.ui.splitter.splitterMoved.connect(lambda *_: setattr(self, "_default_split", False))
         view_splitter = self.settings.value("window/view_splitter")
         if view_splitter is not None:

@@ -15,12 +15,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QListWidgetItem, QTableWidget,
                                QTableWidgetItem, QWidget)
 
 from .. import course, wording
 from ..model import Episode, ImagingStudy, Patient, SymptomRecord, Treatment, site_label
+from . import resources
 from .forms.ui_patient_view import Ui_PatientView
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ def _setup_table(table: QTableWidget, columns: tuple[str, ...], stretch: int | N
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setWordWrap(False)
     table.setTextElideMode(Qt.TextElideMode.ElideRight)
+    resources.plain_table(table)
 
 
 def _rows_height(table: QTableWidget, rows: int) -> int:
@@ -146,11 +148,10 @@ class PatientView(QWidget):
             table.itemSelectionChanged.connect(lambda table=table: self._one_finding_selected(table))
         self.ui.episodes_table.horizontalHeaderItem(3).setToolTip(
             "Months since onset while active; months from onset to resolution once resolved")
-        title_font = QFont(self.ui.name_label.font())
-        title_font.setPointSizeF(title_font.pointSizeF() * 1.5)
+        resources.style(self.ui.header, self.ui.flags_list)
+        title_font = QFont(self.ui.episodes_title.font())
         title_font.setBold(True)
-        self.ui.name_label.setFont(title_font)
-        self.ui.name_label.setObjectName("name_label")
+        self.ui.episodes_title.setFont(title_font)
         self.ui.episodes_table.itemSelectionChanged.connect(self._episode_selection_changed)
         self.ui.findings_tabs.currentChanged.connect(self._findings_tab_changed)
         self.ui.flags_list.itemClicked.connect(self._flag_clicked)
@@ -272,8 +273,10 @@ class PatientView(QWidget):
             item = QListWidgetItem(f"{mark}  {flag.message}")
             item.setData(RECORD_ROLE, flag)
             foreground, background = SEVERITY_COLOURS[flag.severity]
-            item.setForeground(QBrush(QColor(foreground)))
-            item.setBackground(QBrush(QColor(background)))
+            # Colours, not brushes: making a QBrush in Python has PySide6 build the QImage and QGradient classes
+            # (their enums, 1.5 ms before the first paint) while it picks the constructor.
+            item.setForeground(QColor(foreground))
+            item.setBackground(QColor(background))
             item.setToolTip(f"{flag.message}\n{flag.code} ({flag.severity}) — click to show the "
                             + ("finding" if flag.finding is not None else "episode"))
             flags.addItem(item)

@@ -11,18 +11,12 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import QDate, QEvent, QObject, QTime
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDateEdit, QDateTimeEdit, QDialog,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDateTimeEdit, QDialog,
                                QDialogButtonBox, QLabel, QLineEdit, QPlainTextEdit, QTimeEdit, QWidget)
 
 from ..db import ConflictError, StoreError
 from ..model import MAX_LONG_TEXT, Problem, ValidationError
-
-#: How a field with a problem looks when the clinic stylesheet (resources/styles/clinic.qss) is not loaded.
-INVALID_STYLE = """
-QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"], QAbstractSpinBox[invalid="true"],
-QComboBox[invalid="true"] { border: 1px solid #c62828; border-radius: 2px; padding: 1px; }
-QWidget[invalid="true"] QCheckBox { color: #c62828; }
-"""
+from . import resources
 
 #: The error labels' colours on a dark palette (the forms carry the light ones).
 ERROR_STYLE_DARK = 'QLabel { color: #ff8a80; }\nQLabel[pending="true"] { color: #b0b0b0; }'
@@ -208,8 +202,7 @@ class RecordDialog(QDialog):
         super().__init__(parent)
         self.ui = self.form_class()
         self.ui.setupUi(self)
-        if 'invalid="true"' not in (QApplication.instance().styleSheet() or ""):
-            self.setStyleSheet(INVALID_STYLE)  # the clinic stylesheet, when loaded, says how instead
+        resources.style(self)  # how a field with a problem looks (its invalid property), the banner, the tables
         self.today = today or dt.date.today()
         self.original = original
         self.saved: Any = None

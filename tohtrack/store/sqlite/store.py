@@ -7,9 +7,7 @@ import dataclasses
 import errno
 import datetime as dt
 import functools
-import getpass
 import inspect
-import hashlib
 import itertools
 import json
 import operator
@@ -23,12 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 
-from tohtrack import model, settings as settings_mod, witness
+from tohtrack import model, settings as settings_mod
 from tohtrack.store.errors import (BackendMissing, ConflictError, DatabaseDamaged, DatabaseTooNew, DiskFull, NotADatabaseFile,
                                    NotATohtrackDatabase, NotFound, StoreBusy, StoreError, StoreReadOnly)
 from tohtrack.store.schema import APPLICATION_ID, MIGRATION_SET, SCHEMA
 
 if TYPE_CHECKING:  # sqlite-utils costs ~55 ms to import: only for an upgrade (tohtrack.migrations)
+    from tohtrack import witness
     from tohtrack import registry as registry_mod, summary as summary_mod
     from sqlite_utils import Database
     from sqlite_utils.migrations import Migrations
@@ -96,6 +95,8 @@ def utc_now() -> str:
 
 def _os_user() -> str:
     try:
+        import getpass  # when first needed: it loads the terminal module
+
         return getpass.getuser()
     except Exception:  # no login name (containers, services)
         return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
@@ -254,6 +255,8 @@ class AuditEntry:
 
 def _entry_hash(prev: str, values: Sequence[Any]) -> str:
     text = prev + "\x1e" + "\x1f".join(["\x00" if v is None else str(v) for v in values])  # NULL is not the empty text
+    import hashlib  # OpenSSL's, loaded with the first audit entry (not before the app's first paint)
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -599,6 +602,8 @@ class Store:
 
     def _after_commit(self, force: bool = False) -> None:
         """Move the witness on to the trail as committed (never raises: the commit itself stands)."""
+        from tohtrack import witness  # the audit anchor, loaded when first used (not at start-up)
+
         try:
             identity = self.identity()
             if identity is None:
@@ -614,6 +619,8 @@ class Store:
         """Accept this database as it is (a copy put in place by hand): an audit entry saying what the witness
         held and what the file has, then the witness moved to it. Returns (what the witness held, which database
         it had seen at this path, entries, head) as they were before."""
+        from tohtrack import witness  # the audit anchor, loaded when first used (not at start-up)
+
         identity = self.identity()
         if identity is None or not witness.valid_identity(identity):
             raise StoreError(f"{self.path}: this database has no valid identity to anchor (it was removed or "
@@ -1191,6 +1198,8 @@ class Store:
     def _carry_anchor(self, dest: sqlite3.Connection) -> None:
         """Write into a backup copy what the witness saw of the trail (its table audit_anchor, one row), so the
         backup carries the evidence with it: a backup taken of a rolled-back file fails its check."""
+        from tohtrack import witness  # the audit anchor, loaded when first used (not at start-up)
+
         if not dest.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_anchor'").fetchone():
             return  # a database from before m004_audit_identity
         identity = self.identity()
@@ -1252,6 +1261,8 @@ class Store:
 
     def _expect_restore(self, source: sqlite3.Connection) -> None:
         """Tell the witness which trail the restore is about to put in place (see witness.expect)."""
+        from tohtrack import witness  # the audit anchor, loaded when first used (not at start-up)
+
         try:
             identity = source.execute("SELECT identity FROM audit_identity WHERE id = 1").fetchone()
             last = source.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
@@ -1483,6 +1494,8 @@ class Store:
 
     def _check_identity_and_anchors(self) -> list[str]:
         """The identity row, and each witness view a backup carried in (audit_anchor) against the trail."""
+        from tohtrack import witness  # the audit anchor, loaded when first used (not at start-up)
+
         if not self.has_identity_table():
             return []
         problems = []
