@@ -193,6 +193,8 @@ def site_side(site: str) -> str:
 
 @dataclass
 class ImagingStudy:
+    """An imaging study of an episode's site: its date, modality, edema and the findings read on it."""
+
     date: dt.date
     modality: str
     time: str | None = None
@@ -237,6 +239,8 @@ class ImagingStudy:
 
 @dataclass
 class SymptomRecord:
+    """What the patient reports at a visit: pain, function and weight bearing."""
+
     date: dt.date
     pain_nrs: float | None = None
     function_score: float | None = None
@@ -249,6 +253,8 @@ class SymptomRecord:
 
 @dataclass
 class Treatment:
+    """A treatment given for an episode, from its start (to its end, if it ended)."""
+
     start: dt.date
     kind: str
     end: dt.date | None = None
@@ -259,6 +265,8 @@ class Treatment:
 
 @dataclass
 class Episode:
+    """One episode at one joint site, from symptom onset (to resolution), with its findings."""
+
     site: str
     symptom_onset: dt.date
     resolved_on: dt.date | None = None
@@ -279,6 +287,8 @@ class Episode:
 
 @dataclass
 class Patient:
+    """A patient (MRN, name, birth date, sex) and their episodes."""
+
     mrn: str
     family_name: str
     given_name: str

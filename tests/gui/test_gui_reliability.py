@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
 from tohtrack import db as dbmod, interchange, safety
 from tohtrack.db import Store, backup_dir
@@ -171,7 +171,7 @@ def test_not_a_database_without_backups_offers_another_file(qtbot, tmp_path, db_
     letter = tmp_path / "letter.sqlite3"
     letter.write_text("Dear colleague,\n" * 300)
     good = loaded_database(db_path, vignettes)
-    monkeypatch.setattr(database_actions.QFileDialog, "getOpenFileName", lambda *a, **k: (str(good), ""))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(good), ""))
     seen = []
     on_modal([click("Open another file", seen)])
     store = open_store(None, letter)
@@ -315,7 +315,7 @@ def test_switching_to_a_damaged_database_keeps_the_current_one_on_cancel(qtbot, 
     with_backup(other, vignettes)
     damage(other)
     current = window.store.path
-    monkeypatch.setattr(database_actions.QFileDialog, "getOpenFileName", lambda *a, **k: (str(other), ""))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(other), ""))
     seen = []
     on_modal([click("Cancel", seen)])
     window.ui.action_open_database.trigger()

@@ -40,6 +40,7 @@ SCRIPT = textwrap.dedent("""
                 seen["modules"] = sorted(sys.modules)
                 seen["storage_checked_at_first_paint"] = window.storage_checked
                 seen["settings_written_at_first_paint"] = os.path.exists(settings.fileName())
+                seen["count_at_first_paint"] = window.ui.count_label.text()
                 QTimer.singleShot(0, lambda: seen.setdefault("cells", asked[0]))
             return False
 
@@ -53,6 +54,7 @@ SCRIPT = textwrap.dedent("""
             seen["later"] = "pyqtgraph" in sys.modules
             seen["storage_checked_later"] = window.storage_checked
             seen["recent_later"] = bool(settings.value("recent_databases"))
+            seen["count_later"] = window.ui.count_label.text()
             seen["plotted"] = window.view.timeline.course.items is not None
             app.quit()
         else:
@@ -67,7 +69,7 @@ SCRIPT = textwrap.dedent("""
 #: SQLite side and the window's rooms). What only an action, another tab or the plots need loads later: a module
 #: that joins this list costs every start of the app (README: Start-up); add one here knowingly.
 FIRST_PAINT_MODULES = {
-    "tohtrack", "tohtrack.cohort", "tohtrack.course", "tohtrack.db", "tohtrack.model", "tohtrack.perf",
+    "tohtrack", "tohtrack.course", "tohtrack.db", "tohtrack.model", "tohtrack.perf",
     "tohtrack.registry", "tohtrack.safety", "tohtrack.settings", "tohtrack.summary", "tohtrack.wording",
     "tohtrack.store", "tohtrack.store.errors", "tohtrack.store.schema", "tohtrack.store.sqlite",
     "tohtrack.store.sqlite.registry", "tohtrack.store.sqlite.store", "tohtrack.store.sqlite.summaries",
@@ -81,7 +83,7 @@ DEFERRED = ("pyqtgraph", "numpy", "platformdirs", "difflib", "psycopg", "sqlite_
             "tohtrack.gui.connect_dialog", "tohtrack.gui.timeline", "tohtrack.gui.cohort_view",
             "tohtrack.gui.record_dialog", "tohtrack.gui.imaging_dialog", "tohtrack.gui.pdf",
             "tohtrack.gui.audit_view", "tohtrack.plotdata", "tohtrack.interchange", "tohtrack.stats",
-            "tohtrack.report", "tohtrack.store.postgres", "tohtrack.witness",
+            "tohtrack.report", "tohtrack.store.postgres", "tohtrack.witness", "tohtrack.cohort",
             # OpenSSL's hashing (the audit chain's first entry, the summaries' key, the witness) and the calendar
             # (with the locale module), which nothing before the paint needs.
             "hashlib", "_hashlib", "calendar", "locale")
@@ -116,18 +118,20 @@ def test_only_what_the_first_paint_needs_is_imported_before_it(tmp_path, store, 
     # the settings file is written then (the recent list), not flushed to disk before the paint.
     assert seen["storage_checked_at_first_paint"] is False and seen["storage_checked_later"] is True
     assert seen["settings_written_at_first_paint"] is False and seen["recent_later"] is True
+    # The patient list's rows are there at the first paint; their count (a whole count of the patients) follows.
+    assert seen["count_at_first_paint"] == "" and seen["count_later"] == "306 patients"
 
 
 def test_the_plots_load_after_the_first_paint(tmp_path, store, vignettes):
     seen = first_paint(tmp_path, store, vignettes)
     for key in ("modules", "storage_checked_at_first_paint", "storage_checked_later",
-                "settings_written_at_first_paint", "recent_later"):
+                "settings_written_at_first_paint", "recent_later", "count_at_first_paint", "count_later"):
         seen.pop(key)
     cells = seen.pop("cells")
     assert seen == {"after_import": False, "at_first_paint": False, "placeholder": True, "deferred_loaded": [],
                     "later": True, "plotted": True}
-    # The list's columns are sized from the rows near those shown, not from every row loaded (306 here; sized from
-    # all of them, each of their cells asked for its roles, it took about 10 000 calls).
+    # The list's columns are sized from the rows near those shown, not from every row loaded (sized from all 306
+    # patients here, each of their cells asked for its roles, it took about 10 000 calls).
     assert 0 < cells < 3000, cells
 
 

@@ -4,4 +4,4 @@
 # every import statement (reading its source), which makes the app start about 45 ms later if these come after.
 # Not plotdata (8 ms) nor interchange: only the timeline, the report, import and export use them, nor platformdirs
 # (the audit witness's folder): all after the first paint.
-from .. import cohort, course, db, registry, safety, summary, wording  # noqa: F401
+from .. import course, db, registry, safety, summary, wording  # noqa: F401

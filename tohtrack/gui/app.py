@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from .. import __version__
 from ..db import Store
@@ -42,6 +42,8 @@ def report_unexpected(exc_type, exc, tb) -> None:
     Only the kind of error goes to stderr (a desktop session may keep stderr in a file): its text can hold
     patient data.
     """
+    from PySide6.QtWidgets import QMessageBox  # built when first used, not before the first paint
+
     if issubclass(exc_type, KeyboardInterrupt):  # Ctrl+C in the terminal that started the app
         print("TOHtrack: interrupted", file=sys.stderr)
         QApplication.quit()

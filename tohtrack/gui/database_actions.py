@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSocketNotifier, QTimer, Qt
 from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .. import safety
 from ..db import Store
@@ -203,12 +203,16 @@ class DatabaseActions:
         return Path.home() if is_server_store(self.store) else Path(self.store.path).parent
 
     def open_database(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # built when first used, not before the first paint
+
         path, _ = QFileDialog.getOpenFileName(self, "Open database", str(self._folder()),
                                               "SQLite databases (*.sqlite3 *.db);;All files (*)")
         if path:
             self.switch_database(Path(path))
 
     def new_database(self) -> None:
+        from PySide6.QtWidgets import QFileDialog, QMessageBox  # built when first used, not before the first paint
+
         path, _ = QFileDialog.getSaveFileName(self, "New database", str(self._folder() / "clinic.sqlite3"),
                                               "SQLite databases (*.sqlite3)")
         if not path:
@@ -373,6 +377,8 @@ class DatabaseActions:
 
     def backup_if_changed(self) -> None:
         """A session that changed something leaves an automatic backup (at most one a day, `backup_keep` kept)."""
+        from PySide6.QtWidgets import QMessageBox  # built when first used, not before the first paint
+
         if not self.changed_this_session:
             return
         if is_server_store(self.store):  # a clinic server is backed up on the server (README: Clinic server)
@@ -388,6 +394,8 @@ class DatabaseActions:
             self.statusBar().showMessage(f"Backup written to {written}", 5000)
 
     def backup(self) -> None:
+        from PySide6.QtWidgets import QFileDialog, QMessageBox  # built when first used, not before the first paint
+
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
         path, _ = QFileDialog.getSaveFileName(self, "Back up the database",
                                               str(Path.home() / f"tohtrack-backup-{stamp}.sqlite3"),
@@ -402,6 +410,8 @@ class DatabaseActions:
         self.statusBar().showMessage(f"Backup written to {path}", 8000)
 
     def import_file(self) -> None:
+        from PySide6.QtWidgets import QFileDialog, QMessageBox  # built when first used, not before the first paint
+
         from .. import fhir, interchange
 
         path, _ = QFileDialog.getOpenFileName(self, "Import a tohtrack/1 file or a FHIR R4 bundle", str(Path.home()),
@@ -432,6 +442,8 @@ class DatabaseActions:
             QMessageBox.information(self, "Import: entries skipped", "\n".join(fhir.skipped_summary(skipped)))
 
     def export_file(self) -> None:
+        from PySide6.QtWidgets import QFileDialog, QMessageBox  # built when first used, not before the first paint
+
         path, _ = QFileDialog.getSaveFileName(self, "Export all patients", str(Path.home() / "tohtrack-export.json"),
                                               "TOHtrack files (*.json)")
         if not path:
@@ -459,6 +471,8 @@ class DatabaseActions:
                                         [self.action_export_csv, self.action_export_csv_deidentified])
 
     def export_csv(self, deidentify: bool = False) -> None:
+        from PySide6.QtWidgets import QFileDialog, QMessageBox  # built when first used, not before the first paint
+
         from .. import tidy
 
         stamp = self.as_of.strftime("%Y%m%d")
@@ -481,6 +495,8 @@ class DatabaseActions:
                                      f"{counts['episodes']} episodes, {counts['imaging']} studies", 8000)
 
     def offer_first_run(self) -> None:
+        from PySide6.QtWidgets import QMessageBox  # built when first used, not before the first paint
+
         box = QMessageBox(self)
         box.setWindowTitle("An empty database")
         box.setText(f"{self.store.path} holds no patients yet.")
@@ -596,6 +612,8 @@ def open_store(parent: QWidget | None, path: Path, clinician: str = "", cancel_t
     A clinic server's URL (postgresql://…) is connected to; when that fails, the connect dialog says why, filled
     in from the URL (never with a password), for the user to correct or type the password.
     """
+    from PySide6.QtWidgets import QFileDialog, QMessageBox  # built when first used, not before the first paint
+
     if is_server_url(str(path)):
         return connect_server(parent, str(path), clinician, error)
     path = Path(path)

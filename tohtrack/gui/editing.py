@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Callable
 
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QMessageBox
+
 
 from ..db import ConflictError, NotFound, StoreError
 from ..model import Episode, ImagingStudy, Patient, SymptomRecord, Treatment, ValidationError, site_label
@@ -62,6 +62,8 @@ class Editing:
         dialog.exec()
 
     def archive_patient(self) -> None:
+        from PySide6.QtWidgets import QMessageBox  # built when first used, not before the first paint
+
         if self.patient is None:
             return
         archived = not self.patient.archived
@@ -99,6 +101,8 @@ class Editing:
         dialog.exec()
 
     def delete_episode(self) -> None:
+        from PySide6.QtWidgets import QMessageBox  # built when first used, not before the first paint
+
         episode = self.view.selected_episode()
         if episode is None or self.patient is None:
             return
@@ -122,6 +126,8 @@ class Editing:
 
     def new_imaging_from_dicom(self, path: str) -> None:
         """A DICOM folder or file dropped on the patient view: New imaging study, filled from it."""
+        from PySide6.QtWidgets import QMessageBox  # built when first used, not before the first paint
+
         episode = self.view.selected_episode()
         if episode is None:
             QMessageBox.information(self, "From DICOM", "Select the episode the study belongs to, then drop "
@@ -147,6 +153,8 @@ class Editing:
             self.view.select_finding(dialog.saved)
 
     def delete_finding(self) -> None:
+        from PySide6.QtWidgets import QMessageBox  # built when first used, not before the first paint
+
         record = self.view.selected_finding()
         episode = self.view.selected_episode()
         if record is None or episode is None:
@@ -202,6 +210,8 @@ class Editing:
 
     def show_error(self, exc: Exception) -> None:
         """Explain a failed action; offer to reload after a conflict."""
+        from PySide6.QtWidgets import QMessageBox  # built when first used, not before the first paint
+
         if isinstance(exc, ConflictError):
             answer = QMessageBox.warning(
                 self, "Changed elsewhere",

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
 from .. import registry, wording
-from ..cohort import WorklistEntry
 from ..db import Store
 from ..model import site_label
 from ..model import isolate_mrn
 from ..registry import Filters, PatientRow
+
+if TYPE_CHECKING:  # the worklist's module loads when the worklist is first shown
+    from ..cohort import WorklistEntry
 
 Role = Qt.ItemDataRole
 _NO_PARENT = QModelIndex()
@@ -98,6 +100,10 @@ def muted_text(palette: QPalette) -> QColor:
     return _blend(base, placeholder, placeholder.alphaF()) if placeholder.alpha() < 255 else placeholder
 
 
+#: A row's flags, combined once: views ask for every cell they paint, and each `|` of Python enum flags costs.
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+
 class _PatientTable(QAbstractTableModel):
     """A read-only table of rows that each name a patient; subclasses say where the rows are."""
 
@@ -125,9 +131,7 @@ class _PatientTable(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.COLUMNS)
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
 
 # ---------------------------------------------------------------------------
@@ -145,10 +149,13 @@ class PatientListModel(_PatientTable):
     #: The registry sort of each sortable column (the Active column sorts by the latest onset, its second line).
     SORTS = {MRN: "mrn", NAME: "name", BORN: "birth_date", SITES: "last_onset"}
 
-    def __init__(self, store: Store, parent=None, page_size: int = registry.PAGE_SIZE):
+    def __init__(self, store: Store, parent=None, page_size: int = registry.PAGE_SIZE, first_page: int | None = None):
+        """`first_page`: the rows a new search loads (the most a view shows, say), if fewer than `page_size`; the
+        view asks for the next ones, `page_size` at a time, as it scrolls."""
         super().__init__(parent)
         self._store = store
         self._page = page_size
+        self._first = min(first_page or page_size, page_size)
         self._rows: list[PatientRow] = []
         self._more = False
         self._text, self._filters, self._as_of = "", Filters(), None
@@ -197,8 +204,8 @@ class PatientListModel(_PatientTable):
     def _reload(self) -> None:
         self.beginResetModel()
         self._total = None
-        self._rows = self._fetch(None, self._page)
-        self._more = len(self._rows) == self._page
+        self._rows = self._fetch(None, self._first)
+        self._more = len(self._rows) == self._first
         self.endResetModel()
 
     def refresh(self) -> None:

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from .. import safety
 from ..db import StoreError
@@ -26,6 +25,8 @@ class Reports:
 
     def export_report(self, deidentify: bool = False) -> None:
         """Write the open patient's timeline report (or its de-identified variant) as a PDF file."""
+        from PySide6.QtWidgets import QFileDialog, QMessageBox  # built when first used, not before the first paint
+
         from .. import report as report_mod
         from . import pdf
 
@@ -54,6 +55,8 @@ class Reports:
 
     def print_report(self) -> None:
         """Print the open patient's timeline report through the system print dialog."""
+        from PySide6.QtWidgets import QMessageBox  # built when first used, not before the first paint
+
         from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
         from . import pdf
@@ -86,6 +89,8 @@ class Reports:
 def save_screenshot(window, out: Path | str, settle: Callable[[], None]) -> None:
     """Save a shown main window as PNG, as a user would see it: its plots drawn (loaded after the first paint,
     so asked for here), its layouts settled."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice  # built when first used, not before the first paint
+
     window.view.load_timeline()
     settle()
     data = QByteArray()

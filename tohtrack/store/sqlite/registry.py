@@ -332,6 +332,8 @@ def _member_token(store: "Store", caps: _Capabilities, kind: str, as_of: dt.date
 
 @dataclass(frozen=True)
 class _Sort:
+    """A sort order of the patient list in SQL."""
+
     name: str
     keys: tuple[str, ...]  # SQL of the sort key over alias p; the last is p.id
     lead: tuple[str, ...]  # the leading columns of an index that walks this order

@@ -240,6 +240,8 @@ class MrnSet(set):
 
 @dataclass
 class AuditEntry:
+    """An audit entry as read back: when, who (OS user and clinician), the table and row, the action, old and new."""
+
     id: int
     at: str
     os_user: str
@@ -254,9 +256,9 @@ class AuditEntry:
 
 
 def _entry_hash(prev: str, values: Sequence[Any]) -> str:
-    text = prev + "\x1e" + "\x1f".join(["\x00" if v is None else str(v) for v in values])  # NULL is not the empty text
     import hashlib  # OpenSSL's, loaded with the first audit entry (not before the app's first paint)
 
+    text = prev + "\x1e" + "\x1f".join(["\x00" if v is None else str(v) for v in values])  # NULL is not the empty text
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
