@@ -12,6 +12,10 @@ from .model import (MODALITY_LABELS, PREGNANCY_LABELS, Episode, ImagingStudy, Pa
 from .settings import WEEKS, Settings
 from .wording import date_text as _date, episode_name, onsets_by_site
 
+#: The latest as-of date the assessment is asked for: it reckons review dates and windows years beyond it, and
+#: Python's dates end with 9999 (a later --as-of, or worklist date, is refused rather than crash).
+LATEST_AS_OF = dt.date(2999, 12, 31)
+
 WARNING, INFO = "warning", "info"
 
 #: Every flag code with its severity, in clinical order: by what changes management first.

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
 from . import db
+from .course import LATEST_AS_OF  # noqa: F401 - the latest as-of date, defined with the assessment
 from .model import Problem, ValidationError
 
 #: Filesystem types (as Linux's mount table or macOS's statfs name them) whose locking SQLite cannot trust:
@@ -35,10 +36,6 @@ NETWORK_FILESYSTEMS = frozenset({
     "fuse.curlftpfs", "fuse.juicefs", "fuse.mfs", "fuse.moosefs", "fuse.lizardfs", "fuse.seaweedfs",
     "fuse.cvmfs", "fuse.goofys", "fuse.blobfuse", "fuse.blobfuse2", "fuse.vmhgfs-fuse", "fuse.objectivefs",
 })
-
-#: The latest as-of date the assessment is asked for: it reckons review dates and windows years beyond it, and
-#: Python's dates end with 9999 (a later --as-of, or worklist date, is refused rather than crash).
-LATEST_AS_OF = dt.date(2999, 12, 31)
 
 #: GetDriveTypeW's answer for a network drive.
 DRIVE_REMOTE = 4

@@ -14,7 +14,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = textwrap.dedent("""
     import json, sys, tempfile, os
     from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
-    from tohtrack.db import Store
     from tohtrack.gui.app import MainWindow, create_application
     from tohtrack.gui import models
     seen = {"after_import": "pyqtgraph" in sys.modules}
@@ -25,7 +24,8 @@ SCRIPT = textwrap.dedent("""
         return real_data(self, index, role)
     models.PatientListModel.data = counted
     app = create_application()
-    store = Store(sys.argv[1])
+    from tohtrack.gui.app import open_store  # as the app opens its database (tohtrack.gui.app.run)
+    store = open_store(None, sys.argv[1])
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.Format.IniFormat)
     window = MainWindow(store, settings, first_run_prompt=False)
     window.resize(1280, 800)
@@ -70,7 +70,7 @@ SCRIPT = textwrap.dedent("""
 #: that joins this list costs every start of the app (README: Start-up); add one here knowingly.
 FIRST_PAINT_MODULES = {
     "tohtrack", "tohtrack.course", "tohtrack.db", "tohtrack.model", "tohtrack.perf",
-    "tohtrack.registry", "tohtrack.safety", "tohtrack.settings", "tohtrack.summary", "tohtrack.wording",
+    "tohtrack.registry", "tohtrack.settings", "tohtrack.summary", "tohtrack.wording",
     "tohtrack.store", "tohtrack.store.errors", "tohtrack.store.schema", "tohtrack.store.sqlite",
     "tohtrack.store.sqlite.registry", "tohtrack.store.sqlite.store", "tohtrack.store.sqlite.summaries",
     "tohtrack.gui", "tohtrack.gui.app", "tohtrack.gui.cohort_tab", "tohtrack.gui.database_actions",
@@ -83,7 +83,7 @@ DEFERRED = ("pyqtgraph", "numpy", "platformdirs", "difflib", "psycopg", "sqlite_
             "tohtrack.gui.connect_dialog", "tohtrack.gui.timeline", "tohtrack.gui.cohort_view",
             "tohtrack.gui.record_dialog", "tohtrack.gui.imaging_dialog", "tohtrack.gui.pdf",
             "tohtrack.gui.audit_view", "tohtrack.plotdata", "tohtrack.interchange", "tohtrack.stats",
-            "tohtrack.report", "tohtrack.store.postgres", "tohtrack.witness", "tohtrack.cohort",
+            "tohtrack.report", "tohtrack.store.postgres", "tohtrack.witness", "tohtrack.cohort", "tohtrack.safety",
             # OpenSSL's hashing (the audit chain's first entry, the summaries' key, the witness) and the calendar
             # (with the locale module), which nothing before the paint needs.
             "hashlib", "_hashlib", "calendar", "locale")

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
                                QGridLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton, QScrollArea, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from .. import safety, stats
+from .. import course, stats
 from ..model import JOINTS, SEXES, site_label
 from .timeline import STYLE, Drawing, Style, style_axis
 from .timeline.style import Z_BAND, Z_CURVE, Z_LABEL, Z_POINTS, Z_WINDOW
@@ -208,8 +208,8 @@ class CohortView(QWidget):
         self.as_of_edit = QDateEdit(self)
         self.as_of_edit.setCalendarPopup(True)
         self.as_of_edit.setDisplayFormat("yyyy-MM-dd")
-        self.as_of_edit.setMaximumDate(QDate(safety.LATEST_AS_OF.year, safety.LATEST_AS_OF.month,
-                                             safety.LATEST_AS_OF.day))
+        self.as_of_edit.setMaximumDate(QDate(course.LATEST_AS_OF.year, course.LATEST_AS_OF.month,
+                                             course.LATEST_AS_OF.day))
         self.as_of_edit.setDate(_qdate(as_of()))
         self.joint_box = QComboBox(self)
         self.joint_box.addItem("All joints", None)

@@ -16,7 +16,6 @@ from PySide6.QtCore import QSocketNotifier, QTimer, Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from .. import safety
 from ..db import Store
 from ..store import is_server_url, open_store as gateway_open
 from ..store.errors import (DatabaseDamaged, DatabaseTooNew, DiskFull, NotATohtrackDatabase, ServerUnavailable,
@@ -538,6 +537,8 @@ class DatabaseActions:
     def _show_storage_notice(self, reopened: bool = True) -> None:
         """A warning that stays in the status bar while the database is on a network share or read-only, its
         audit trail does not match what this workstation saw, or MRNs from before the MRN rules clash."""
+        from .. import safety  # network shares, backups and outputs: loaded when first used
+
         path = self.store.path
         server = is_server_store(self.store)
         if reopened or not hasattr(self, "_anchor_notes"):
@@ -612,8 +613,6 @@ def open_store(parent: QWidget | None, path: Path, clinician: str = "", cancel_t
     A clinic server's URL (postgresql://…) is connected to; when that fails, the connect dialog says why, filled
     in from the URL (never with a password), for the user to correct or type the password.
     """
-    from PySide6.QtWidgets import QFileDialog, QMessageBox  # built when first used, not before the first paint
-
     if is_server_url(str(path)):
         return connect_server(parent, str(path), clinician, error)
     path = Path(path)
@@ -623,6 +622,11 @@ def open_store(parent: QWidget | None, path: Path, clinician: str = "", cancel_t
                 return Store(path, clinician=clinician)
             except StoreError as exc:
                 error = exc
+        # It did not open: the message box, the file dialog and the backups' search load now (never on a good start).
+        from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+        from .. import safety
+
         error, found = None, error
         headline, restorable, retry = open_problem(found, path)
         backup = None
@@ -668,7 +672,6 @@ def open_store(parent: QWidget | None, path: Path, clinician: str = "", cancel_t
             chosen, _ = QFileDialog.getOpenFileName(parent, "Open database", str(path.parent), DATABASE_FILES)
             if chosen:
                 path = Path(chosen)
-
 
 
 def connect_server(parent: QWidget | None, url: str, clinician: str = "", error: StoreError | None = None):

@@ -16,7 +16,7 @@ from PySide6.QtCore import QDate, QSettings, QTimer, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QUndoStack
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMainWindow, QWidget
 
-from .. import __version__, course, safety
+from .. import __version__, course
 from ..db import NotFound, Store
 from ..model import ImagingStudy, Patient, SymptomRecord, Treatment
 from . import resources, undo
@@ -141,7 +141,7 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.doubleClicked.connect(self._open_from_worklist)
         table.activated.connect(self._open_from_worklist)
-        self.ui.worklist_date.setMaximumDate(_qdate(safety.LATEST_AS_OF))  # the assessment's dates end there
+        self.ui.worklist_date.setMaximumDate(_qdate(course.LATEST_AS_OF))  # the assessment's dates end there
         self.ui.worklist_date.setDate(_qdate(self.as_of))
         self.ui.worklist_date.dateChanged.connect(lambda _: self.refresh_worklist())
         self.ui.worklist_due_only.toggled.connect(lambda _: self.refresh_worklist())
@@ -424,9 +424,9 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
 
     def _after_first_paint(self) -> None:
         """What the first paint does not need, once it is out: the database in the recent list (a settings write),
-        the patient list's count, the storage notice (where the database is, whether its audit trail is what this workstation last saw; the
-        audit witness's folder and hashing load here), and the review worklist when its tab was left open (it
-        assesses every active patient)."""
+        the patient list's count, the storage notice (where the database is, whether its audit trail is what this
+        workstation last saw; the audit witness's folder and hashing load here), and the review worklist when its
+        tab was left open (it assesses every active patient)."""
         if self._shut or self.storage_checked:
             return
         self._remember_database()

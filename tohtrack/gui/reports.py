@@ -9,7 +9,6 @@ from typing import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from .. import safety
 from ..db import StoreError
 
 
@@ -89,6 +88,8 @@ class Reports:
 def save_screenshot(window, out: Path | str, settle: Callable[[], None]) -> None:
     """Save a shown main window as PNG, as a user would see it: its plots drawn (loaded after the first paint,
     so asked for here), its layouts settled."""
+    from .. import safety  # network shares, backups and outputs: loaded when first used
+
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice  # built when first used, not before the first paint
 
     window.view.load_timeline()
