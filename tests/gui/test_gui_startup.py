@@ -55,6 +55,7 @@ SCRIPT = textwrap.dedent("""
             seen["storage_checked_later"] = window.storage_checked
             seen["recent_later"] = bool(settings.value("recent_databases"))
             seen["count_later"] = window.ui.count_label.text()
+            seen["icon_later"] = sorted(size.width() for size in app.windowIcon().availableSizes())
             seen["plotted"] = window.view.timeline.course.items is not None
             app.quit()
         else:
@@ -120,12 +121,15 @@ def test_only_what_the_first_paint_needs_is_imported_before_it(tmp_path, store, 
     assert seen["settings_written_at_first_paint"] is False and seen["recent_later"] is True
     # The patient list's rows are there at the first paint; their count (a whole count of the patients) follows.
     assert seen["count_at_first_paint"] == "" and seen["count_later"] == "306 patients"
+    # The window icon, every size rendered from the SVG, once the event loop runs.
+    assert seen["icon_later"] == [16, 24, 32, 48, 64, 128, 256, 512]
 
 
 def test_the_plots_load_after_the_first_paint(tmp_path, store, vignettes):
     seen = first_paint(tmp_path, store, vignettes)
     for key in ("modules", "storage_checked_at_first_paint", "storage_checked_later",
-                "settings_written_at_first_paint", "recent_later", "count_at_first_paint", "count_later"):
+                "settings_written_at_first_paint", "recent_later", "count_at_first_paint", "count_later",
+                "icon_later"):
         seen.pop(key)
     cells = seen.pop("cells")
     assert seen == {"after_import": False, "at_first_paint": False, "placeholder": True, "deferred_loaded": [],

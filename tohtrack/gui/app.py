@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
@@ -75,20 +75,29 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationVersion(__version__)
     # The clinic stylesheet goes on the widgets it styles (resources.style); the text size is the app font's.
     app.setFont(resources.base_font(app.font()))
-    # The app icon (rendered from resources/icons/tohtrack.svg by packaging/render_icons.py), and the desktop entry
-    # whose icon Wayland docks and task bars show for this window (packaging/org.tohtrack.TOHtrack.desktop).
+    # The desktop entry whose icon Wayland docks and task bars show for this window
+    # (packaging/org.tohtrack.TOHtrack.desktop); the window icon itself is set as the event loop starts.
+    app.setDesktopFileName("org.tohtrack.TOHtrack")
+    QTimer.singleShot(0, lambda: set_window_icon(app))
+    return app
+
+
+def set_window_icon(app: QApplication) -> None:
+    """The app icon (rendered from resources/icons/tohtrack.svg by packaging/render_icons.py) on every window.
+
+    Set once the event loop runs, after the first window has painted: PySide6 makes the QIcon class with its
+    enums, and the eight sizes are named, about 1.5 ms that the first paint does not need; Qt passes the icon on
+    to the windows already shown."""
     from PySide6.QtCore import QSize
     from PySide6.QtGui import QIcon
 
     icon = QIcon()
     icons = resources.path("icons")
-    for name in sorted(os.listdir(icons)):  # not Path.glob, whose pattern is compiled to a regex at start-up
+    for name in sorted(os.listdir(icons)):  # not Path.glob, whose pattern is compiled to a regex
         if name.startswith("tohtrack-") and name.endswith(".png"):
             side = name[len("tohtrack-"):-len(".png")]  # tohtrack-64.png: 64 px (the file is read when drawn)
             icon.addFile(os.path.join(icons, name), QSize(int(side), int(side)) if side.isdigit() else QSize())
     app.setWindowIcon(icon)
-    app.setDesktopFileName("org.tohtrack.TOHtrack")
-    return app
 
 
 def _target(db: "Path | str") -> "Path | str":
