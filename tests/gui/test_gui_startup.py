@@ -280,3 +280,54 @@ def test_a_worklist_left_open_is_queried_once_the_window_has_painted(qtbot, stor
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # Ctrl+R: back to the list
     assert window.ui.left_tabs.currentWidget() is window.ui.patient_pane
     window.close()
+
+
+def test_the_last_patient_opened_before_the_window_shows_is_shown_as_if_opened_after(qtbot, store, vignettes,
+                                                                                       tmp_path):
+    """The app opens the last patient before its window shows (the window is laid out once, with the patient in
+    it): the window then shows what a window shown first and then given the patient shows, the patient's row in
+    the list marked and scrolled into view."""
+    import datetime as dt
+
+    from PySide6.QtCore import QSettings
+
+    from tohtrack import demo, interchange
+    from PySide6.QtWidgets import QApplication
+
+    from tohtrack.gui.app import MainWindow, create_application, settle
+
+    import viewstate  # tests/gui/viewstate.py
+
+    interchange.import_document(store, vignettes, today=dt.date(2026, 3, 1))
+    store.add_patients(list(demo.generate(120, today=dt.date(2026, 3, 1))), validate=False)
+    create_application()
+
+    def window(settings: QSettings) -> MainWindow:
+        made = MainWindow(store, settings, as_of=dt.date(2026, 3, 1), first_run_prompt=False)
+        qtbot.addWidget(made)
+        made.resize(1280, 800)
+        return made
+
+    shown_first = window(QSettings(str(tmp_path / "shown_first.ini"), QSettings.Format.IniFormat))
+    shown_first.show()
+    qtbot.waitExposed(shown_first)
+    patient_id = shown_first.list_model.patient_id(60)  # far down the list's first page: out of view at first
+    shown_first.open_patient(patient_id)
+    qtbot.waitUntil(shown_first.view.timeline_loaded, timeout=300_000)
+
+    settings = QSettings(str(tmp_path / "opened_first.ini"), QSettings.Format.IniFormat)
+    settings.setValue(f"last_patient/{shown_first._db_key()}", f"id:{patient_id}")  # nothing else kept
+    opened_first = window(settings)
+    opened_first.restore_last_patient()
+    assert opened_first.patient is not None and opened_first.patient.id == patient_id
+    opened_first.show()
+    qtbot.waitExposed(opened_first)
+    qtbot.waitUntil(opened_first.view.timeline_loaded, timeout=300_000)
+    settle(QApplication.instance())  # the plots' layouts, then their axis titles fitted to the plots' heights
+    assert viewstate.difference(viewstate.window(opened_first), viewstate.window(shown_first)) is None
+    table = opened_first.ui.patient_table
+    row = opened_first.list_model.row_of(patient_id)
+    assert [i.row() for i in table.selectionModel().selectedRows()] == [row]
+    assert table.viewport().rect().contains(table.visualRect(opened_first.list_model.index(row, 0)))
+    shown_first.close()
+    opened_first.close()

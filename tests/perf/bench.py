@@ -222,8 +222,8 @@ APP_SCRIPT = "from tohtrack.gui.app import MainWindow, create_application\n" + F
     window.resize({w}, {h})
     watcher = FirstPaint()
     window.installEventFilter(watcher)
+    window.open_patient(store.patient_id(sys.argv[2]))  # as run() opens the last patient: before the window shows
     window.show()
-    window.open_patient(store.patient_id(sys.argv[2]))  # as run() opens the last patient before the loop
     app.exec()
 """).format(w=SCREEN_SIZE[0], h=SCREEN_SIZE[1])
 

@@ -124,8 +124,10 @@ def run(db_path: "Path | str", clinician: str = "") -> int:
                 store = open_store(None, failed, clinician, cancel_text="Quit", error=exc)
                 if store is None:
                     return 1
-        window.show()
+        # The last patient opened before the window shows: it is laid out once, with the patient in it (shown
+        # first, the empty page was laid out and then the patient's: 3 ms more before the first paint).
         window.restore_last_patient()
+        window.show()
         code = app.exec()
         window.store.close()  # the database open at the end (File > Open may have changed it)
     finally:
@@ -144,10 +146,10 @@ def screenshot(db_path: "Path | str", out: Path, mrn: str | None = None, as_of: 
         settings = QSettings(os.path.join(scratch, "screenshot.ini"), QSettings.Format.IniFormat)
         window = MainWindow(store, settings, as_of=as_of, first_run_prompt=False)
         window.resize(*size)
-        window.show()
         try:
-            if mrn:
+            if mrn:  # as the app opens the last patient: before the window shows
                 window.open_patient(store.patient_id(mrn))
+            window.show()
             save_screenshot(window, out, lambda: settle(app))
         finally:
             window.close()

@@ -348,6 +348,8 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
         self._share_out_panes()
+        if not self._painted and self.patient is not None:  # opened before the window showed (as the app starts):
+            self._select_in_list(self.patient.id)  # its row scrolled into view now that the list has its size
 
     def focus_search(self) -> None:
         self.ui.search_edit.setFocus()
