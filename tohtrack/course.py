@@ -160,8 +160,8 @@ def add_months(day: dt.date, months: int) -> dt.date:
     month += 1
     if day.day <= 28:
         return dt.date(year, month, day.day)
-    next_month = dt.date(year + month // 12, month % 12 + 1, 1)
-    return dt.date(year, month, min(day.day, (next_month - dt.timedelta(days=1)).day))
+    last = 31 if month == 12 else (dt.date(year, month + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
 
 
 def add_offset(onset: dt.date, offset: tuple[int, str]) -> dt.date:

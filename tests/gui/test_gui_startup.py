@@ -120,7 +120,7 @@ def test_only_what_the_first_paint_needs_is_imported_before_it(tmp_path, store, 
     assert seen["storage_checked_at_first_paint"] is False and seen["storage_checked_later"] is True
     assert seen["settings_written_at_first_paint"] is False and seen["recent_later"] is True
     # The patient list's rows are there at the first paint; their count (a whole count of the patients) follows.
-    assert seen["count_at_first_paint"] == "" and seen["count_later"] == "306 patients"
+    assert seen["count_at_first_paint"] == "\u00a0" and seen["count_later"] == "306 patients"
     # The window icon, every size rendered from the SVG, once the event loop runs.
     assert seen["icon_later"] == [16, 24, 32, 48, 64, 128, 256, 512]
 
@@ -311,7 +311,7 @@ def test_the_last_patient_opened_before_the_window_shows_is_shown_as_if_opened_a
     shown_first = window(QSettings(str(tmp_path / "shown_first.ini"), QSettings.Format.IniFormat))
     shown_first.show()
     qtbot.waitExposed(shown_first)
-    patient_id = shown_first.list_model.patient_id(60)  # far down the list's first page: out of view at first
+    patient_id = shown_first.list_model.patient_id(110)  # far down the list's first page: out of view at first
     shown_first.open_patient(patient_id)
     qtbot.waitUntil(shown_first.view.timeline_loaded, timeout=300_000)
 
@@ -331,3 +331,60 @@ def test_the_last_patient_opened_before_the_window_shows_is_shown_as_if_opened_a
     assert table.viewport().rect().contains(table.visualRect(opened_first.list_model.index(row, 0)))
     shown_first.close()
     opened_first.close()
+
+
+def test_the_app_font_sets_the_size_and_keeps_each_classs_family(qtbot):
+    """Without the application-wide stylesheet, the app font carries its 10 pt size; a font the platform gives a
+    widget class (a desktop's menu font, say) keeps its family and weight at that size, as the stylesheet's
+    `font-size` did."""
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication, QLabel, QMenu
+
+    from tohtrack.gui import resources
+    from tohtrack.gui.app import create_application
+
+    app = create_application()
+    themed = QFont("DejaVu Serif")
+    themed.setPointSizeF(14)
+    themed.setBold(True)
+    QApplication.setFont(themed, "QMenu")  # as a platform theme sets its menu font
+    try:
+        resources.set_base_font(app)
+        menu, label = QMenu(), QLabel("x")
+        qtbot.addWidget(menu)
+        qtbot.addWidget(label)
+        menu.ensurePolished()
+        label.ensurePolished()
+        assert (menu.font().family(), menu.font().pointSizeF(), menu.font().bold()) == ("DejaVu Serif", 10.0, True)
+        assert label.font().pointSizeF() == 10.0 and label.font().family() != "DejaVu Serif"
+        assert app.font().pointSizeF() == resources.BASE_POINTS
+    finally:
+        app.setStyle("Fusion")  # the platform's class fonts again (none offscreen), then the app's size
+        resources.set_base_font(app)
+
+
+def test_the_tables_outside_the_stylesheet_look_as_in_it(qtbot):
+    """A table given `plain_table` has the stylesheet's header sections (padded, bold) and keeps its selection in
+    the highlight colour when another widget has the focus."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QTableWidget
+
+    from tohtrack.gui import resources
+    from tohtrack.gui.app import create_application
+
+    create_application()
+    styled, plain = QTableWidget(2, 2), QTableWidget(2, 2)
+    for table in (styled, plain):
+        qtbot.addWidget(table)
+        table.setHorizontalHeaderLabels(["Expected resolution", "Next review"])
+    styled.setStyleSheet(resources.stylesheet())
+    resources.plain_table(plain)
+    for table in (styled, plain):
+        table.show()
+        qtbot.waitExposed(table)
+    assert plain.horizontalHeader().sizeHint() == styled.horizontalHeader().sizeHint()
+    assert [plain.horizontalHeader().sectionSizeHint(c) for c in range(2)] == \
+        [styled.horizontalHeader().sectionSizeHint(c) for c in range(2)]
+    palette = plain.palette()
+    for role in (QPalette.ColorRole.Highlight, QPalette.ColorRole.HighlightedText):
+        assert palette.color(QPalette.ColorGroup.Inactive, role) == palette.color(QPalette.ColorGroup.Active, role)

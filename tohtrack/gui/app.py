@@ -74,7 +74,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("TOHtrack")
     app.setApplicationVersion(__version__)
     # The clinic stylesheet goes on the widgets it styles (resources.style); the text size is the app font's.
-    app.setFont(resources.base_font(app.font()))
+    resources.set_base_font(app)
     # The desktop entry whose icon Wayland docks and task bars show for this window
     # (packaging/org.tohtrack.TOHtrack.desktop); the window icon itself is set as the event loop starts.
     app.setDesktopFileName("org.tohtrack.TOHtrack")
@@ -85,15 +85,19 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 def set_window_icon(app: QApplication) -> None:
     """The app icon (rendered from resources/icons/tohtrack.svg by packaging/render_icons.py) on every window.
 
-    Set once the event loop runs, after the first window has painted: PySide6 makes the QIcon class with its
-    enums, and the eight sizes are named, about 1.5 ms that the first paint does not need; Qt passes the icon on
-    to the windows already shown."""
+    Set when the event loop runs, not while the first window is built: PySide6 makes the QIcon class with its
+    enums, and the eight sizes are named, about 1.5 ms; Qt passes the icon on to the windows already shown. An
+    installation without its icons folder runs with the platform's default icon."""
     from PySide6.QtCore import QSize
     from PySide6.QtGui import QIcon
 
     icon = QIcon()
-    icons = resources.path("icons")
-    for name in sorted(os.listdir(icons)):  # not Path.glob, whose pattern is compiled to a regex
+    try:
+        icons = resources.path("icons")
+        names = sorted(os.listdir(icons))  # not Path.glob, whose pattern is compiled to a regex
+    except OSError:
+        return
+    for name in names:
         if name.startswith("tohtrack-") and name.endswith(".png"):
             side = name[len("tohtrack-"):-len(".png")]  # tohtrack-64.png: 64 px (the file is read when drawn)
             icon.addFile(os.path.join(icons, name), QSize(int(side), int(side)) if side.isdigit() else QSize())

@@ -10,7 +10,6 @@ from typing import Callable
 
 from PySide6.QtGui import QKeySequence
 
-
 from ..db import ConflictError, NotFound, StoreError
 from ..model import Episode, ImagingStudy, Patient, SymptomRecord, Treatment, ValidationError, site_label
 from . import undo

@@ -17,7 +17,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QUndoStack
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMainWindow, QWidget
 
 from .. import __version__, course
-from ..db import NotFound, Store
+from ..db import NotFound, Store, StoreError
 from ..model import ImagingStudy, Patient, SymptomRecord, Treatment
 from . import resources, undo
 from .database_actions import DatabaseActions
@@ -28,9 +28,6 @@ from .reports import Reports
 
 #: How many rows of the patient list (around those shown) its columns are sized to.
 LIST_SIZING_ROWS = 40
-#: The rows a search loads at first: more than a list of two-line rows shows on a screen 3 000 px tall (the rest
-#: load as it scrolls; 200 at once took 1.3 ms more before the first paint).
-LIST_FIRST_PAGE = 80
 
 
 class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
@@ -83,7 +80,7 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
     def _setup_patient_list(self) -> None:
         from .models import PatientListModel
 
-        self.list_model = PatientListModel(self.store, self, first_page=LIST_FIRST_PAGE)
+        self.list_model = PatientListModel(self.store, self)
         table = self.ui.patient_table
         # Show the model's own order (by name) rather than letting the view re-sort by its first column.
         table.setSortingEnabled(False)
@@ -291,7 +288,7 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
 
     def _show_count(self) -> None:
         if not self._painted:  # counted once the window has painted (a whole count: 6 ms at 100 000 patients)
-            self.ui.count_label.setText("")
+            self.ui.count_label.setText("\u00a0")  # a line's height meanwhile: the pane is not laid out again
             return
         total = self.list_model.total()
         self.ui.count_label.setText(f"{total} patient" + ("" if total == 1 else "s"))
@@ -432,12 +429,15 @@ class MainWindow(DatabaseActions, Editing, Reports, QMainWindow):
         if self._shut or self.storage_checked:
             return
         self._remember_database()
-        self._show_count()
         self._setup_storage_notice()
         self.storage_checked = True
         if self._worklist_pending:
             self._worklist_pending = False
             self.refresh_worklist()
+        try:
+            self._show_count()
+        except StoreError:  # the server away or a damaged page: the change poll says so, and counts again later
+            pass
 
     def _open_from_worklist(self, index) -> None:
         patient_id = self.worklist_model.data(index, Qt.ItemDataRole.UserRole)

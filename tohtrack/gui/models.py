@@ -149,13 +149,10 @@ class PatientListModel(_PatientTable):
     #: The registry sort of each sortable column (the Active column sorts by the latest onset, its second line).
     SORTS = {MRN: "mrn", NAME: "name", BORN: "birth_date", SITES: "last_onset"}
 
-    def __init__(self, store: Store, parent=None, page_size: int = registry.PAGE_SIZE, first_page: int | None = None):
-        """`first_page`: the rows a new search loads (the most a view shows, say), if fewer than `page_size`; the
-        view asks for the next ones, `page_size` at a time, as it scrolls."""
+    def __init__(self, store: Store, parent=None, page_size: int = registry.PAGE_SIZE):
         super().__init__(parent)
         self._store = store
         self._page = page_size
-        self._first = min(first_page or page_size, page_size)
         self._rows: list[PatientRow] = []
         self._more = False
         self._text, self._filters, self._as_of = "", Filters(), None
@@ -204,8 +201,8 @@ class PatientListModel(_PatientTable):
     def _reload(self) -> None:
         self.beginResetModel()
         self._total = None
-        self._rows = self._fetch(None, self._first)
-        self._more = len(self._rows) == self._first
+        self._rows = self._fetch(None, self._page)
+        self._more = len(self._rows) == self._page
         self.endResetModel()
 
     def refresh(self) -> None:

@@ -202,7 +202,7 @@ class RecordDialog(QDialog):
         super().__init__(parent)
         self.ui = self.form_class()
         self.ui.setupUi(self)
-        resources.style(self)  # how a field with a problem looks (its invalid property), the banner, the tables
+        resources.style(self)  # how a field with a problem looks (its invalid property), at the app's text size
         self.today = today or dt.date.today()
         self.original = original
         self.saved: Any = None
