@@ -5,9 +5,9 @@ The clinic stylesheet is set on the widgets it styles (and their children), not 
 application-wide sheet Qt routes every widget's polish and paint through its stylesheet style, which cost the
 main window about 10 ms before its first paint (measured with tests/perf/bench.py). What the sheet said of every
 widget is said otherwise: the application font carries the text size (`BASE_POINTS`, `set_base_font`), and
-`plain_table` gives the tables outside the sheet its padded bold header sections (the sheet's rule, on the header
-alone) and a selection that stays visible without focus. Their grid lines are the style's own (#c7c7c7 on the
-light palette, where the sheet drew palette(midlight), #cacaca).
+`plain_table` gives the tables outside the sheet bold header sections and a selection that stays visible without
+focus. Their header sections' padding and grid lines are the style's own (#c7c7c7 on the light palette, where the
+sheet drew palette(midlight), #cacaca).
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 
 #: The text size of the whole app, in points (headings and the search field are larger, by the stylesheet).
 BASE_POINTS = 10.0
-#: The stylesheet's rule for table headers (resources/styles/clinic.qss), for the headers of tables outside it.
-HEADER_STYLE = "QHeaderView::section { padding: 3px 6px; font-weight: bold; }"
 
 
 def root() -> Path:
@@ -77,10 +75,14 @@ def set_base_font(app: QApplication) -> None:
 
 
 def plain_table(table: QTableView) -> None:
-    """A table outside the stylesheet as the sheet shows tables: its header sections padded and bold (the sheet's
-    rule for them, set on the header alone), and the selected rows in the highlight colour also while another
-    widget has the focus (the open patient stays marked in the list)."""
-    table.horizontalHeader().setStyleSheet(HEADER_STYLE)
+    """A table outside the stylesheet: bold header sections, and the selected rows in the highlight colour also
+    while another widget has the focus (the open patient stays marked in the list). The sections keep the style's
+    own padding: the sheet's rule for them, set on the six headers of the main window, cost 4-5 ms of its first
+    paint (the sections are 6 px lower and 4 px narrower than the sheet made them)."""
+    header = table.horizontalHeader()
+    font = QFont(header.font())
+    font.setBold(True)
+    header.setFont(font)
     palette = table.palette()
     for role in (QPalette.ColorRole.Highlight, QPalette.ColorRole.HighlightedText):
         palette.setColor(QPalette.ColorGroup.Inactive, role, palette.color(QPalette.ColorGroup.Active, role))
