@@ -208,8 +208,7 @@ class CohortView(QWidget):
         self.as_of_edit = QDateEdit(self)
         self.as_of_edit.setCalendarPopup(True)
         self.as_of_edit.setDisplayFormat("yyyy-MM-dd")
-        self.as_of_edit.setMaximumDate(QDate(course.LATEST_AS_OF.year, course.LATEST_AS_OF.month,
-                                             course.LATEST_AS_OF.day))
+        self.as_of_edit.setMaximumDate(_qdate(course.LATEST_AS_OF))
         self.as_of_edit.setDate(_qdate(as_of()))
         self.joint_box = QComboBox(self)
         self.joint_box.addItem("All joints", None)

@@ -26,9 +26,8 @@ from tohtrack.store.errors import (BackendMissing, ConflictError, DatabaseDamage
                                    NotATohtrackDatabase, NotFound, StoreBusy, StoreError, StoreReadOnly)
 from tohtrack.store.schema import APPLICATION_ID, MIGRATION_SET, SCHEMA
 
-if TYPE_CHECKING:  # sqlite-utils costs ~55 ms to import: only for an upgrade (tohtrack.migrations)
-    from tohtrack import witness
-    from tohtrack import registry as registry_mod, summary as summary_mod
+if TYPE_CHECKING:  # names for annotations (sqlite-utils costs ~55 ms to import: only for an upgrade, tohtrack.migrations)
+    from tohtrack import registry as registry_mod, summary as summary_mod, witness
     from sqlite_utils import Database
     from sqlite_utils.migrations import Migrations
 from tohtrack.model import (
